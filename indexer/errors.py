@@ -1,0 +1,25 @@
+"""Domain errors. Each message names the problem in Chinese and English."""
+
+
+class KefuError(Exception):
+    """Base of every error kefu reports to a person rather than crashing on."""
+
+
+class ImportRefused(KefuError):
+    """A capture could not be imported into kb/."""
+
+
+class DocumentUnreadable(KefuError):
+    """A file in kb/ cannot be parsed; the current index stays as it was."""
+
+
+class IndexMissing(KefuError):
+    """No index version is current yet."""
+
+
+class IndexCorrupt(KefuError):
+    """An index version fails its manifest checks (checksum, model, dimension, lexicon)."""
+
+
+class ModelUnavailable(KefuError):
+    """The embedding model named in the settings cannot be found locally."""

