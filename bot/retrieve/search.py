@@ -1,0 +1,62 @@
+"""Hybrid search: the query normalised once, BM25 and dense candidates, fused."""
+
+from dataclasses import dataclass
+from enum import Enum
+
+from bot.retrieve.dense import search_dense
+from bot.retrieve.fuse import rrf, score_fusion, top
+from bot.retrieve.index import LoadedIndex
+from bot.retrieve.sparse import search_sparse
+from indexer.chunk import Chunk
+from indexer.embed import Encoder
+from indexer.settings import FusionMethod, Settings
+from indexer.textnorm import Tokenizer, fold_for_search
+
+
+class RetrievalMode(str, Enum):
+    hybrid = "hybrid"
+    sparse = "sparse"
+    dense = "dense"
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: Chunk
+    score: float  # what the ranking used: fused score, or the single retriever's score
+    dense_score: float | None  # cosine, when the chunk was among the dense candidates
+    sparse_score: float | None  # BM25, when the chunk shared tokens with the query
+
+
+class Searcher:
+    """Reads one LoadedIndex; the encoder and tokenizer are loaded once and shared."""
+
+    def __init__(self, index: LoadedIndex, encoder: Encoder, tokenizer: Tokenizer, settings: Settings):
+        self.index = index
+        self.encoder = encoder
+        self.tokenizer = tokenizer
+        self.settings = settings
+
+    def with_index(self, index: LoadedIndex) -> "Searcher":
+        return Searcher(index, self.encoder, self.tokenizer, self.settings)
+
+    def search(self, query: str, k: int = 5, mode: RetrievalMode = RetrievalMode.hybrid) -> list[Hit]:
+        n = self.settings.candidates
+        sparse = dense = {}
+        if mode != RetrievalMode.dense:
+            sparse = search_sparse(self.index.sparse, self.tokenizer.tokenize(query), n)
+        if mode != RetrievalMode.sparse:
+            dense = search_dense(self.index.dense, self.encoder.encode([fold_for_search(query)])[0], n)
+        ranked = top(self.fuse(sparse, dense, mode), k)
+        chunks = self.index.chunks
+        return [Hit(chunks[i], score, dense.get(i), sparse.get(i)) for i, score in ranked]
+
+    def fuse(self, sparse: dict[int, float], dense: dict[int, float], mode: RetrievalMode) -> dict[int, float]:
+        if mode == RetrievalMode.sparse:
+            return sparse
+        if mode == RetrievalMode.dense:
+            return dense
+        weights = (self.settings.sparse_weight, self.settings.dense_weight)
+        if self.settings.fusion == FusionMethod.score:
+            return score_fusion([sparse, dense], weights)
+        rankings = [[i for i, _ in top(scores, len(scores))] for scores in (sparse, dense)]
+        return rrf(rankings, weights, self.settings.rrf_k)

@@ -1,0 +1,164 @@
+"""The write path: kb/ to a new index version (chunks, BM25, FAISS, manifest), then publish.
+
+A build writes only inside `versions/.building-<id>/` until every file is complete and
+flushed; then one rename and one pointer swap make it current. Killed at any point, it
+leaves the current version untouched. Builds are serialised by a lock file.
+"""
+
+import fcntl
+import json
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import bm25s
+import faiss
+import numpy as np
+from tqdm import tqdm
+
+from indexer import versions
+from indexer.chunk import Chunk, chunk_document
+from indexer.embed import Encoder
+from indexer.errors import DocumentUnreadable
+from indexer.embed_cache import EmbeddingCache, model_slug, text_key
+from indexer.load import KbDocument, list_kb_files, read_document
+from indexer.settings import Settings, cache_root, index_root
+from indexer.textnorm import Tokenizer, fold_for_search, lexicon_hash
+
+CHUNKS_FILE = "chunks.jsonl"
+DENSE_FILE = "dense.faiss"
+BM25_DIR = "bm25"
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    version: str
+    path: Path
+    docs: int
+    chunks: int
+    embedded: int
+    reused: int
+    seconds: float
+
+    def summary(self) -> str:
+        return (
+            f"index {self.version}: {self.docs} docs, {self.chunks} chunks, "
+            f"{self.embedded} embedded, {self.reused} reused, {self.seconds:.1f} s"
+        )
+
+
+def expected_manifest_fields(settings: Settings, dimension: int | None = None) -> dict:
+    """Manifest fields a reader must agree with before it may query a version."""
+    fields = {"model": settings.embed_model, "normalized": True, "lexicon_hash": lexicon_hash()}
+    if dimension is not None:
+        fields["dimension"] = dimension
+    return fields
+
+
+@contextmanager
+def build_lock(root: Path):
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / ".build.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def load_documents(kb_dir: Path) -> list[KbDocument]:
+    """Every kb file parsed before anything is written: one bad file stops the build."""
+    paths = list_kb_files(kb_dir)
+    if not paths:
+        raise DocumentUnreadable(f"{kb_dir}: 知识库里没有可索引的文件 / no files to index in the knowledge base")
+    return [read_document(p) for p in tqdm(paths, desc="load", unit="doc", file=sys.stderr)]
+
+
+def chunk_documents(docs: list[KbDocument], settings: Settings) -> list[Chunk]:
+    chunks: list[Chunk] = []
+    for doc in tqdm(docs, desc="chunk", unit="doc", file=sys.stderr):
+        chunks += chunk_document(doc, settings.chunk_min_chars, settings.chunk_max_chars)
+    return chunks
+
+
+def embed_chunks(chunks: list[Chunk], encoder: Encoder, cache: EmbeddingCache) -> tuple[np.ndarray, int, int]:
+    """(vectors in chunk order, embedded count, reused count); unchanged texts come from the cache."""
+    keys = [text_key(c.index_text()) for c in chunks]
+    cached = cache.lookup(keys)
+    missing = list(dict.fromkeys(k for k in keys if k not in cached))
+    texts = {k: fold_for_search(c.index_text()) for k, c in zip(keys, chunks)}
+    fresh: dict[str, np.ndarray] = {}
+    if missing:
+        vectors = encoder.encode([texts[k] for k in missing], show_progress=True)
+        fresh = dict(zip(missing, vectors))
+    cache.save(fresh, keep=set(keys))
+    rows = {**cached, **fresh}
+    matrix = np.stack([rows[k] for k in keys]) if keys else np.zeros((0, encoder.dimension), np.float32)
+    return matrix.astype(np.float32), len(missing), len(keys) - len(missing)
+
+
+def build_dense_index(vectors: np.ndarray, settings: Settings) -> tuple[faiss.Index, dict]:
+    """Exact inner product (= cosine on normalised rows) up to flat_index_max, HNSW above."""
+    dimension = vectors.shape[1]
+    if len(vectors) <= settings.flat_index_max:
+        index, info = faiss.IndexFlatIP(dimension), {"type": "flat"}
+    else:
+        index = faiss.IndexHNSWFlat(dimension, settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = max(2 * settings.hnsw_m, 80)
+        info = {"type": "hnsw", "m": settings.hnsw_m, "ef_search": settings.hnsw_ef_search}
+    index.add(vectors)
+    return index, info
+
+
+def build_sparse_index(chunks: list[Chunk], tokenizer: Tokenizer, settings: Settings) -> bm25s.BM25:
+    corpus = [tokenizer.tokenize(c.index_text()) or [""] for c in chunks]
+    retriever = bm25s.BM25(k1=settings.bm25_k1, b=settings.bm25_b)
+    retriever.index(corpus, show_progress=False)
+    return retriever
+
+
+def write_chunks(path: Path, chunks: list[Chunk]) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for chunk in chunks:
+            handle.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
+
+
+def build_index(settings: Settings, encoder: Encoder | None = None) -> BuildResult:
+    """Build kb/ into a new version and make it current. Pass a loaded encoder to reuse it."""
+    started = time.perf_counter()
+    root = index_root(settings)
+    with build_lock(root):
+        docs = load_documents(settings.kb_dir)
+        chunks = chunk_documents(docs, settings)
+        encoder = encoder or Encoder(settings)
+        cache = EmbeddingCache(cache_root(settings) / "embeddings" / model_slug(settings.embed_model), encoder.dimension)
+        vectors, embedded, reused = embed_chunks(chunks, encoder, cache)
+        version = versions.new_version_id()
+        versions.remove_stale_builds(root)
+        building = versions.versions_dir(root) / (versions.BUILDING_PREFIX + version)
+        building.mkdir(parents=True)
+        write_chunks(building / CHUNKS_FILE, chunks)
+        dense, dense_info = build_dense_index(vectors, settings)
+        faiss.write_index(dense, str(building / DENSE_FILE))
+        build_sparse_index(chunks, Tokenizer(), settings).save(str(building / BM25_DIR), show_progress=False)
+        seconds = time.perf_counter() - started
+        manifest = {
+            "format": versions.FORMAT_VERSION,
+            "version": version,
+            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "build_seconds": round(seconds, 2),
+            **expected_manifest_fields(settings, encoder.dimension),
+            "dense_index": dense_info,
+            "bm25": {"k1": settings.bm25_k1, "b": settings.bm25_b},
+            "kb_files": {d.path.name: d.sha256 for d in docs},
+            "documents": {d.doc_id: {"title": d.title, "date": d.meta.get("date")} for d in docs},
+            "counts": {"docs": len(docs), "chunks": len(chunks), "embedded": embedded, "reused": reused},
+            "files": versions.checksums(building),
+        }
+        versions.write_json_atomic(building / versions.MANIFEST, manifest)
+        final = versions.publish(building, root, version)
+        versions.prune_versions(root, settings.keep_versions)
+    return BuildResult(version, final, len(docs), len(chunks), embedded, reused, seconds)
