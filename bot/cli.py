@@ -129,3 +129,5 @@ def search_cmd(
             print_json(hits_to_json(q, hits))
         else:
             render_hits(q, hits, Console())
+if __name__ == "__main__":
+    app()

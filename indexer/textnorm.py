@@ -29,9 +29,16 @@ _CLOSERS = "”’」』)）】"
 _SENTENCE = re.compile(rf"[^{SENTENCE_END}\n]*[{SENTENCE_END}]+[{_CLOSERS}]*|[^{SENTENCE_END}\n]+")
 
 
+# NFKC would turn ① into 1 and lose a numbering level the outline depends on.
+_NFKC_KEEP = re.compile("([\u2460-\u2473])")
+
+
 def normalize_text(text: str) -> str:
     """NFKC (full-width ASCII to half-width), no invisible or control characters, single spaces."""
-    text = unicodedata.normalize("NFKC", text)
+    text = "".join(
+        piece if _NFKC_KEEP.fullmatch(piece) else unicodedata.normalize("NFKC", piece)
+        for piece in _NFKC_KEEP.split(text)
+    )
     text = _INVISIBLE.sub("", text)
     text = _CONTROL.sub("", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")

@@ -88,7 +88,7 @@ def verify_version(version_dir: Path, expected: dict) -> dict:
     for key, value in expected.items():
         if manifest.get(key) != value:
             raise IndexCorrupt(
-                f"{version_dir.name}: {key} 不一致 / mismatch: index has {manifest.get(key)!r}, "
+                f"{version_dir.name}: {key} 不一致 / {key} mismatch: index has {manifest.get(key)!r}, "
                 f"settings give {value!r}; run `kefu index` to rebuild"
             )
     for name, digest in manifest.get("files", {}).items():

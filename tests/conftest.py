@@ -1,0 +1,55 @@
+"""Shared fixtures: the real model and one real index over kb/, each built once per session."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from indexer.settings import Settings, load_settings
+
+REPO = Path(__file__).resolve().parent.parent
+KB_DIR = REPO / "kb"
+MANUALS_DIR = REPO.parent / "shared" / "manuals"
+
+
+def make_settings(tmp: Path, kb_dir: Path = KB_DIR, **overrides) -> Settings:
+    return load_settings(data_dir=tmp / "var", kb_dir=kb_dir, **overrides)
+
+
+@pytest.fixture(scope="session")
+def manuals_dir() -> Path:
+    if not MANUALS_DIR.is_dir():
+        pytest.skip(f"the raw manuals are not at {MANUALS_DIR}")
+    return MANUALS_DIR
+
+
+@pytest.fixture(scope="session")
+def encoder(tmp_path_factory):
+    from indexer.embed import Encoder
+
+    return Encoder(make_settings(tmp_path_factory.mktemp("model")))
+
+
+@pytest.fixture(scope="session")
+def built_settings(tmp_path_factory, encoder) -> Settings:
+    """Settings whose data dir holds a real index of the repository's kb/."""
+    from indexer.build import build_index
+
+    settings = make_settings(tmp_path_factory.mktemp("built"))
+    build_index(settings, encoder=encoder)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def searcher(built_settings, encoder):
+    from bot.retrieve.service import open_searcher
+
+    return open_searcher(built_settings, encoder=encoder)
+
+
+@pytest.fixture
+def kb_copy(tmp_path) -> Path:
+    """A private copy of kb/ that a test may edit."""
+    target = tmp_path / "kb"
+    shutil.copytree(KB_DIR, target)
+    return target

@@ -1,0 +1,58 @@
+"""kb/ quotes its manuals: every sentence stands in the raw capture; front matter is complete."""
+
+import pytest
+
+from conftest import KB_DIR
+from indexer.errors import ImportRefused
+from indexer.fidelity import unquoted_sentences
+from indexer.importer import capture_to_markdown, import_capture
+from indexer.markdown import parse_markdown
+
+KB_FILES = sorted(KB_DIR.glob("*.md"))
+MANUAL_FILES = [p for p in KB_FILES if parse_markdown(p.read_text(encoding="utf-8")).meta.get("source")]
+
+
+def test_every_manual_has_a_kb_file():
+    assert len(MANUAL_FILES) == 5
+
+
+@pytest.mark.parametrize("path", MANUAL_FILES, ids=lambda p: p.stem)
+def test_every_kb_sentence_is_found_in_its_raw_manual(path, manuals_dir):
+    markdown = path.read_text(encoding="utf-8")
+    raw = (manuals_dir / parse_markdown(markdown).meta["source"]).read_text(encoding="utf-8")
+    assert unquoted_sentences(markdown, raw) == []
+
+
+@pytest.mark.parametrize("path", MANUAL_FILES, ids=lambda p: p.stem)
+def test_front_matter_names_title_source_organization_and_categories(path):
+    meta = parse_markdown(path.read_text(encoding="utf-8")).meta
+    assert meta["title"] and meta["source"].endswith(".txt")
+    assert meta["organization"]
+    assert isinstance(meta["categories"], list) and meta["categories"]
+    assert "date" in meta
+
+
+def test_the_fidelity_check_catches_an_invented_sentence(manuals_dir):
+    raw = (manuals_dir / "000_b3e3bd6b8c35c8cf.txt").read_text(encoding="utf-8")
+    _, markdown = capture_to_markdown(raw, "000_b3e3bd6b8c35c8cf.txt")
+    assert unquoted_sentences(markdown, raw) == []
+    tampered = markdown.replace("电话铃响3声内必须接听", "电话铃响5声内必须接听")
+    assert unquoted_sentences(tampered, raw) != []
+
+
+def test_importer_states_the_date_and_never_overwrites_hand_edits(manuals_dir, tmp_path):
+    source = manuals_dir / "000_b3e3bd6b8c35c8cf.txt"
+    first = import_capture(source, tmp_path)
+    meta = parse_markdown(first.path.read_text(encoding="utf-8")).meta
+    assert meta["date"] == "二00六年五月" and meta["title"] == "客户服务知识手册"
+    first.path.write_text("hand edited", encoding="utf-8")
+    with pytest.raises(ImportRefused, match="already exists"):
+        import_capture(source, tmp_path)
+    assert first.path.read_text(encoding="utf-8") == "hand edited"
+
+
+def test_importer_refuses_an_empty_capture(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("  \n", encoding="utf-8")
+    with pytest.raises(ImportRefused, match="empty.txt"):
+        import_capture(empty, tmp_path / "kb")

@@ -1,0 +1,72 @@
+"""The real index over kb/ with the real model: the issue's rank-1 questions, modes, and the CLI."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bot.retrieve.search import RetrievalMode
+from conftest import REPO
+
+RANK_ONE = [
+    ("电话铃响几声内必须接听", "电话铃响3声内"),
+    ("保质期满的产品能退吗", "保质期满的产品"),
+    ("投诉预警信息多久内上报", "30分钟内形成"),
+]
+
+
+@pytest.mark.parametrize("question,expected", RANK_ONE)
+def test_key_questions_land_at_rank_one(searcher, question, expected):
+    hits = searcher.search(question, k=5)
+    assert expected in hits[0].chunk.text, [h.chunk.text[:40] for h in hits]
+
+
+def test_rank_one_for_the_return_question_is_the_not_returnable_list(searcher):
+    top = searcher.search("保质期满的产品能退吗", k=1)[0]
+    assert "不可退货/换的产品" in top.chunk.section
+
+
+def test_traditional_characters_find_the_same_passage(searcher):
+    simplified = searcher.search("电话铃响几声内必须接听", k=1)[0].chunk.id
+    assert searcher.search("電話鈴響幾聲內必須接聽", k=1)[0].chunk.id == simplified
+
+
+def test_hits_carry_both_component_scores(searcher):
+    hit = searcher.search("电话铃响几声内必须接听", k=1)[0]
+    assert 0 < hit.dense_score <= 1.0001 and hit.sparse_score > 0
+
+
+@pytest.mark.parametrize("mode", list(RetrievalMode))
+def test_every_mode_returns_ranked_distinct_hits(searcher, mode):
+    hits = searcher.search("客户投诉怎么处理", k=5, mode=mode)
+    assert len(hits) == 5 and len({h.chunk.id for h in hits}) == 5
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_a_query_with_no_known_words_still_gets_dense_results(searcher):
+    hits = searcher.search("zzzz qqqq", k=3)
+    assert len(hits) == 3 and all(h.sparse_score is None for h in hits)
+
+
+def run_kefu(args, settings, **kwargs):
+    env = {**os.environ, "KEFU_DATA_DIR": str(settings.data_dir), "KEFU_KB_DIR": str(settings.kb_dir)}
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=300, **kwargs)
+
+
+def test_cli_search_file_prints_one_json_object_per_line_in_order(built_settings, tmp_path):
+    questions = tmp_path / "questions.txt"
+    questions.write_text("电话铃响几声内必须接听\n\n保质期满的产品能退吗\n", encoding="utf-8")
+    result = run_kefu(["search", "--file", str(questions), "-k", "2", "--json"], built_settings)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["query"] for line in lines] == ["电话铃响几声内必须接听", "保质期满的产品能退吗"]
+    first = lines[0]["results"][0]
+    assert set(first) >= {"id", "doc", "title", "section", "text", "score"}
+    assert "电话铃响3声内" in first["text"] and len(lines[0]["results"]) == 2
+
+
+def test_cli_search_refuses_an_empty_query(built_settings):
+    result = run_kefu(["search", "   "], built_settings)
+    assert result.returncode == 1 and "empty" in result.stderr

@@ -1,0 +1,101 @@
+"""Versions, manifest checks, rollback, incremental re-embedding and unparseable files, on real builds."""
+
+import json
+import logging
+import shutil
+
+import pytest
+
+from bot.retrieve.index import load_current, load_version
+from conftest import KB_DIR, make_settings
+from indexer import versions
+from indexer.build import CHUNKS_FILE, build_index
+from indexer.chunk import chunk_document
+from indexer.errors import DocumentUnreadable, IndexCorrupt
+from indexer.load import read_document
+from indexer.settings import index_root
+
+SMALL_DOCS = ("003-顾客服务手册.md", "004-如何做售后服务的典范.md")
+
+
+@pytest.fixture
+def small_kb(tmp_path):
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    for name in SMALL_DOCS:
+        shutil.copy(KB_DIR / name, kb / name)
+    return kb
+
+
+@pytest.fixture
+def settings(tmp_path, small_kb):
+    return make_settings(tmp_path, kb_dir=small_kb, keep_versions=3)
+
+
+def test_build_writes_a_verified_version_and_makes_it_current(settings, encoder):
+    result = build_index(settings, encoder=encoder)
+    root = index_root(settings)
+    assert versions.current_version(root) == result.version
+    manifest = json.loads((result.path / versions.MANIFEST).read_text(encoding="utf-8"))
+    assert manifest["model"] == "m3e-small" and manifest["dimension"] == 512 and manifest["normalized"] is True
+    assert set(manifest["kb_files"]) == set(SMALL_DOCS)
+    assert manifest["counts"]["chunks"] == result.chunks == len(load_current(settings).chunks)
+    assert {"chunks.jsonl", "dense.faiss"} <= set(manifest["files"])
+    assert not list(versions.versions_dir(root).glob(versions.BUILDING_PREFIX + "*"))
+
+
+def test_editing_one_manual_re_embeds_only_its_changed_chunks(settings, encoder, small_kb):
+    first = build_index(settings, encoder=encoder)
+    assert (first.embedded, first.reused) == (first.chunks, 0)
+    path = small_kb / SMALL_DOCS[1]
+    before = {c.index_text() for c in chunk_document(read_document(path), 80, 400)}
+    path.write_text(path.read_text(encoding="utf-8") + "\n编辑新增的一句话。\n", encoding="utf-8")
+    after = {c.index_text() for c in chunk_document(read_document(path), 80, 400)}
+    second = build_index(settings, encoder=encoder)
+    assert second.embedded == len(after - before) >= 1
+    assert second.reused == second.chunks - second.embedded
+
+
+def test_rollback_switches_to_the_previous_version_and_prune_keeps_the_newest(settings, encoder):
+    built = [build_index(settings, encoder=encoder).version for _ in range(4)]
+    root = index_root(settings)
+    assert versions.list_versions(root) == built[1:]
+    previous = versions.previous_version(root)
+    versions.set_current(root, previous)
+    assert load_current(settings).version == built[2]
+
+
+def test_a_corrupted_file_is_refused_and_the_previous_version_served(settings, encoder, caplog):
+    older = build_index(settings, encoder=encoder).version
+    newer = build_index(settings, encoder=encoder)
+    with (newer.path / CHUNKS_FILE).open("a", encoding="utf-8") as handle:
+        handle.write("\n")
+    with pytest.raises(IndexCorrupt, match="checksum mismatch for chunks.jsonl"):
+        load_version(newer.path, settings)
+    with caplog.at_level(logging.ERROR):
+        assert load_current(settings).version == older
+    assert f"refusing index version {newer.version}" in caplog.text
+    assert build_index(settings, encoder=encoder).version > newer.version
+
+
+def test_an_index_built_with_another_model_is_refused(settings, encoder, tmp_path):
+    result = build_index(settings, encoder=encoder)
+    other = make_settings(tmp_path, kb_dir=settings.kb_dir, embed_model=str(tmp_path / "bge-small-zh"))
+    with pytest.raises(IndexCorrupt, match="model mismatch"):
+        load_version(result.path, other)
+
+
+def test_an_unparseable_file_stops_the_build_and_keeps_the_current_index(settings, encoder, small_kb):
+    current = build_index(settings, encoder=encoder).version
+    (small_kb / "broken.md").write_bytes(b"# \xff\xfe not utf-8")
+    with pytest.raises(DocumentUnreadable, match="broken.md"):
+        build_index(settings, encoder=encoder)
+    assert versions.current_version(index_root(settings)) == current
+    assert load_current(settings).version == current
+
+
+def test_an_empty_knowledge_base_is_refused(tmp_path, encoder):
+    empty = tmp_path / "empty-kb"
+    empty.mkdir()
+    with pytest.raises(DocumentUnreadable, match="no files to index"):
+        build_index(make_settings(tmp_path, kb_dir=empty), encoder=encoder)
