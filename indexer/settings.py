@@ -65,3 +65,16 @@ def index_root(settings: Settings) -> Path:
 
 def cache_root(settings: Settings) -> Path:
     return settings.data_dir / "cache"
+
+
+def settings_table() -> str:
+    """The Markdown table of settings that README.md carries (a test keeps the two in step)."""
+    rows = ["| env var | default | meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = field.default.value if isinstance(field.default, Enum) else field.default
+        rows.append(f"| `KEFU_{name.upper()}` | `{default}` | {field.description} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(settings_table())
