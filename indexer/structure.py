@@ -45,7 +45,8 @@ _SPLIT_BEFORE = re.compile(
 )
 _END_PUNCT = "。;!?,:"
 # A table-of-contents line: dotted or dashed leaders before a page number.
-_TOC_LEADER = re.compile(r"(\.{5,}|-{5,}|…{3,}|·{5,})\s*\d*")
+# ("电话铃响……" is an ellipsis, not a leader: NFKC makes it six dots, but no page number follows.)
+_TOC_LEADER = re.compile(r"(\.{5,}|-{5,}|…{3,}|·{5,})\s*\d+(\s|$)")
 _SHORT_TITLE = 30
 _TITLE_THEN_BODY = re.compile(r"^(\S{1,16}?)\s+(\S.*)$", re.DOTALL)
 

@@ -28,3 +28,8 @@ def test_short_numbered_titles_are_headings_and_long_items_are_text():
 def test_dotted_table_of_contents_lines_and_bare_markers_are_dropped():
     blocks = split_blocks("第一章 总则 ........................ 3 一、 二、 第二章 适用范围")
     assert [b.text for b in blocks] == ["第二章 适用范围"]
+
+
+def test_an_ellipsis_is_not_a_table_of_contents_leader():
+    blocks = split_blocks("①电话铃响......“您好!康福特公司,请讲”")
+    assert [b.text for b in blocks] == ["①电话铃响......“您好!康福特公司,请讲”"]

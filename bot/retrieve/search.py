@@ -25,6 +25,12 @@ class Hit:
     score: float  # what the ranking used: fused score, or the single retriever's score
     dense_score: float | None  # cosine, when the chunk was among the dense candidates
     sparse_score: float | None  # BM25, when the chunk shared tokens with the query
+    dense_rank: int | None = None  # 1-based rank among the dense candidates
+    sparse_rank: int | None = None  # 1-based rank among the BM25 candidates
+
+
+def ranks(scores: dict[int, float]) -> dict[int, int]:
+    return {doc: rank for rank, (doc, _) in enumerate(top(scores, len(scores)), start=1)}
 
 
 class Searcher:
@@ -47,8 +53,12 @@ class Searcher:
         if mode != RetrievalMode.sparse:
             dense = search_dense(self.index.dense, self.encoder.encode([fold_for_search(query)])[0], n)
         ranked = top(self.fuse(sparse, dense, mode), k)
+        dense_ranks, sparse_ranks = ranks(dense), ranks(sparse)
         chunks = self.index.chunks
-        return [Hit(chunks[i], score, dense.get(i), sparse.get(i)) for i, score in ranked]
+        return [
+            Hit(chunks[i], score, dense.get(i), sparse.get(i), dense_ranks.get(i), sparse_ranks.get(i))
+            for i, score in ranked
+        ]
 
     def fuse(self, sparse: dict[int, float], dense: dict[int, float], mode: RetrievalMode) -> dict[int, float]:
         if mode == RetrievalMode.sparse:
@@ -58,5 +68,5 @@ class Searcher:
         weights = (self.settings.sparse_weight, self.settings.dense_weight)
         if self.settings.fusion == FusionMethod.score:
             return score_fusion([sparse, dense], weights)
-        rankings = [[i for i, _ in top(scores, len(scores))] for scores in (sparse, dense)]
+        rankings = [list(ranks(scores)) for scores in (sparse, dense)]
         return rrf(rankings, weights, self.settings.rrf_k)
