@@ -7,7 +7,7 @@ Each field's description is the documentation: README's settings table is checke
 from enum import Enum
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -46,17 +46,49 @@ class Settings(BaseSettings):
     hnsw_ef_search: int = Field(96, ge=8, description="HNSW search breadth (used above flat_index_max).")
     bm25_k1: float = Field(1.2, gt=0, description="BM25 term-frequency saturation.")
     bm25_b: float = Field(0.75, ge=0, le=1, description="BM25 length normalisation.")
-    fusion: FusionMethod = Field(FusionMethod.rrf, description="How BM25 and dense rankings are fused: `rrf` or `score`.")
+    fusion: FusionMethod = Field(
+        FusionMethod.score,
+        description="How BM25 and dense results are fused: `score` (min-max normalised, weighted sum) or `rrf`. Chosen on the gold dev half: README, Fusion choice.",
+    )
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant k in 1/(k + rank).")
-    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
-    sparse_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
+    dense_weight: float = Field(0.7, ge=0, description="Weight of the dense retriever in fusion (BM25's is sparse_weight).")
+    sparse_weight: float = Field(1.0, ge=0, description="Weight of the BM25 retriever in fusion.")
     candidates: int = Field(50, ge=1, le=1000, description="Passages each retriever hands to fusion.")
     keep_versions: int = Field(5, ge=2, le=100, description="Index versions kept on disk (for rollback).")
+    database_url: str = Field(
+        "",
+        description=(
+            "SQLAlchemy URL of the ticket/session store; empty means SQLite at `<data_dir>/kefu.db`. "
+            "`postgresql://…` lets several bot replicas share one store."
+        ),
+    )
+    answer_threshold: float = Field(
+        0.55, ge=0, le=1, description="Confidence at or above which the bot answers (chosen on the gold dev half)."
+    )
+    suggest_threshold: float = Field(
+        0.40, ge=0, le=1, description="Confidence at or above which, below answer_threshold, the bot offers 您是想问 suggestions; below it, a person."
+    )
+    max_question_chars: int = Field(2000, ge=10, le=100_000, description="Longer questions are refused with HTTP 413.")
+    agent_token: SecretStr | None = Field(
+        None, description="Token for the agent console and ticket endpoints; generated into `<data_dir>/tokens.json` when unset."
+    )
+    admin_token: SecretStr | None = Field(
+        None, description="Token for the editor page and admin endpoints; generated into `<data_dir>/tokens.json` when unset."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list, description='Web origins allowed to embed the widget, as a JSON list: `["https://shop.example.com"]`.'
+    )
+    upload_max_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="Largest manual an editor may upload.")
+    session_ttl_minutes: int = Field(30, ge=1, le=7 * 24 * 60, description="A chat session expires after this long without a message.")
 
 
 def load_settings(**overrides) -> Settings:
     """Settings from the environment, with explicit overrides (CLI flags, tests) on top."""
     return Settings(**overrides)
+
+
+def database_url(settings: Settings) -> str:
+    return settings.database_url or f"sqlite:///{(settings.data_dir / 'kefu.db').resolve()}"
 
 
 def index_root(settings: Settings) -> Path:
@@ -71,7 +103,8 @@ def settings_table() -> str:
     """The Markdown table of settings that README.md carries (a test keeps the two in step)."""
     rows = ["| env var | default | meaning |", "|---|---|---|"]
     for name, field in Settings.model_fields.items():
-        default = field.default.value if isinstance(field.default, Enum) else field.default
+        default = field.get_default(call_default_factory=True)
+        default = default.value if isinstance(default, Enum) else default
         rows.append(f"| `KEFU_{name.upper()}` | `{default}` | {field.description} |")
     return "\n".join(rows)
 
