@@ -63,10 +63,10 @@ class Settings(BaseSettings):
         ),
     )
     answer_threshold: float = Field(
-        0.55, ge=0, le=1, description="Confidence at or above which the bot answers (chosen on the gold dev half)."
+        0.40, ge=0, le=1, description="Confidence at or above which the bot answers (chosen on the gold dev half)."
     )
     suggest_threshold: float = Field(
-        0.40, ge=0, le=1, description="Confidence at or above which, below answer_threshold, the bot offers 您是想问 suggestions; below it, a person."
+        0.28, ge=0, le=1, description="Confidence at or above which, below answer_threshold, the bot offers 您是想问 suggestions; below it, a person."
     )
     max_question_chars: int = Field(2000, ge=10, le=100_000, description="Longer questions are refused with HTTP 413.")
     agent_token: SecretStr | None = Field(

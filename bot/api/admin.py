@@ -1,0 +1,80 @@
+"""Editor endpoints: upload a manual, re-index, roll back, index facts, unanswered questions."""
+
+import os
+import tempfile
+from pathlib import Path, PurePath
+
+from fastapi import APIRouter, Request, UploadFile
+
+from bot.api.deps import AdminDep, RecordsDep, ServiceDep
+from bot.api.schemas import IndexInfo, ReindexStatus
+from bot.errors import InvalidRequest, PayloadTooLarge, UnsupportedUpload
+from bot.unanswered import group_questions
+from indexer.load import SUPPORTED_SUFFIXES, read_document
+
+router = APIRouter(prefix="/api/admin", dependencies=[AdminDep])
+
+
+def safe_upload_name(filename: str | None) -> str:
+    """The bare file name, refusing anything that could point outside kb/."""
+    name = (filename or "").strip()
+    if not name or name != PurePath(name).name or "\\" in name or name.startswith(".") or ".." in name:
+        raise InvalidRequest(f"文件名无效 / invalid file name {filename!r}: give a plain name such as 手册.md")
+    if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise UnsupportedUpload(f"{name}: 不支持的文件类型 / unsupported file type; use one of {', '.join(SUPPORTED_SUFFIXES)}")
+    return name
+
+
+async def read_limited(upload: UploadFile, limit: int) -> bytes:
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"文件超过 {limit} 字节 / the file is larger than {limit} bytes")
+    return data
+
+
+@router.post("/documents", status_code=201, summary="Upload a manual into kb/ (parsed first; the index changes on re-index)")
+async def upload_document(file: UploadFile, service: ServiceDep) -> dict:
+    name = safe_upload_name(file.filename)
+    data = await read_limited(file, service.settings.upload_max_bytes)
+    kb_dir = service.settings.kb_dir
+    kb_dir.mkdir(parents=True, exist_ok=True)
+    fd, staging = tempfile.mkstemp(dir=kb_dir, prefix=".upload-", suffix=Path(name).suffix)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        document = read_document(Path(staging))  # refuses what cannot be parsed, naming the problem
+        os.replace(staging, kb_dir / name)
+    finally:
+        if os.path.exists(staging):
+            os.unlink(staging)
+    return {"document": name, "title": document.title, "bytes": len(data)}
+
+
+@router.post("/reindex", status_code=202, response_model=ReindexStatus, summary="Re-index in the background; answers switch atomically")
+def reindex(request: Request) -> dict:
+    return request.app.state.reindexer.start()
+
+
+@router.get("/reindex", response_model=ReindexStatus, summary="Progress and outcome of the last re-index")
+def reindex_status(request: Request) -> dict:
+    return request.app.state.reindexer.status
+
+
+@router.post("/rollback", summary="Make the previous index version current")
+def rollback(request: Request) -> dict:
+    return {"version": request.app.state.reindexer.rollback()}
+
+
+@router.get("/index", response_model=IndexInfo, summary="The index being served")
+def index_info(service: ServiceDep) -> dict:
+    manifest = service.reader.searcher.index.manifest
+    return {
+        "version": manifest["version"], "built_at": manifest["built_at"], "docs": manifest["counts"]["docs"],
+        "chunks": manifest["counts"]["chunks"], "model": manifest["model"], "dimension": manifest["dimension"],
+    }
+
+
+@router.get("/unanswered", summary="Questions that ended in low confidence or handoff, grouped, with counts")
+def unanswered(service: ServiceDep, records: RecordsDep) -> list[dict]:
+    questions = [row["question"] for row in records.unanswered()]
+    return group_questions(questions, service.reader.searcher.encoder)

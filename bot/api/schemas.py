@@ -1,0 +1,147 @@
+"""Request and response models of the HTTP API: inputs strict (unknown fields refused),
+outputs explicit, so nothing private (access-key hashes, tokens) can leak."""
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.answer import Persona
+from bot.handoff import HandoffReason
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AskRequest(Strict):
+    # No max_length here: an over-long question is a 413, decided by the service.
+    question: str = Field(description="The customer's or agent's question.")
+    session_id: str | None = Field(None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    persona: Persona = Persona.customer
+    channel: Literal["widget", "console", "api"] = "api"
+
+
+class CitationOut(BaseModel):
+    id: str
+    doc: str
+    title: str
+    section: str
+    text: str
+    score: float
+    date: str | None = None
+
+
+class HandoffOut(BaseModel):
+    needed: bool
+    reason: HandoffReason | None
+    ticket_id: str | None
+    priority: str | None = None
+    fields: list[str] = []
+
+
+class SuggestionOut(BaseModel):
+    id: str
+    title: str
+    section: str
+    heading: str
+    question: str
+
+
+class AskResponse(BaseModel):
+    answer_id: str
+    session_id: str
+    answer: str
+    citations: list[CitationOut]
+    confidence: float
+    handoff: HandoffOut
+    band: Literal["answer", "suggest", "handoff"]
+    suggestions: list[SuggestionOut] = []
+    resolved_question: str | None = None
+
+
+class SearchHitOut(CitationOut):
+    dense_score: float | None
+    bm25_score: float | None
+
+
+class SearchResponse(BaseModel):
+    query: str
+    results: list[SearchHitOut]
+
+
+class FeedbackRequest(Strict):
+    answer_id: str = Field(min_length=1, max_length=64)
+    helpful: bool
+    comment: str | None = Field(None, max_length=2000)
+
+
+class TicketCreate(Strict):
+    session_id: str | None = Field(None, max_length=64)
+    name: str = Field(min_length=1, max_length=50)
+    phone: str = Field(min_length=5, max_length=30)
+    fields: dict[str, str] | None = None
+    reason: HandoffReason | None = None
+    channel: Literal["widget", "console", "api"] = "api"
+
+
+class TicketCreated(BaseModel):
+    ticket_id: str
+    access_key: str | None
+    status: str
+    priority: str
+    sla_due_at: datetime
+    message: str
+
+
+class TicketMessageOut(BaseModel):
+    role: str
+    author: str | None
+    text: str
+    created_at: datetime
+
+
+class TicketOut(BaseModel):
+    id: str
+    status: str
+    priority: str
+    reason: str
+    channel: str
+    name: str
+    phone: str
+    fields: dict | None
+    assignee: str | None
+    sla_due_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    messages: list[TicketMessageOut] = []
+
+
+class TicketPatch(Strict):
+    status: Literal["open", "assigned", "resolved", "closed"] | None = None
+    assignee: str | None = Field(None, max_length=50)
+    note: str | None = Field(None, max_length=5000)
+
+
+class TicketMessageIn(Strict):
+    text: str = Field(min_length=1, max_length=5000)
+    author: str | None = Field(None, max_length=50)
+
+
+class IndexInfo(BaseModel):
+    version: str
+    built_at: str
+    docs: int
+    chunks: int
+    model: str
+    dimension: int
+
+
+class ReindexStatus(BaseModel):
+    state: Literal["idle", "running", "done", "failed"]
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    version: str | None = None
+    summary: str | None = None
+    error: str | None = None
+    changes: dict | None = None

@@ -1,0 +1,128 @@
+"""The FastAPI application, built by `create_app(settings)`; nothing is created at import.
+
+app.state carries the loaded parts: `service` (None until an index loads), `records` (None
+while the store is unreachable), `tokens`, `reindexer`, `metrics`.
+"""
+
+import logging
+import time
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bot.answer import SentenceScorer
+from bot.api import admin, routes
+from bot.auth import load_tokens
+from bot.errors import status_and_code
+from bot.metrics import Metrics
+from bot.reindex import Reindexer
+from bot.retrieve.index import load_current
+from bot.retrieve.search import Searcher
+from bot.service import BotService, Reader
+from indexer.embed import Encoder
+from indexer.errors import IndexCorrupt, IndexMissing, KefuError
+from indexer.settings import Settings, database_url
+from indexer.textnorm import Tokenizer
+
+log = logging.getLogger("kefu")
+
+
+def error_body(code: str, message: str) -> dict:
+    return {"error": {"code": code, "message": message}}
+
+
+def open_records(settings: Settings):
+    try:
+        from bot.records import Records
+        from bot.store.db import open_store
+
+        return Records(open_store(database_url(settings)))
+    except Exception as exc:  # the bot still answers without a store; tickets return 503
+        log.error("ticket store unavailable (%s): answering continues without tickets", type(exc).__name__)
+        return None
+
+
+def open_service(settings: Settings, encoder: Encoder, records) -> BotService | None:
+    try:
+        index = load_current(settings)
+    except (IndexMissing, IndexCorrupt) as exc:
+        log.error("no index to serve: %s", exc)
+        return None
+    reader = Reader.from_searcher(Searcher(index, encoder, Tokenizer(), settings))
+    return BotService(settings, reader, SentenceScorer(encoder, reader.searcher.tokenizer, reader.idf), records)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(KefuError)
+    async def domain_error(request: Request, exc: KefuError):
+        status, code = status_and_code(exc)
+        return JSONResponse(error_body(code, str(exc)), status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError):
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return JSONResponse(error_body("invalid_json", "请求体不是有效的 JSON / the request body is not valid JSON"), status_code=400)
+        detail = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in errors)
+        return JSONResponse(error_body("invalid_request", f"请求无效 / invalid request: {detail}"), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse(error_body(code, f"{exc.detail}"), status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):
+        log.exception("unhandled error on %s", request.url.path)
+        return JSONResponse(error_body("internal_error", "服务器内部错误 / internal server error"), status_code=500)
+
+
+def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        model = encoder or Encoder(settings)
+        app.state.records = open_records(settings)
+        app.state.service = open_service(settings, model, app.state.records)
+        app.state.reindexer = Reindexer(settings, app.state.service) if app.state.service else None
+        yield
+
+    app = FastAPI(title="kefu", version="0.1.0", description="客服知识库机器人 API: cited answers, handoff, tickets.", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.tokens = load_tokens(settings)
+    app.state.metrics = Metrics()
+    app.state.service = app.state.records = app.state.reindexer = None
+    install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["Content-Type", "Idempotency-Key"])
+
+    @app.middleware("http")
+    async def measure(request: Request, call_next):
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")  # the template (/api/tickets/{ticket_id}), not the raw path
+        app.state.metrics.observe_request(getattr(route, "path", "unmatched"), response.status_code, time.perf_counter() - started)
+        return response
+
+    @app.get("/healthz", summary="The process is up")
+    def healthz() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/readyz", summary="An index is loaded and answers can be served")
+    def readyz(request: Request):
+        service = request.app.state.service
+        if service is None:
+            return JSONResponse(error_body("not_ready", "索引尚未加载 / no index loaded"), status_code=503)
+        return {"status": "ready", "index_version": service.reader.version, "store": request.app.state.records is not None}
+
+    @app.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics")
+    def metrics(request: Request) -> str:
+        service = request.app.state.service
+        return request.app.state.metrics.render(service.reader.version if service else None)
+
+    app.include_router(routes.router)
+    app.include_router(admin.router)
+    return app

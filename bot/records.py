@@ -1,0 +1,149 @@
+"""The bot's use of the store: session state, the answer log, tickets and feedback.
+
+Every call opens one short transaction and retries briefly when the database is busy;
+a database that stays away raises StoreUnavailable (HTTP 503), and answering goes on
+without it (BotService treats a missing store as "no memory, no tickets").
+"""
+
+from datetime import datetime, timezone
+
+from bot.store import sessions, tickets
+from bot.store.db import Store
+from bot.store.errors import with_retry
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Records:
+    def __init__(self, store: Store):
+        self.store = store
+
+    def _run(self, work):
+        def attempt():
+            with self.store.session() as db:
+                return work(db)
+
+        return with_retry(attempt)
+
+    # --- conversation ---
+
+    def session_state(self, session_id: str | None, persona: str, channel: str, ttl_minutes: int) -> dict:
+        def work(db):
+            chat = sessions.get_or_create_session(db, session_id, persona=persona, channel=channel, ttl_minutes=ttl_minutes)
+            silenced = False
+            if chat.ticket_id:
+                silenced = tickets.get_ticket(db, chat.ticket_id).status == "assigned"
+            return {
+                "id": chat.id,
+                "last_question": chat.last_question,
+                "low_streak": chat.low_confidence_streak,
+                "contact": chat.contact,
+                "ticket_id": chat.ticket_id,
+                "silenced": silenced,
+            }
+
+        return self._run(work)
+
+    def forward_to_ticket(self, session: dict, text: str) -> None:
+        def work(db):
+            sessions.append_turn(db, session["id"], "user", text)
+            tickets.add_ticket_message(db, session["ticket_id"], role="customer", text=text)
+
+        self._run(work)
+
+    def record_turn(self, session: dict, text: str, resolved: str, result, index_version: str) -> None:
+        def work(db):
+            reason = result.handoff.reason.value if result.handoff.reason else None
+            sessions.record_answer(
+                db, answer_id=result.answer_id, session_id=session["id"], question=text, answer=result.answer,
+                confidence=result.confidence, handoff_reason=reason, citations=result.citations, index_version=index_version,
+            )
+            sessions.append_turn(db, session["id"], "user", text)
+            sessions.append_turn(db, session["id"], "bot", result.answer, answer_id=result.answer_id)
+            chat = db.get(sessions.ChatSession, session["id"])
+            chat.last_question = resolved
+            low = result.band.value != "answer" and reason in ("low_confidence", "repeated_failure")
+            chat.low_confidence_streak = chat.low_confidence_streak + 1 if low else 0
+
+        self._run(work)
+
+    # --- tickets ---
+
+    def create_ticket(self, request, idempotency_key: str | None) -> tuple:
+        def work(db):
+            chat = db.get(sessions.ChatSession, request.session_id) if request.session_id else None
+            reason = (request.reason.value if request.reason else None) or self._last_reason(db, chat) or "user_request"
+            priority = "urgent" if reason == "urgent" else ("high" if reason == "user_request" else "normal")
+            transcript = sessions.transcript(db, chat.id) if chat else []
+            ticket, key = tickets.create_ticket(
+                db, name=request.name, phone=request.phone, reason=reason, priority=priority, channel=request.channel,
+                session_id=chat.id if chat else None, fields=request.fields, transcript=transcript, idempotency_key=idempotency_key,
+            )
+            if chat:
+                chat.ticket_id = ticket.id
+                chat.contact = {"name": request.name, "phone": request.phone}
+            return ticket_view(db, ticket), key
+
+        return self._run(work)
+
+    @staticmethod
+    def _last_reason(db, chat) -> str | None:
+        if chat is None:
+            return None
+        return sessions.last_handoff_reason(db, chat.id)
+
+    def get_ticket(self, ticket_id: str, access_key: str | None = None, *, as_agent: bool) -> dict:
+        def work(db):
+            ticket = tickets.get_ticket(db, ticket_id)
+            if not as_agent and not (access_key and tickets.check_access_key(ticket, access_key)):
+                raise tickets.TicketNotFound(f"工单 {ticket_id} 不存在 / ticket {ticket_id} not found")
+            return ticket_view(db, ticket)
+
+        return self._run(work)
+
+    def list_tickets(self, status: str | None, priority: str | None) -> list[dict]:
+        return self._run(lambda db: [ticket_view(db, t, with_messages=False) for t in tickets.list_tickets(db, status=status, priority=priority)])
+
+    def update_ticket(self, ticket_id: str, patch, author: str | None = None) -> dict:
+        def work(db):
+            ticket = tickets.update_ticket(db, ticket_id, status=patch.status, assignee=patch.assignee, note=patch.note, author=author)
+            return ticket_view(db, ticket)
+
+        return self._run(work)
+
+    def add_agent_message(self, ticket_id: str, text: str, author: str | None) -> dict:
+        def work(db):
+            tickets.add_ticket_message(db, ticket_id, role="agent", text=text, author=author)
+            return ticket_view(db, tickets.get_ticket(db, ticket_id))
+
+        return self._run(work)
+
+    # --- feedback and the editors' to-do list ---
+
+    def record_feedback(self, answer_id: str, helpful: bool, comment: str | None) -> None:
+        self._run(lambda db: sessions.record_feedback(db, answer_id=answer_id, helpful=helpful, comment=comment))
+
+    def unanswered(self, limit: int = 500) -> list[dict]:
+        return self._run(
+            lambda db: [
+                {"question": a.question, "reason": a.handoff_reason, "created_at": a.created_at}
+                for a in sessions.unanswered_questions(db, limit=limit)
+            ]
+        )
+
+
+def ticket_view(db, ticket, with_messages: bool = True) -> dict:
+    view = {
+        "id": ticket.id, "status": ticket.status, "priority": ticket.priority, "reason": ticket.reason,
+        "channel": ticket.channel, "name": ticket.name, "phone": ticket.phone, "fields": ticket.fields,
+        "assignee": ticket.assignee, "sla_due_at": ticket.sla_due_at, "created_at": ticket.created_at,
+        "updated_at": ticket.updated_at, "messages": [],
+    }
+    if with_messages:
+        view["messages"] = [
+            {"role": m.role, "author": m.author, "text": m.text, "created_at": m.created_at}
+            for m in tickets.ticket_messages(db, ticket.id)
+        ]
+    return view

@@ -1,0 +1,231 @@
+"""Answering one question: triggers, retrieval, confidence band, composition, records.
+
+Plain Python: the HTTP routers and the CLI both call `BotService.ask`.
+"""
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from enum import Enum
+
+from bot.answer import ComposedAnswer, Persona, SentenceScorer, compose_answer
+from bot.confidence import Signals, confidence, gather_signals, idf_from_bm25
+from bot.errors import EmptyQuestion, QuestionTooLong
+from bot.followup import resolve_follow_up
+from bot.handoff import HandoffReason, detect_request, priority_for, required_fields
+from bot.replies import SILENT, TICKETS_UNAVAILABLE, handoff_reply, suggestion_reply
+from bot.retrieve.search import Hit, Searcher
+from indexer.chunk import PATH_SEPARATOR
+from indexer.settings import Settings
+from indexer.textnorm import fold_for_search, normalize_text
+
+log = logging.getLogger(__name__)
+SEARCH_DEPTH = 5
+PREVIEW_CHARS = 40
+
+
+class Band(str, Enum):
+    answer = "answer"
+    suggest = "suggest"
+    handoff = "handoff"
+
+
+@dataclass(frozen=True)
+class Reader:
+    """One index version ready to answer from; replaced whole on re-index."""
+
+    searcher: Searcher
+    idf: dict[str, float]
+    dates: dict[str, str | None]
+
+    @classmethod
+    def from_searcher(cls, searcher: Searcher) -> "Reader":
+        documents = searcher.index.manifest.get("documents", {})
+        dates = {doc: info.get("date") for doc, info in documents.items()}
+        return cls(searcher, idf_from_bm25(searcher.index.sparse), dates)
+
+    @property
+    def version(self) -> str:
+        return self.searcher.index.version
+
+
+@dataclass
+class Handoff:
+    needed: bool = False
+    reason: HandoffReason | None = None
+    ticket_id: str | None = None
+    priority: str | None = None
+    fields: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "needed": self.needed,
+            "reason": self.reason.value if self.reason else None,
+            "ticket_id": self.ticket_id,
+            "priority": self.priority,
+            "fields": self.fields,
+        }
+
+
+@dataclass
+class AskResult:
+    answer_id: str
+    session_id: str
+    answer: str
+    citations: list[dict]
+    confidence: float
+    handoff: Handoff
+    band: Band
+    suggestions: list[dict] = field(default_factory=list)
+    signals: dict = field(default_factory=dict)
+    resolved_question: str | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "answer_id": self.answer_id,
+            "session_id": self.session_id,
+            "answer": self.answer,
+            "citations": self.citations,
+            "confidence": self.confidence,
+            "handoff": self.handoff.to_dict(),
+            "band": self.band.value,
+            "suggestions": self.suggestions,
+            "signals": self.signals,
+            "resolved_question": self.resolved_question,
+        }
+
+
+def check_question(question: str, max_chars: int) -> str:
+    text = normalize_text(question).strip()
+    if not text:
+        raise EmptyQuestion("问题不能为空 / the question is empty")
+    if len(question) > max_chars:
+        raise QuestionTooLong(f"问题太长:最多 {max_chars} 个字符 / the question is longer than {max_chars} characters")
+    return text
+
+
+def band_for(score: float, settings: Settings) -> Band:
+    if score >= settings.answer_threshold:
+        return Band.answer
+    if score >= settings.suggest_threshold:
+        return Band.suggest
+    return Band.handoff
+
+
+def suggestions_from(hits: list[Hit], limit: int = 3) -> list[dict]:
+    """Up to `limit` distinct sections to pick from: heading and the passage's first words."""
+    seen, picks = set(), []
+    for hit in hits:
+        if hit.chunk.section in seen:
+            continue
+        seen.add(hit.chunk.section)
+        heading = hit.chunk.section.split(PATH_SEPARATOR)[-1]
+        first_line = hit.chunk.text.split("\n")[0]
+        preview = first_line if len(first_line) <= PREVIEW_CHARS else first_line[:PREVIEW_CHARS] + "…"
+        picks.append({"id": hit.chunk.id, "title": hit.chunk.title, "section": hit.chunk.section, "heading": heading, "question": preview})
+        if len(picks) == limit:
+            break
+    return picks
+
+
+@dataclass
+class Outcome:
+    """What retrieval and the triggers decided, before anything is recorded."""
+
+    band: Band
+    reason: HandoffReason | None
+    score: float
+    signals: Signals | None
+    hits: list[Hit]
+    composed: ComposedAnswer | None
+
+
+class BotService:
+    def __init__(self, settings: Settings, reader: Reader, scorer: SentenceScorer, store=None):
+        self.settings = settings
+        self.reader = reader  # swapped whole by `use_reader` after a re-index
+        self.scorer = scorer
+        self.store = store
+
+    def use_reader(self, reader: Reader) -> None:
+        self.reader = reader
+
+    def decide(self, question: str, persona: Persona, low_streak: int) -> Outcome:
+        reader = self.reader  # one version for the whole answer, even if a swap happens meanwhile
+        reason = detect_request(question) if persona == Persona.customer else None
+        if reason in (HandoffReason.urgent, HandoffReason.user_request):
+            return Outcome(Band.handoff, reason, 0.0, None, [], None)
+        searcher = reader.searcher
+        hits = searcher.search(question, SEARCH_DEPTH)
+        question_tokens = searcher.tokenizer.tokenize(question)
+        passage_tokens = searcher.tokenizer.tokenize(hits[0].chunk.index_text()) if hits else []
+        signals = gather_signals(hits, question_tokens, passage_tokens, reader.idf)
+        score = confidence(signals)
+        if reason == HandoffReason.out_of_scope:
+            return Outcome(Band.handoff, reason, score, signals, hits, None)
+        band = band_for(score, self.settings)
+        if band == Band.answer:
+            vector = searcher.encoder.encode([fold_for_search(question)])[0]
+            composed = compose_answer(question, vector, hits, persona, self.scorer, reader.dates)
+            return Outcome(band, None, score, signals, hits, composed)
+        repeated = low_streak >= 1
+        return Outcome(band, HandoffReason.repeated_failure if repeated else HandoffReason.low_confidence, score, signals, hits, None)
+
+    def ask(self, question: str, session_id: str | None = None, persona: Persona = Persona.customer, channel: str = "api") -> AskResult:
+        text = check_question(question, self.settings.max_question_chars)
+        session = self._session(session_id, persona, channel)
+        if session.get("silenced"):
+            return self._silent(session, text)
+        resolved = resolve_follow_up(text, session.get("last_question"))
+        outcome = self.decide(resolved, persona, session.get("low_streak", 0))
+        result = self._result(outcome, session, persona, text, resolved)
+        self._record(session, text, resolved, result)
+        return result
+
+    def _result(self, outcome: Outcome, session: dict, persona: Persona, text: str, resolved: str) -> AskResult:
+        handoff = Handoff()
+        suggestions: list[dict] = []
+        if outcome.band == Band.answer:
+            answer, citations = outcome.composed.text, [c.to_dict() for c in outcome.composed.citations]
+        else:
+            citations = []
+            reason = outcome.reason
+            handoff = Handoff(True, reason, session.get("ticket_id"), priority_for(reason).value, required_fields(resolved, reason))
+            answer = handoff_reply(reason, persona)
+            if outcome.band == Band.suggest and reason != HandoffReason.out_of_scope:
+                suggestions = suggestions_from(outcome.hits)
+                answer = suggestion_reply([s["question"] for s in suggestions])
+            if self.store is None and persona == Persona.customer:
+                answer += TICKETS_UNAVAILABLE
+        return AskResult(
+            answer_id=uuid.uuid4().hex,
+            session_id=session["id"],
+            answer=answer,
+            citations=citations,
+            confidence=outcome.score,
+            handoff=handoff,
+            band=outcome.band,
+            suggestions=suggestions,
+            signals=outcome.signals.to_dict() if outcome.signals else {},
+            resolved_question=resolved if resolved != text else None,
+        )
+
+    # --- session state and records: the store when there is one, nothing when there is not ---
+
+    def _session(self, session_id: str | None, persona: Persona, channel: str) -> dict:
+        if self.store is None:
+            return {"id": session_id or uuid.uuid4().hex}
+        return self.store.session_state(session_id, persona.value, channel, self.settings.session_ttl_minutes)
+
+    def _silent(self, session: dict, text: str) -> AskResult:
+        self.store.forward_to_ticket(session, text)
+        handoff = Handoff(True, None, session.get("ticket_id"), None, [])
+        return AskResult(uuid.uuid4().hex, session["id"], SILENT, [], 0.0, handoff, Band.handoff)
+
+    def _record(self, session: dict, text: str, resolved: str, result: AskResult) -> None:
+        if self.store is None:
+            return
+        try:
+            self.store.record_turn(session, text, resolved, result, self.reader.version)
+        except Exception:  # an answer already composed is still worth returning
+            log.exception("could not record answer %s", result.answer_id)
