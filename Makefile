@@ -23,7 +23,7 @@ index: setup
 	@test -f $(DATA_DIR)/index/CURRENT || $(BIN)/kefu index
 
 run: index
-	$(BIN)/kefu search "电话铃响几声内必须接听" -k 3
+	$(BIN)/kefu serve --host 127.0.0.1 --port 8000
 
 # pytest exits 5 when it collects no test: that is a broken suite, not a pass.
 test: setup

@@ -126,3 +126,10 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
     app.include_router(routes.router)
     app.include_router(admin.router)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory` and multi-worker serving: settings from the environment."""
+    from indexer.settings import load_settings
+
+    return create_app(load_settings())

@@ -129,5 +129,101 @@ def search_cmd(
             print_json(hits_to_json(q, hits))
         else:
             render_hits(q, hits, Console())
+
+
+@app.command("serve")
+def serve_cmd(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=16, help="Worker processes (each loads the model).")] = 1,
+):
+    """Serve the bot over HTTP: /api, /docs, the widget, console and editor pages."""
+    import os
+
+    import uvicorn
+
+    from bot.auth import load_tokens
+
+    settings = _settings(ctx)
+    tokens = load_tokens(settings)
+    if tokens.path:
+        err.print(f"agent/admin tokens: {tokens.path} (令牌文件 / token file)")
+    err.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    os.environ["KEFU_DATA_DIR"], os.environ["KEFU_KB_DIR"] = str(settings.data_dir), str(settings.kb_dir)
+    uvicorn.run("bot.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info")
+
+
+def _bot(settings: Settings):
+    from bot.app import open_records, open_service
+    from indexer.embed import Encoder
+
+    service = open_service(settings, Encoder(settings), open_records(settings))
+    if service is None:
+        fail(ValueError("还没有可用的索引 / no index to answer from: run `kefu index`"))
+    return service
+
+
+@app.command("ask")
+def ask_cmd(
+    ctx: typer.Context,
+    question: Annotated[Optional[str], typer.Argument(help="The question.")] = None,
+    persona: Annotated[str, typer.Option(help="customer or agent.")] = "customer",
+    file: Annotated[Optional[Path], typer.Option("--file", help="One question per line; the model loads once.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the /api/ask object (one per line with --file).")] = False,
+):
+    """Answer a question as /api/ask would: cited sentences, confidence, handoff."""
+    from bot.answer import Persona
+
+    if (question is None) == (file is None):
+        fail(ValueError("给出一个问题或 --file，二者选一 / give either a question or --file"))
+    try:
+        chosen = Persona(persona)
+    except ValueError:
+        fail(ValueError(f"persona 只能是 customer 或 agent / persona must be customer or agent, not {persona!r}"))
+    questions = _read_questions(file) if file else [question]
+    service = _bot(_settings(ctx))
+    for q in questions:
+        try:
+            result = service.ask(q, persona=chosen, channel="api")
+        except KefuError as exc:
+            fail(exc)
+        payload = result.to_dict()
+        if as_json:
+            print_json({"question": q, **payload} if file else payload)
+        else:
+            typer.echo(f"{result.answer}\n[confidence {result.confidence:.2f}, {result.band.value}]")
+            for n, citation in enumerate(payload["citations"], start=1):
+                typer.echo(f"  [{n}] {citation['section']} ({citation['doc']})")
+
+
+tickets_app = typer.Typer(help="Tickets handed to people.", no_args_is_help=True)
+app.add_typer(tickets_app, name="tickets")
+
+
+@tickets_app.command("list")
+def tickets_list_cmd(
+    ctx: typer.Context,
+    status: Annotated[Optional[str], typer.Option(help="open, assigned, resolved or closed.")] = None,
+    priority: Annotated[Optional[str], typer.Option(help="urgent, high or normal.")] = None,
+):
+    """The ticket queue, urgent and overdue first."""
+    from rich.table import Table
+
+    from bot.app import open_records
+
+    records = open_records(_settings(ctx))
+    if records is None:
+        fail(ValueError("工单库不可用 / the ticket store is unavailable"))
+    try:
+        rows = records.list_tickets(status, priority)
+    except KefuError as exc:
+        fail(exc)
+    table = Table("id", "priority", "status", "reason", "name", "due")
+    for row in rows:
+        table.add_row(row["id"], row["priority"], row["status"], row["reason"], row["name"], row["sla_due_at"].strftime("%m-%d %H:%M"))
+    Console().print(table)
+
+
 if __name__ == "__main__":
     app()
