@@ -135,6 +135,16 @@ def time_limits(quotes: list[Quote]) -> list[str]:
     return list(dict.fromkeys(m.group(0) for q in quotes for m in TIME_LIMIT.finditer(q.text)))
 
 
+def citation_for(hit: Hit, dates: dict[str, str | None]) -> Citation:
+    chunk = hit.chunk
+    return Citation(chunk.id, chunk.doc, chunk.title, chunk.section, chunk.text, round(hit.score, 6), dates.get(chunk.doc))
+
+
+def compose_faq_answer(hit: Hit, dates: dict[str, str | None]) -> ComposedAnswer:
+    """An approved editor answer, quoted whole with its editor-written mark."""
+    return ComposedAnswer(f"{hit.chunk.text} [1]", [citation_for(hit, dates)], [hit.chunk.text])
+
+
 def compose_answer(question: str, question_vector: np.ndarray, hits: list[Hit], persona: Persona, scorer: SentenceScorer, dates: dict[str, str | None]) -> ComposedAnswer:
     quotes = select_quotes(question, question_vector, hits, scorer)
     if persona == Persona.customer:
@@ -143,8 +153,5 @@ def compose_answer(question: str, question_vector: np.ndarray, hits: list[Hit], 
     limits = time_limits(quotes)
     if persona == Persona.agent and limits:
         lines.insert(1, "时限:" + " / ".join(limits))
-    citations = [
-        Citation(q.hit.chunk.id, q.hit.chunk.doc, q.hit.chunk.title, q.hit.chunk.section, q.hit.chunk.text, round(q.hit.score, 6), dates.get(q.hit.chunk.doc))
-        for q in quotes
-    ]
+    citations = [citation_for(q.hit, dates) for q in quotes]
     return ComposedAnswer("\n".join(lines), citations, [q.text for q in quotes])

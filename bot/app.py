@@ -15,7 +15,9 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.answer import SentenceScorer
-from bot.api import admin, routes
+from fastapi.staticfiles import StaticFiles
+
+from bot.api import admin, pages, routes
 from bot.auth import load_tokens
 from bot.errors import status_and_code
 from bot.metrics import Metrics
@@ -125,6 +127,8 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
 
     app.include_router(routes.router)
     app.include_router(admin.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=pages.WEB_DIR / "static", check_dir=False), name="static")
     return app
 
 

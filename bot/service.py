@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from enum import Enum
 
-from bot.answer import ComposedAnswer, Persona, SentenceScorer, compose_answer
+from bot.answer import ComposedAnswer, Persona, SentenceScorer, compose_answer, compose_faq_answer
 from bot.confidence import Signals, confidence, gather_signals, idf_from_bm25
 from bot.errors import EmptyQuestion, QuestionTooLong
 from bot.followup import resolve_follow_up
@@ -16,11 +16,13 @@ from bot.handoff import HandoffReason, detect_request, priority_for, required_fi
 from bot.replies import SILENT, TICKETS_UNAVAILABLE, handoff_reply, suggestion_reply
 from bot.retrieve.search import Hit, Searcher
 from indexer.chunk import PATH_SEPARATOR
+from indexer.faq import FAQ_DOC_ID
 from indexer.settings import Settings
 from indexer.textnorm import fold_for_search, normalize_text
 
 log = logging.getLogger(__name__)
 SEARCH_DEPTH = 5
+FAQ_MATCH = 0.85  # cosine at which a question counts as asking an approved FAQ entry
 PREVIEW_CHARS = 40
 
 
@@ -163,6 +165,8 @@ class BotService:
         score = confidence(signals)
         if reason == HandoffReason.out_of_scope:
             return Outcome(Band.handoff, reason, score, signals, hits, None)
+        if hits and hits[0].chunk.doc == FAQ_DOC_ID and (hits[0].dense_score or 0) >= FAQ_MATCH:
+            return Outcome(Band.answer, None, max(score, self.settings.answer_threshold), signals, hits, compose_faq_answer(hits[0], reader.dates))
         band = band_for(score, self.settings)
         if band == Band.answer:
             vector = searcher.encoder.encode([fold_for_search(question)])[0]

@@ -144,3 +144,28 @@ def test_health_readiness_and_metrics(client):
     metrics = client.get("/metrics").text
     assert 'kefu_handoffs_total{reason="user_request"}' in metrics
     assert "kefu_request_seconds_bucket" in metrics and "kefu_index_info{version=" in metrics
+
+
+def test_an_approved_faq_entry_is_answered_directly_after_reindex(tmp_path, kb_copy, encoder):
+    from conftest import make_settings
+    from indexer.build import build_index
+
+    settings = make_settings(tmp_path, kb_dir=kb_copy)
+    build_index(settings, encoder=encoder)
+    with TestClient(create_app(settings, encoder=encoder)) as local:
+        admin = {"Authorization": f"Bearer {local.app.state.tokens.admin}"}
+        before = local.post("/api/ask", json={"question": "你们的快递运费由谁承担"}).json()
+        assert before["band"] != "answer"
+        entry = {"question": "快递运费由谁承担?", "answer": "质量问题退换货的运费由公司承担。", "author": "王编辑"}
+        assert local.post("/api/admin/faq", json=entry, headers=admin).status_code == 201
+        assert local.post("/api/admin/reindex", headers=admin).status_code == 202
+        status = local.app.state.reindexer.wait(timeout=300)
+        assert status["state"] == "done", status
+        assert status["changes"]["faq"]["added"] == 1
+        after = local.post("/api/ask", json={"question": "你们的快递运费由谁承担"}).json()
+        assert after["band"] == "answer" and "质量问题退换货的运费由公司承担。" in after["answer"]
+        assert after["citations"][0]["doc"] == "faq" and "编辑撰写:王编辑" in after["citations"][0]["text"]
+        assert local.get("/api/admin/index", headers=admin).json()["version"] == status["version"]
+        rolled = local.post("/api/admin/rollback", headers=admin).json()["version"]
+        assert rolled < status["version"]
+        assert local.post("/api/ask", json={"question": "你们的快递运费由谁承担"}).json()["band"] != "answer"

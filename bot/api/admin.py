@@ -7,9 +7,10 @@ from pathlib import Path, PurePath
 from fastapi import APIRouter, Request, UploadFile
 
 from bot.api.deps import AdminDep, RecordsDep, ServiceDep
-from bot.api.schemas import IndexInfo, ReindexStatus
+from bot.api.schemas import FaqEntry, IndexInfo, ReindexStatus
 from bot.errors import InvalidRequest, PayloadTooLarge, UnsupportedUpload
 from bot.unanswered import group_questions
+from indexer.faq import append_faq
 from indexer.load import SUPPORTED_SUFFIXES, read_document
 
 router = APIRouter(prefix="/api/admin", dependencies=[AdminDep])
@@ -78,3 +79,9 @@ def index_info(service: ServiceDep) -> dict:
 def unanswered(service: ServiceDep, records: RecordsDep) -> list[dict]:
     questions = [row["question"] for row in records.unanswered()]
     return group_questions(questions, service.reader.searcher.encoder)
+
+
+@router.post("/faq", status_code=201, summary="Save an editor-written answer to kb/faq.md (re-index to serve it)")
+def add_faq(body: FaqEntry, service: ServiceDep) -> dict:
+    path = append_faq(service.settings.kb_dir, body.question, body.answer, body.author)
+    return {"question": body.question, "file": path.name}

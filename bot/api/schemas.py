@@ -145,3 +145,9 @@ class ReindexStatus(BaseModel):
     summary: str | None = None
     error: str | None = None
     changes: dict | None = None
+
+
+class FaqEntry(Strict):
+    question: str = Field(min_length=2, max_length=200)
+    answer: str = Field(min_length=2, max_length=2000)
+    author: str = Field(min_length=1, max_length=50)

@@ -1,0 +1,43 @@
+"""The web pages, served from web/ by the bot itself: widget script, demo, console, editor page."""
+
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+
+WEB_DIR = Path(__file__).resolve().parent.parent.parent / "web"
+# No inline script anywhere; console and editor pages may not be framed by other sites.
+PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'"
+STAFF_CSP = PAGE_CSP + "; frame-ancestors 'none'"
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+
+router = APIRouter(include_in_schema=False)
+
+
+def page(name: str, csp: str) -> FileResponse:
+    headers = {**SECURITY_HEADERS, "Content-Security-Policy": csp}
+    if csp == STAFF_CSP:
+        headers["X-Frame-Options"] = "DENY"
+    return FileResponse(WEB_DIR / name, media_type="text/html; charset=utf-8", headers=headers)
+
+
+@router.get("/widget.js")
+def widget() -> FileResponse:
+    # Any site may load the widget script; it talks to the endpoint named in its tag.
+    headers = {**SECURITY_HEADERS, "Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"}
+    return FileResponse(WEB_DIR / "widget.js", media_type="application/javascript; charset=utf-8", headers=headers)
+
+
+@router.get("/demo")
+def demo() -> FileResponse:
+    return page("demo.html", PAGE_CSP)
+
+
+@router.get("/console")
+def console() -> FileResponse:
+    return page("console.html", STAFF_CSP)
+
+
+@router.get("/admin")
+def admin() -> FileResponse:
+    return page("admin.html", STAFF_CSP)
