@@ -4,16 +4,15 @@ the only words the bot adds are the frame (根据《…》:) and the column name
 """
 
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
 from enum import Enum
 
 import numpy as np
 
+from bot.retrieve.index import LoadedIndex
 from bot.retrieve.search import Hit
 from indexer.chunk import PATH_SEPARATOR
-from indexer.embed import Encoder
-from indexer.textnorm import Tokenizer, fold_for_search, sentence_spans
+from indexer.textnorm import Tokenizer
 
 MAX_CITATIONS = 3
 SENTENCE_SLACK = 0.08  # a further sentence is quoted when it scores this close to the best
@@ -54,59 +53,35 @@ class ComposedAnswer:
     quotes: list[str]
 
 
-class SentenceScorer:
-    """Scores a passage's sentences against a question: dense cosine and IDF-weighted word
-    overlap. Sentence vectors are cached, since the same passages come up again and again."""
-
-    def __init__(self, encoder: Encoder, tokenizer: Tokenizer, idf: dict[str, float], cache_size: int = 4096):
-        self.encoder, self.tokenizer, self.idf = encoder, tokenizer, idf
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_size = cache_size
-
-    def _vectors_for(self, sentences: list[str]) -> np.ndarray:
-        missing = [s for s in dict.fromkeys(sentences) if s not in self._vectors]
-        for sentence, vector in zip(missing, self.encoder.encode([fold_for_search(s) for s in missing])):
-            self._vectors[sentence] = vector
-        for sentence in sentences:
-            self._vectors.move_to_end(sentence)
-        while len(self._vectors) > self._cache_size:
-            self._vectors.popitem(last=False)
-        return np.stack([self._vectors[s] for s in sentences])
-
-    def overlap(self, question_tokens: set[str], sentence: str) -> float:
-        if not question_tokens:
-            return 0.0
-        found = question_tokens & set(self.tokenizer.tokenize(sentence))
-        return sum(self.idf.get(t, 1.0) for t in found) / sum(self.idf.get(t, 1.0) for t in question_tokens)
-
-    def score(self, question: str, question_vector: np.ndarray, sentences: list[str]) -> list[float]:
-        if not sentences:
-            return []
-        cosines = self._vectors_for(sentences) @ question_vector
-        tokens = set(self.tokenizer.tokenize(question))
-        return [0.5 * float(c) + 0.5 * self.overlap(tokens, s) for c, s in zip(cosines, sentences)]
+def overlap(question_tokens: set[str], unit_tokens: set[str], idf: dict[str, float]) -> float:
+    """IDF-weighted share of the question's words that a sentence contains."""
+    if not question_tokens:
+        return 0.0
+    found = question_tokens & unit_tokens
+    return sum(idf.get(t, 1.0) for t in found) / sum(idf.get(t, 1.0) for t in question_tokens)
 
 
-def passage_units(hit: Hit) -> list[str]:
-    """What may be quoted from a passage: its sentences, or a whole phrase-table row."""
-    text = hit.chunk.text
-    if hit.chunk.kind == "table_row":
-        return [text]
-    return [line[a:b] for line in text.split("\n") for a, b in sentence_spans(line)]
+def score_units(hit: Hit, context: "AnswerContext", question_tokens: set[str]) -> list[tuple[str, float]]:
+    """Each quotable unit of a passage with its score: half cosine (vectors from the index,
+    embedded at build time), half word overlap."""
+    units = hit.chunk.quotable_units()
+    cosines = context.index.unit_vectors(hit.row) @ context.question_vector
+    return [
+        (unit, 0.5 * float(cos) + 0.5 * overlap(question_tokens, set(context.tokenizer.tokenize(unit)), context.idf))
+        for unit, cos in zip(units, cosines)
+    ]
 
 
-def select_quotes(question: str, question_vector: np.ndarray, hits: list[Hit], scorer: SentenceScorer) -> list[Quote]:
+def select_quotes(context: "AnswerContext", hits: list[Hit]) -> list[Quote]:
     """The best sentence overall, plus near-equals from the top passages, at most one
     quote per passage and MAX_CITATIONS in all, best first."""
-    candidates = [(unit, hit) for hit in hits[:MAX_CITATIONS] for unit in passage_units(hit)]
-    scores = scorer.score(question, question_vector, [unit for unit, _ in candidates])
-    best_per_hit: dict[str, Quote] = {}
-    for (unit, hit), score in zip(candidates, scores):
+    question_tokens = set(context.tokenizer.tokenize(context.question))
+    best_per_hit = []
+    for hit in hits[:MAX_CITATIONS]:
         bonus = 0.05 if hit is hits[0] else 0.0
-        current = best_per_hit.get(hit.chunk.id)
-        if current is None or score + bonus > current.score:
-            best_per_hit[hit.chunk.id] = Quote(unit, hit, score + bonus)
-    ranked = sorted(best_per_hit.values(), key=lambda q: -q.score)
+        unit, score = max(score_units(hit, context, question_tokens), key=lambda pair: pair[1])
+        best_per_hit.append(Quote(unit, hit, score + bonus))
+    ranked = sorted(best_per_hit, key=lambda q: -q.score)
     if not ranked:
         return []
     return [q for q in ranked if q.score >= ranked[0].score - SENTENCE_SLACK][:MAX_CITATIONS]
@@ -145,8 +120,17 @@ def compose_faq_answer(hit: Hit, dates: dict[str, str | None]) -> ComposedAnswer
     return ComposedAnswer(f"{hit.chunk.text} [1]", [citation_for(hit, dates)], [hit.chunk.text])
 
 
-def compose_answer(question: str, question_vector: np.ndarray, hits: list[Hit], persona: Persona, scorer: SentenceScorer, dates: dict[str, str | None]) -> ComposedAnswer:
-    quotes = select_quotes(question, question_vector, hits, scorer)
+@dataclass(frozen=True)
+class AnswerContext:
+    question: str
+    question_vector: np.ndarray
+    index: LoadedIndex
+    tokenizer: Tokenizer
+    idf: dict[str, float]
+
+
+def compose_answer(context: AnswerContext, hits: list[Hit], persona: Persona, dates: dict[str, str | None]) -> ComposedAnswer:
+    quotes = select_quotes(context, hits)
     if persona == Persona.customer:
         quotes = quotes[:2]
     lines = [frame(q, n, persona) for n, q in enumerate(quotes, start=1)]

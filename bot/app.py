@@ -14,7 +14,6 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bot.answer import SentenceScorer
 from fastapi.staticfiles import StaticFiles
 
 from bot.api import admin, pages, routes
@@ -55,7 +54,7 @@ def open_service(settings: Settings, encoder: Encoder, records) -> BotService | 
         log.error("no index to serve: %s", exc)
         return None
     reader = Reader.from_searcher(Searcher(index, encoder, Tokenizer(), settings))
-    return BotService(settings, reader, SentenceScorer(encoder, reader.searcher.tokenizer, reader.idf), records)
+    return BotService(settings, reader, records)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from enum import Enum
 
-from bot.answer import ComposedAnswer, Persona, SentenceScorer, compose_answer, compose_faq_answer
+from bot.answer import AnswerContext, ComposedAnswer, Persona, compose_answer, compose_faq_answer
 from bot.confidence import Signals, confidence, gather_signals, idf_from_bm25
 from bot.errors import EmptyQuestion, QuestionTooLong
 from bot.followup import resolve_follow_up
@@ -18,7 +18,7 @@ from bot.retrieve.search import Hit, Searcher
 from indexer.chunk import PATH_SEPARATOR
 from indexer.faq import FAQ_DOC_ID
 from indexer.settings import Settings
-from indexer.textnorm import fold_for_search, normalize_text
+from indexer.textnorm import normalize_text
 
 log = logging.getLogger(__name__)
 SEARCH_DEPTH = 5
@@ -143,10 +143,9 @@ class Outcome:
 
 
 class BotService:
-    def __init__(self, settings: Settings, reader: Reader, scorer: SentenceScorer, store=None):
+    def __init__(self, settings: Settings, reader: Reader, store=None):
         self.settings = settings
         self.reader = reader  # swapped whole by `use_reader` after a re-index
-        self.scorer = scorer
         self.store = store
 
     def use_reader(self, reader: Reader) -> None:
@@ -158,7 +157,8 @@ class BotService:
         if reason in (HandoffReason.urgent, HandoffReason.user_request):
             return Outcome(Band.handoff, reason, 0.0, None, [], None)
         searcher = reader.searcher
-        hits = searcher.search(question, SEARCH_DEPTH)
+        vector = searcher.encode_query(question)
+        hits = searcher.search(question, SEARCH_DEPTH, query_vector=vector)
         question_tokens = searcher.tokenizer.tokenize(question)
         passage_tokens = searcher.tokenizer.tokenize(hits[0].chunk.index_text()) if hits else []
         signals = gather_signals(hits, question_tokens, passage_tokens, reader.idf)
@@ -169,8 +169,8 @@ class BotService:
             return Outcome(Band.answer, None, max(score, self.settings.answer_threshold), signals, hits, compose_faq_answer(hits[0], reader.dates))
         band = band_for(score, self.settings)
         if band == Band.answer:
-            vector = searcher.encoder.encode([fold_for_search(question)])[0]
-            composed = compose_answer(question, vector, hits, persona, self.scorer, reader.dates)
+            context = AnswerContext(question, vector, searcher.index, searcher.tokenizer, reader.idf)
+            composed = compose_answer(context, hits, persona, reader.dates)
             return Outcome(band, None, score, signals, hits, composed)
         repeated = low_streak >= 1
         return Outcome(band, HandoffReason.repeated_failure if repeated else HandoffReason.low_confidence, score, signals, hits, None)

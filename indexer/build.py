@@ -46,7 +46,7 @@ class BuildResult:
     def summary(self) -> str:
         return (
             f"index {self.version}: {self.docs} docs, {self.chunks} chunks, "
-            f"{self.embedded} embedded, {self.reused} reused, {self.seconds:.1f} s"
+            f"{self.embedded} sentences embedded, {self.reused} reused, {self.seconds:.1f} s"
         )
 
 
@@ -84,12 +84,14 @@ def chunk_documents(docs: list[KbDocument], settings: Settings) -> list[Chunk]:
     return chunks
 
 
-def embed_chunks(chunks: list[Chunk], encoder: Encoder, cache: EmbeddingCache) -> tuple[np.ndarray, int, int]:
-    """(vectors in chunk order, embedded count, reused count); unchanged texts come from the cache."""
-    keys = [text_key(c.index_text()) for c in chunks]
+def embed_units(chunks: list[Chunk], encoder: Encoder, cache: EmbeddingCache) -> tuple[np.ndarray, int, int]:
+    """Vectors of every chunk's quotable units, in chunk order (embedded count, reused count);
+    unchanged texts come from the cache."""
+    unit_texts = [fold_for_search(text) for c in chunks for text in c.unit_index_texts()]
+    keys = [text_key(t) for t in unit_texts]
     cached = cache.lookup(keys)
     missing = list(dict.fromkeys(k for k in keys if k not in cached))
-    texts = {k: fold_for_search(c.index_text()) for k, c in zip(keys, chunks)}
+    texts = dict(zip(keys, unit_texts))
     fresh: dict[str, np.ndarray] = {}
     if missing:
         vectors = encoder.encode([texts[k] for k in missing], show_progress=True)
@@ -101,7 +103,7 @@ def embed_chunks(chunks: list[Chunk], encoder: Encoder, cache: EmbeddingCache) -
 
 
 def build_dense_index(vectors: np.ndarray, settings: Settings) -> tuple[faiss.Index, dict]:
-    """Exact inner product (= cosine on normalised rows) up to flat_index_max, HNSW above."""
+    """Exact inner product (= cosine on normalised rows) up to flat_index_max rows, HNSW above."""
     dimension = vectors.shape[1]
     if len(vectors) <= settings.flat_index_max:
         index, info = faiss.IndexFlatIP(dimension), {"type": "flat"}
@@ -135,7 +137,7 @@ def build_index(settings: Settings, encoder: Encoder | None = None) -> BuildResu
         chunks = chunk_documents(docs, settings)
         encoder = encoder or Encoder(settings)
         cache = EmbeddingCache(cache_root(settings) / "embeddings" / model_slug(settings.embed_model), encoder.dimension)
-        vectors, embedded, reused = embed_chunks(chunks, encoder, cache)
+        vectors, embedded, reused = embed_units(chunks, encoder, cache)
         version = versions.new_version_id()
         versions.remove_stale_builds(root)
         building = versions.versions_dir(root) / (versions.BUILDING_PREFIX + version)
@@ -155,7 +157,8 @@ def build_index(settings: Settings, encoder: Encoder | None = None) -> BuildResu
             "bm25": {"k1": settings.bm25_k1, "b": settings.bm25_b},
             "kb_files": {d.path.name: d.sha256 for d in docs},
             "documents": {d.doc_id: {"title": d.title, "date": d.meta.get("date")} for d in docs},
-            "counts": {"docs": len(docs), "chunks": len(chunks), "embedded": embedded, "reused": reused},
+            "dense_unit": "sentence",
+            "counts": {"docs": len(docs), "chunks": len(chunks), "sentences": len(vectors), "embedded": embedded, "reused": reused},
             "files": versions.checksums(building),
         }
         versions.write_json_atomic(building / versions.MANIFEST, manifest)

@@ -35,6 +35,18 @@ class Chunk:
         headings = self.section.split(PATH_SEPARATOR)[1:]
         return " ".join(headings + [self.text]) if headings else self.text
 
+    def quotable_units(self) -> list[str]:
+        """What may be quoted on its own: each sentence, or a whole phrase-table row."""
+        if self.kind == "table_row":
+            return [self.text]
+        return [line[a:b] for line in self.text.split("\n") for a, b in sentence_spans(line)] or [self.text]
+
+    def unit_index_texts(self) -> list[str]:
+        """What the dense index embeds: each quotable unit under its own heading. A question
+        is short; m3e matches it against one sentence far better than against a passage."""
+        heading = self.section.split(PATH_SEPARATOR)[-1] if PATH_SEPARATOR in self.section else ""
+        return [f"{heading} {unit}" if heading else unit for unit in self.quotable_units()]
+
     def to_dict(self) -> dict:
         return asdict(self)
 

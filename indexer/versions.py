@@ -16,7 +16,7 @@ from pathlib import Path
 from indexer.errors import IndexCorrupt, IndexMissing
 
 MANIFEST = "manifest.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the dense index holds one vector per quotable sentence
 BUILDING_PREFIX = ".building-"
 
 

@@ -13,10 +13,20 @@ def load_faiss(path: Path, ef_search: int) -> faiss.Index:
     return index
 
 
-def search_dense(index: faiss.Index, query_vector: np.ndarray, k: int) -> dict[int, float]:
-    """Top k rows by cosine (inner product of normalised vectors)."""
-    k = min(k, index.ntotal)
-    if k == 0:
+UNITS_PER_CHUNK = 4  # sentences fetched per wanted chunk, so k distinct chunks come back
+
+
+def search_dense(index: faiss.Index, owner: np.ndarray, query_vector: np.ndarray, k: int) -> dict[int, float]:
+    """Top k chunks by their best unit's cosine (inner product of normalised vectors)."""
+    wanted = min(k * UNITS_PER_CHUNK, index.ntotal)
+    if wanted == 0:
         return {}
-    scores, ids = index.search(query_vector.reshape(1, -1), k)
-    return {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i >= 0}
+    scores, ids = index.search(query_vector.reshape(1, -1), wanted)
+    best: dict[int, float] = {}
+    for unit, score in zip(ids[0], scores[0]):
+        if unit < 0:
+            continue
+        best.setdefault(int(owner[unit]), float(score))  # results come best first
+        if len(best) == k:
+            break
+    return best

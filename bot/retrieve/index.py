@@ -11,6 +11,7 @@ from pathlib import Path
 
 import bm25s
 import faiss
+import numpy as np
 
 from bot.retrieve.dense import load_faiss
 from bot.retrieve.sparse import load_bm25
@@ -28,12 +29,26 @@ class LoadedIndex:
     version: str
     manifest: dict
     chunks: list[Chunk]
-    dense: faiss.Index
-    sparse: bm25s.BM25
+    dense: faiss.Index  # one vector per quotable unit (sentence or table row)
+    sparse: bm25s.BM25  # one row per chunk
+    unit_owner: np.ndarray  # dense row -> chunk row
+    unit_start: np.ndarray  # chunk row -> its first dense row (one extra entry at the end)
 
     @property
     def dimension(self) -> int:
         return int(self.manifest["dimension"])
+
+    def unit_vectors(self, row: int) -> np.ndarray:
+        start, end = int(self.unit_start[row]), int(self.unit_start[row + 1])
+        return self.dense.reconstruct_n(start, end - start)
+
+
+def unit_layout(chunks: list[Chunk]) -> tuple[np.ndarray, np.ndarray]:
+    """(owner of each dense row, first dense row of each chunk), in build order."""
+    counts = np.array([len(c.quotable_units()) for c in chunks], dtype=np.int64)
+    start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    owner = np.repeat(np.arange(len(chunks), dtype=np.int32), counts)
+    return owner, start
 
 
 def read_chunks(path: Path) -> list[Chunk]:
@@ -46,9 +61,10 @@ def load_version(version_dir: Path, settings: Settings) -> LoadedIndex:
     chunks = read_chunks(version_dir / CHUNKS_FILE)
     dense = load_faiss(version_dir / DENSE_FILE, settings.hnsw_ef_search)
     sparse = load_bm25(version_dir / BM25_DIR)
-    if not (len(chunks) == dense.ntotal == sparse.scores["num_docs"] == manifest["counts"]["chunks"]):
+    owner, start = unit_layout(chunks)
+    if not (len(chunks) == sparse.scores["num_docs"] == manifest["counts"]["chunks"] and len(owner) == dense.ntotal):
         raise IndexCorrupt(f"{version_dir.name}: 分块数量不一致 / chunk counts disagree between files")
-    return LoadedIndex(manifest["version"], manifest, chunks, dense, sparse)
+    return LoadedIndex(manifest["version"], manifest, chunks, dense, sparse, owner, start)
 
 
 def load_current(settings: Settings) -> LoadedIndex:

@@ -27,6 +27,7 @@ class Hit:
     sparse_score: float | None  # BM25, when the chunk shared tokens with the query
     dense_rank: int | None = None  # 1-based rank among the dense candidates
     sparse_rank: int | None = None  # 1-based rank among the BM25 candidates
+    row: int = -1  # the chunk's row in the index
 
 
 def ranks(scores: dict[int, float]) -> dict[int, int]:
@@ -45,20 +46,25 @@ class Searcher:
     def with_index(self, index: LoadedIndex) -> "Searcher":
         return Searcher(index, self.encoder, self.tokenizer, self.settings)
 
-    def search(self, query: str, k: int = 5, mode: RetrievalMode = RetrievalMode.hybrid) -> list[Hit]:
+    def search(self, query: str, k: int = 5, mode: RetrievalMode = RetrievalMode.hybrid, query_vector=None) -> list[Hit]:
+        """Top k chunks; pass `query_vector` when the caller has already encoded the query."""
         n = self.settings.candidates
         sparse = dense = {}
         if mode != RetrievalMode.dense:
             sparse = search_sparse(self.index.sparse, self.tokenizer.tokenize(query), n)
         if mode != RetrievalMode.sparse:
-            dense = search_dense(self.index.dense, self.encoder.encode([fold_for_search(query)])[0], n)
+            vector = self.encode_query(query) if query_vector is None else query_vector
+            dense = search_dense(self.index.dense, self.index.unit_owner, vector, n)
         ranked = top(self.fuse(sparse, dense, mode), k)
         dense_ranks, sparse_ranks = ranks(dense), ranks(sparse)
         chunks = self.index.chunks
         return [
-            Hit(chunks[i], score, dense.get(i), sparse.get(i), dense_ranks.get(i), sparse_ranks.get(i))
+            Hit(chunks[i], score, dense.get(i), sparse.get(i), dense_ranks.get(i), sparse_ranks.get(i), i)
             for i, score in ranked
         ]
+
+    def encode_query(self, query: str):
+        return self.encoder.encode([fold_for_search(query)])[0]
 
     def fuse(self, sparse: dict[int, float], dense: dict[int, float], mode: RetrievalMode) -> dict[int, float]:
         if mode == RetrievalMode.sparse:
