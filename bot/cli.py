@@ -225,5 +225,66 @@ def tickets_list_cmd(
     Console().print(table)
 
 
+eval_app = typer.Typer(help="Measure quality: the gold set (default) or the public FAQ-matching sets.", invoke_without_command=True)
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.callback()
+def eval_cmd(
+    ctx: typer.Context,
+    gold: Annotated[Path, typer.Option(help="Gold question set (JSON lines).")] = Path("eval/gold.jsonl"),
+    split: Annotated[str, typer.Option(help="dev, test or all.")] = "test",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON instead of tables.")] = False,
+    report: Annotated[Optional[Path], typer.Option(help="Folder for report.json, report.md, reliability.png [default: <data_dir>/eval/<split>].")] = None,
+):
+    """Retrieval (BM25, dense, hybrid, peer baseline), answers, handoff, calibration, latency — one run."""
+    if ctx.invoked_subcommand:
+        return
+    from eval.gold import load_gold
+    from eval.report import to_markdown, write_report
+    from eval.run import evaluate
+    from indexer.build import load_documents
+
+    if split not in ("dev", "test", "all"):
+        fail(ValueError(f"--split 只能是 dev、test 或 all / --split must be dev, test or all, not {split!r}"))
+    settings = _settings(ctx)
+    try:
+        items = load_gold(gold, split)
+        if not items:
+            fail(ValueError(f"{gold}: {split} 部分没有问题 / no questions in the {split} split"))
+        service = _bot(settings)
+        result = evaluate(service, load_documents(settings.kb_dir), items, split)
+    except (KefuError, OSError, ValueError) as exc:
+        fail(exc)
+    paths = write_report(result, report or settings.data_dir / "eval" / split)
+    if as_json:
+        print_json(result)
+    else:
+        typer.echo(to_markdown(result))
+    err.print("report: " + ", ".join(str(p) for p in paths))
+
+
+@eval_app.command("faq")
+def eval_faq_cmd(
+    ctx: typer.Context,
+    dataset: Annotated[str, typer.Option(help="bq, atec or lcqmc.")] = "bq",
+    limit: Annotated[int, typer.Option(min=0, help="Use only the first N pairs (0 = all).")] = 0,
+    datasets_dir: Annotated[Path, typer.Option(help="Where the public test splits are (never copied into the repo).")] = Path("../shared/datasets"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+):
+    """FAQ matching on a public customer-service set through the bot's own retrieval code."""
+    from eval.faq_bench import render_faq_table, run_faq_benchmark
+
+    settings = _settings(ctx)
+    try:
+        result = run_faq_benchmark(settings, datasets_dir, dataset, limit)
+    except (KefuError, OSError, ValueError) as exc:
+        fail(exc)
+    if as_json:
+        print_json(result)
+    else:
+        typer.echo(render_faq_table([result]))
+
+
 if __name__ == "__main__":
     app()
