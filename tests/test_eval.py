@@ -1,0 +1,86 @@
+"""Metric functions on hand-computed examples, and `kefu eval` on a small slice of the gold set."""
+
+import json
+import math
+
+import pytest
+
+from eval.baseline import fixed_chunks
+from eval.faq_bench import faq_task
+from eval.gold import DEFAULT_GOLD, load_gold
+from eval.handoff import Row, expected_calibration_error, handoff_scores, reliability, threshold_sweep
+from eval.metrics import mrr_at, ndcg_at, recall_at, summarize
+from test_search import run_kefu
+
+
+def test_recall_mrr_ndcg_on_a_hand_computed_ranking():
+    flags = [False, False, True, False]
+    assert recall_at(flags, 1) == 0 and recall_at(flags, 3) == 1
+    assert mrr_at(flags, 10) == pytest.approx(1 / 3)
+    assert ndcg_at(flags, 10) == pytest.approx(1 / math.log2(4))
+    assert ndcg_at([True, True], 10) == 1.0
+    assert summarize([[True], [False, True]])["MRR@10"] == pytest.approx(0.75)
+
+
+def test_handoff_scores_count_unanswerable_as_positive():
+    rows = [
+        Row(False, False, False, 0.1, False, True),  # unanswerable, handed off: true positive
+        Row(False, False, False, 0.6, False, False),  # unanswerable, answered: false negative
+        Row(True, True, True, 0.2, False, True),  # answerable, handed off: false positive
+        Row(True, True, True, 0.7, False, False),  # answerable, answered
+    ]
+    scores = handoff_scores(rows)
+    assert scores == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "false_handoff_rate": 0.5}
+    sweep = threshold_sweep(rows, [0.5])[0]
+    assert sweep["answered"] == 2 and sweep["answer_precision"] == 0.5 and sweep["recall"] == 0.5
+
+
+def test_reliability_bins_and_calibration_error():
+    rows = [Row(True, True, True, 0.15, False, True), Row(True, False, False, 0.15, False, True), Row(True, True, True, 0.95, False, False)]
+    table = reliability(rows)
+    assert [(r["bin"], r["count"], r["accuracy"]) for r in table] == [("0.1-0.2", 2, 0.5), ("0.9-1.0", 1, 1.0)]
+    assert expected_calibration_error(table) == pytest.approx((2 * 0.35 + 1 * 0.05) / 3)
+
+
+def test_peer_baseline_chunks_are_250_characters_with_50_overlap():
+    pieces = fixed_chunks("字" * 600)
+    assert [len(p) for p in pieces] == [250, 250, 200]
+
+
+def test_faq_task_uses_positive_pairs_and_skips_self_matches():
+    corpus, queries = faq_task([("a?", "b", 1), ("c", "b", 0), ("d", "d", 1), ("e", "f", 1)])
+    assert corpus == ["b", "d", "f"] and queries == [("a?", 0), ("e", 2)]
+
+
+def test_gold_set_is_large_enough_and_split():
+    items = load_gold(DEFAULT_GOLD)
+    answerable = [i for i in items if i.answerable]
+    assert len(answerable) >= 200 and len(items) - len(answerable) >= 60
+    assert {i.doc for i in answerable} == {"000", "001", "002", "003", "004"}
+    assert {i.split for i in items} == {"dev", "test"}
+    assert len({i.id for i in items}) == len(items)
+
+
+def test_every_key_phrase_exists_in_kb():
+    from conftest import KB_DIR
+    from indexer.textnorm import compact
+
+    texts = {p.name[:3]: compact(p.read_text(encoding="utf-8")) for p in KB_DIR.glob("0*.md")}
+    missing = [(i.id, phrase) for i in load_gold(DEFAULT_GOLD) if i.answerable for phrase in i.key_phrases if compact(phrase) not in texts[i.doc]]
+    assert missing == []
+
+
+def test_kefu_eval_runs_on_a_small_slice(built_settings, tmp_path):
+    lines = DEFAULT_GOLD.read_text(encoding="utf-8").splitlines()
+    picked = [l for l in lines if json.loads(l)["answerable"]][:4] + [l for l in lines if not json.loads(l)["answerable"]][:2]
+    gold = tmp_path / "slice.jsonl"
+    gold.write_text("\n".join(picked) + "\n", encoding="utf-8")
+    report_dir = tmp_path / "report"
+    result = run_kefu(["eval", "--gold", str(gold), "--split", "all", "--json", "--report", str(report_dir)], built_settings)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["meta"]["questions"] == 6 and report["meta"]["answerable"] == 4
+    assert set(report["retrieval"]) == {"hybrid", "sparse", "dense", "baseline (250-char chunks, dense only)"}
+    assert 0 <= report["retrieval"]["hybrid"]["R@5"] <= 1
+    assert (report_dir / "report.md").read_text(encoding="utf-8").startswith("# kefu eval")
+    assert (report_dir / "reliability.png").read_bytes()[:4] == b"\x89PNG"
