@@ -74,9 +74,15 @@ def print_json(obj) -> None:
 def index_cmd(
     ctx: typer.Context,
     rollback: Annotated[bool, typer.Option(help="Switch back to the previous index version instead of building.")] = False,
+    force: Annotated[bool, typer.Option(help="Make the new version current even if the quality gate fails.")] = False,
 ):
-    """Build kb/ into a new index version and make it current (or roll back)."""
+    """Build kb/ into a new index version and make it current (or roll back).
+
+    Before switching, the gold dev half runs against the new version; a drop of hybrid
+    Recall@5 beyond KEFU_QUALITY_GATE_MAX_DROP refuses the switch unless --force."""
+    from eval.gate import quality_gate
     from indexer.build import build_index
+    from indexer.embed import Encoder
     from indexer.settings import index_root
     from indexer.versions import previous_version, set_current
 
@@ -88,7 +94,8 @@ def index_cmd(
             set_current(root, version)
             err.print(f"current index version: {version}")
             return
-        result = build_index(settings)
+        encoder = Encoder(settings)
+        result = build_index(settings, encoder=encoder, gate=None if force else quality_gate(settings, encoder))
     except KefuError as exc:
         fail(exc)
     typer.echo(result.summary())

@@ -8,6 +8,7 @@ from bot.errors import Conflict
 from bot.retrieve.index import LoadedIndex, load_current
 from bot.retrieve.search import Searcher
 from bot.service import BotService, Reader
+from eval.gate import quality_gate
 from indexer.build import build_index
 from indexer.errors import KefuError
 from indexer.settings import Settings, index_root
@@ -44,17 +45,19 @@ class Reindexer:
         self._lock = threading.Lock()
         self.status: dict = {"state": "idle"}
 
-    def start(self) -> dict:
+    def start(self, force: bool = False) -> dict:
         if not self._lock.acquire(blocking=False):
             raise Conflict("已有重建索引任务在进行 / a re-index is already running")
         self.status = {"state": "running", "started_at": datetime.now(timezone.utc)}
-        threading.Thread(target=self._run, name="kefu-reindex", daemon=True).start()
+        threading.Thread(target=self._run, args=(force,), name="kefu-reindex", daemon=True).start()
         return self.status
 
-    def _run(self) -> None:
+    def _run(self, force: bool) -> None:
         try:
             old = self.service.reader.searcher.index
-            result = build_index(self.settings, encoder=self.service.reader.searcher.encoder)
+            encoder = self.service.reader.searcher.encoder
+            gate = None if force else quality_gate(self.settings, encoder)
+            result = build_index(self.settings, encoder=encoder, gate=gate)
             new = self._swap_to_current()
             self.status = {**self.status, "state": "done", "version": result.version, "summary": result.summary(), "changes": chunk_changes(old, new)}
         except KefuError as exc:

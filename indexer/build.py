@@ -7,7 +7,9 @@ leaves the current version untouched. Builds are serialised by a lock file.
 
 import fcntl
 import json
+import shutil
 import sys
+from collections.abc import Callable
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -128,8 +130,11 @@ def write_chunks(path: Path, chunks: list[Chunk]) -> None:
             handle.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
 
 
-def build_index(settings: Settings, encoder: Encoder | None = None) -> BuildResult:
-    """Build kb/ into a new version and make it current. Pass a loaded encoder to reuse it."""
+def build_index(settings: Settings, encoder: Encoder | None = None, gate: Callable[[Path], None] | None = None) -> BuildResult:
+    """Build kb/ into a new version and make it current. Pass a loaded encoder to reuse it.
+
+    `gate`, when given, is called with the finished (unpublished) version folder and may raise
+    to refuse it; the folder is then deleted and the current version stays."""
     started = time.perf_counter()
     root = index_root(settings)
     with build_lock(root):
@@ -162,6 +167,12 @@ def build_index(settings: Settings, encoder: Encoder | None = None) -> BuildResu
             "files": versions.checksums(building),
         }
         versions.write_json_atomic(building / versions.MANIFEST, manifest)
+        if gate is not None:
+            try:
+                gate(building)
+            except Exception:
+                shutil.rmtree(building, ignore_errors=True)
+                raise
         final = versions.publish(building, root, version)
         versions.prune_versions(root, settings.keep_versions)
     return BuildResult(version, final, len(docs), len(chunks), embedded, reused, seconds)

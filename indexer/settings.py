@@ -55,6 +55,13 @@ class Settings(BaseSettings):
     sparse_weight: float = Field(1.0, ge=0, description="Weight of the BM25 retriever in fusion.")
     candidates: int = Field(50, ge=1, le=1000, description="Passages each retriever hands to fusion.")
     keep_versions: int = Field(5, ge=2, le=100, description="Index versions kept on disk (for rollback).")
+    gold_path: Path = Field(Path("eval/gold.jsonl"), description="Gold question set used by `kefu eval` and the re-index quality gate.")
+    quality_gate_max_drop: float = Field(
+        0.02,
+        ge=0,
+        le=1,
+        description="A re-index is refused when hybrid Recall@5 on the gold dev half drops by more than this (0.02 = 2 points); `--force` overrides.",
+    )
     database_url: str = Field(
         "",
         description=(
