@@ -20,6 +20,7 @@ from bot.api import admin, pages, routes
 from bot.auth import load_tokens
 from bot.errors import status_and_code
 from bot.metrics import Metrics
+from bot.ratelimit import RateLimited, RateLimiter
 from bot.reindex import Reindexer
 from bot.retrieve.index import load_current
 from bot.retrieve.search import Searcher
@@ -57,11 +58,23 @@ def open_service(settings: Settings, encoder: Encoder, records) -> BotService | 
     return BotService(settings, reader, records)
 
 
+HTTP_ERRORS = {
+    400: ("invalid_body", "请求体无法解析(需为 UTF-8 编码的 JSON) / the request body cannot be parsed (UTF-8 JSON expected)"),
+    404: ("not_found", "没有这个地址 / no such endpoint"),
+    405: ("method_not_allowed", "不支持该请求方法 / method not allowed"),
+}
+
+
+def body_limit(settings: Settings, path: str) -> int:
+    return settings.upload_max_bytes + 64 * 1024 if path == "/api/admin/documents" else settings.max_body_bytes
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KefuError)
     async def domain_error(request: Request, exc: KefuError):
         status, code = status_and_code(exc)
-        return JSONResponse(error_body(code, str(exc)), status_code=status)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+        return JSONResponse(error_body(code, str(exc)), status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
@@ -73,8 +86,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return JSONResponse(error_body(code, f"{exc.detail}"), status_code=exc.status_code)
+        code, message = HTTP_ERRORS.get(exc.status_code, ("http_error", str(exc.detail)))
+        return JSONResponse(error_body(code, message), status_code=exc.status_code)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception):
@@ -95,6 +108,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.tokens = load_tokens(settings)
     app.state.metrics = Metrics()
+    app.state.limiter = RateLimiter({"ask": settings.ask_rate_per_minute, "tickets": settings.ticket_rate_per_minute})
     app.state.service = app.state.records = app.state.reindexer = None
     install_error_handlers(app)
     if settings.cors_origins:
@@ -103,6 +117,10 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
     @app.middleware("http")
     async def measure(request: Request, call_next):
         started = time.perf_counter()
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > body_limit(settings, request.url.path):
+            message = f"请求体过大 / the request body is larger than {body_limit(settings, request.url.path)} bytes"
+            return JSONResponse(error_body("payload_too_large", message), status_code=413)
         response = await call_next(request)
         route = request.scope.get("route")  # the template (/api/tickets/{ticket_id}), not the raw path
         app.state.metrics.observe_request(getattr(route, "path", "unmatched"), response.status_code, time.perf_counter() - started)

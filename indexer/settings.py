@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         default_factory=list, description='Web origins allowed to embed the widget, as a JSON list: `["https://shop.example.com"]`.'
     )
+    ask_rate_per_minute: int = Field(120, ge=1, description="Questions one client may ask per minute (/api/ask); more get HTTP 429 with Retry-After.")
+    ticket_rate_per_minute: int = Field(10, ge=1, description="Tickets one client may open per minute; more get HTTP 429 with Retry-After.")
+    max_body_bytes: int = Field(256 * 1024, ge=1024, description="Largest request body outside uploads; larger ones get HTTP 413.")
     upload_max_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="Largest manual an editor may upload.")
     session_ttl_minutes: int = Field(30, ge=1, le=7 * 24 * 60, description="A chat session expires after this long without a message.")
 

@@ -44,3 +44,11 @@ ServiceDep = Annotated[BotService, Depends(get_service)]
 RecordsDep = Annotated[object, Depends(get_records)]
 AgentDep = Depends(require_agent)
 AdminDep = Depends(require_admin)
+
+
+def limit(bucket: str):
+    def check(request: Request) -> None:
+        client = request.client.host if request.client else "unknown"
+        request.app.state.limiter.check(bucket, client)
+
+    return Depends(check)

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
 
-from bot.api.deps import AgentDep, RecordsDep, ServiceDep, presented_token
+from bot.api.deps import AgentDep, RecordsDep, ServiceDep, limit, presented_token
 from bot.api.schemas import (
     AskRequest,
     AskResponse,
@@ -25,7 +25,7 @@ from bot.service import check_question
 router = APIRouter(prefix="/api")
 
 
-@router.post("/ask", response_model=AskResponse, summary="Answer a question with cited passages, or hand off")
+@router.post("/ask", response_model=AskResponse, dependencies=[limit("ask")], summary="Answer a question with cited passages, or hand off")
 def ask(body: AskRequest, service: ServiceDep, request: Request) -> dict:
     result = service.ask(body.question, body.session_id, body.persona, body.channel)
     request.app.state.metrics.observe_answer(result)
@@ -48,7 +48,7 @@ def feedback(body: FeedbackRequest, records: RecordsDep) -> None:
     records.record_feedback(body.answer_id, body.helpful, body.comment)
 
 
-@router.post("/tickets", status_code=201, response_model=TicketCreated, summary="Open a ticket for a person to call back")
+@router.post("/tickets", status_code=201, response_model=TicketCreated, dependencies=[limit("tickets")], summary="Open a ticket for a person to call back")
 def create_ticket(body: TicketCreate, records: RecordsDep, idempotency_key: Annotated[str | None, Header(max_length=128)] = None) -> dict:
     ticket, key = records.create_ticket(body, idempotency_key)
     due = ticket["sla_due_at"].astimezone().strftime("%Y-%m-%d %H:%M")
