@@ -39,6 +39,16 @@ def is_deletion_of(cleaned: str, raw: str) -> bool:
     return all(ch in remaining for ch in cleaned)
 
 
+def with_doubled_characters(needle: str) -> re.Pattern:
+    """Matches `needle` in text where any of its characters may stand twice: the PPT
+    capture's doubling that an editor removed by hand ("上报至至400" -> "上报至400")."""
+    return re.compile("".join(f"{re.escape(ch)}(?:{re.escape(ch)})?" for ch in needle))
+
+
+def stands_in(needle: str, reference: str) -> bool:
+    return needle in reference or bool(with_doubled_characters(needle).search(reference))
+
+
 def unquoted_sentences(markdown: str, raw: str) -> list[str]:
     """Sentences of a kb file that its raw capture does not contain."""
     reference = reference_text(raw)
@@ -46,6 +56,6 @@ def unquoted_sentences(markdown: str, raw: str) -> list[str]:
     missing = []
     for sentence in markdown_sentences(body):
         needle = compact(sentence)
-        if needle and re.search(r"\w", needle) and needle not in reference:
+        if needle and re.search(r"\w", needle) and not stands_in(needle, reference):
             missing.append(normalize_text(sentence))
     return missing

@@ -56,3 +56,12 @@ def test_importer_refuses_an_empty_capture(tmp_path):
     empty.write_text("  \n", encoding="utf-8")
     with pytest.raises(ImportRefused, match="empty.txt"):
         import_capture(empty, tmp_path / "kb")
+
+
+def test_a_doubled_character_removed_by_hand_still_counts_as_quoted():
+    from indexer.fidelity import stands_in
+
+    reference = "需在30分钟内形成“投诉预警信息”,上报至至400热线服务主管。"
+    assert stands_in("上报至400热线服务主管。", reference)
+    assert not stands_in("上报至500热线服务主管。", reference)
+    assert not stands_in("上报至400热线服务经理。", reference)
