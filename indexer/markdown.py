@@ -24,6 +24,7 @@ class Section:
 
     path: tuple[str, ...]
     lines: list[tuple[int, str]] = field(default_factory=list)
+    heading: tuple[int, str] | None = None  # the heading line itself (offset, text)
 
 
 def parse_markdown(text: str, name: str = "<markdown>") -> ParsedMarkdown:
@@ -40,7 +41,10 @@ def parse_markdown(text: str, name: str = "<markdown>") -> ParsedMarkdown:
 
 
 def sections(parsed: ParsedMarkdown) -> list[Section]:
-    """Sections in document order. A section's path is its chain of headings (the `#` title first)."""
+    """Sections in document order. A section's path is its chain of headings (the `#` title first).
+
+    A heading with neither text nor sub-headings under it is a list item the outline made a
+    heading ("1) 客户未挂机前主动挂机"): its words join its parent's text, so they are searchable."""
     stack: list[tuple[int, str]] = []
     result = [Section(())]
     offset = parsed.body_offset
@@ -49,8 +53,19 @@ def sections(parsed: ParsedMarkdown) -> list[Section]:
         if heading:
             level = len(heading.group(1))
             stack = [(lvl, title) for lvl, title in stack if lvl < level] + [(level, heading.group(2))]
-            result.append(Section(tuple(title for _, title in stack)))
+            result.append(Section(tuple(title for _, title in stack), heading=(offset + heading.start(2), heading.group(2))))
         elif line.strip():
             result[-1].lines.append((offset, line.rstrip("\n")))
         offset += len(line)
-    return [s for s in result if s.lines]
+    merged: list[Section] = []
+    for section, following in zip(result, result[1:] + [None]):
+        is_leaf = following is None or len(following.path) <= len(section.path)
+        if section.lines:
+            merged.append(section)
+        elif section.heading and is_leaf and len(section.path) > 1:
+            parent = section.path[:-1]
+            if merged and merged[-1].path == parent:
+                merged[-1].lines.append(section.heading)
+            else:  # the parent's own text is not adjacent: a new piece, so no chunk straddles
+                merged.append(Section(parent, [section.heading]))
+    return merged

@@ -13,6 +13,7 @@ _ARTICLE = rf"第[{CN_NUM}\d]+[章节条](?=\s)"
 
 # (style name, pattern at the start of a block). Order matters: the first match wins.
 MARKER_STYLES = [
+    ("part", rf"第[{CN_NUM}\d]+篇"),
     ("chapter", rf"第[{CN_NUM}\d]+章"),
     ("section", rf"第[{CN_NUM}\d]+节"),
     ("article", rf"第[{CN_NUM}\d]+条"),
@@ -27,6 +28,9 @@ MARKER_STYLES = [
     ("star", r"☆"),
 ]
 _STYLE_RES = [(name, re.compile(pattern)) for name, pattern in MARKER_STYLES]
+_MARKER = dict(_STYLE_RES)
+# Styles whose rank is fixed: a 章 is never inside a 条, whatever order they appear in.
+RANKED = ("part", "chapter", "section", "article")
 
 _BEFORE_ITEM = r"(?<=[。;:!?\s”])"
 _SPLIT_BEFORE = re.compile(
@@ -84,15 +88,33 @@ def heading_and_body(block: Block) -> tuple[str | None, str]:
     if block.style is None:
         return None, block.text
     if block.style == "article":
-        marker = _STYLE_RES[2][1].match(block.text).group(0)
+        marker = _MARKER["article"].match(block.text).group(0)
         return marker, block.text[len(marker):].strip()
     if len(block.text) <= _SHORT_TITLE and block.text[-1] not in _END_PUNCT:
         return block.text, ""
     if block.style in ("chapter", "section", "cn", "cn_paren", "num_dot"):
         split = _TITLE_THEN_BODY.match(block.text)
-        if split and not any(p in split.group(1) for p in _END_PUNCT):
-            return split.group(1), split.group(2)
+        marker = _MARKER[block.style].match(block.text).group(0)
+        title = split.group(1) if split else ""
+        if split and len(title) >= len(marker) + 2 and not any(p in title for p in _END_PUNCT):
+            return title, split.group(2)
     return None, block.text
+
+
+def nest(stack: list[str], style: str) -> list[str]:
+    """The outline after a heading of `style`: a ranked style (篇 > 章 > 节 > 条) closes
+    everything at or below its rank; another style is a sibling of its earlier self within
+    the current ranked heading, or a new child."""
+    if style in RANKED:
+        rank = RANKED.index(style)
+        keep = 0
+        while keep < len(stack) and stack[keep] in RANKED and RANKED.index(stack[keep]) < rank:
+            keep += 1
+        return stack[:keep] + [style]
+    floor = max((i + 1 for i, s in enumerate(stack) if s in RANKED), default=0)
+    if style in stack[floor:]:
+        return stack[: stack.index(style, floor)] + [style]
+    return stack + [style]
 
 
 def to_markdown(title: str, paragraphs: list[str], max_level: int = 6) -> str:
@@ -103,9 +125,7 @@ def to_markdown(title: str, paragraphs: list[str], max_level: int = 6) -> str:
         for block in split_blocks(paragraph):
             heading, body = heading_and_body(block)
             if heading:
-                if block.style in stack:
-                    del stack[stack.index(block.style):]
-                stack.append(block.style)
+                stack = nest(stack, block.style)
                 level = min(len(stack) + 1, max_level)
                 out += [f"{'#' * level} {heading}", ""]
             if body:
