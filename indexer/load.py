@@ -1,16 +1,23 @@
 """Read the files in kb/ into documents. Every format goes through the same normaliser."""
 
 import hashlib
+import io
+import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from indexer.clean import clean_capture
 from indexer.errors import DocumentUnreadable
-from indexer.markdown import parse_markdown
+from indexer.markdown import parse_markdown, sections
 from indexer.structure import to_markdown
 from indexer.textnorm import normalize_text
 
-SUPPORTED_SUFFIXES = (".md", ".txt")
+SUPPORTED_SUFFIXES = (".md", ".txt", ".docx", ".pdf", ".html", ".htm")
+# A .docx is a zip: refuse one that would inflate absurdly before any parser opens it.
+DOCX_MAX_INFLATED = 50 * 1024 * 1024
+DOCX_MAX_RATIO = 100
+_WORD_HEADING = re.compile(r"^(?:Heading|标题)\s*(\d)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -45,19 +52,119 @@ def markdown_from_text(title: str, text: str) -> str:
     return to_markdown(title, paragraphs)
 
 
+def markdown_table(rows: list[list[str]]) -> list[str]:
+    cells = [[normalize_text(c).replace("\n", " ").replace("|", "/").strip() for c in row] for row in rows if any(c.strip() for c in row)]
+    if not cells:
+        return []
+    width = max(len(r) for r in cells)
+    lines = ["| " + " | ".join(r + [""] * (width - len(r))) + " |" for r in cells]
+    return [lines[0], "|" + "---|" * width] + lines[1:] + [""]
+
+
+def check_zip_bomb(path: Path, data: bytes) -> None:
+    try:
+        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except zipfile.BadZipFile as exc:
+        raise DocumentUnreadable(f"{path.name}: 无法解析 Word 文档 / cannot parse the .docx ({exc})") from exc
+    inflated = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos) or 1
+    if inflated > DOCX_MAX_INFLATED or inflated / packed > DOCX_MAX_RATIO:
+        raise DocumentUnreadable(f"{path.name}: 解压后过大,疑似压缩炸弹 / refused: inflates to {inflated} bytes (zip bomb?)")
+
+
+def docx_markdown(path: Path, data: bytes) -> tuple[str, str]:
+    """Word headings become Markdown headings; without any, the manual's own numbering does."""
+    import docx
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    check_zip_bomb(path, data)
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except Exception as exc:  # python-docx raises many kinds on a damaged file
+        raise DocumentUnreadable(f"{path.name}: 无法解析 Word 文档 / cannot parse the .docx ({exc})") from exc
+    title = (document.core_properties.title or "").strip()
+    lines, has_headings = [], False
+    for element in document.element.body.iterchildren():
+        if element.tag.endswith("}p"):
+            paragraph = Paragraph(element, document)
+            text = normalize_text(paragraph.text).strip()
+            level = _WORD_HEADING.match(paragraph.style.name or "") if paragraph.style is not None else None
+            if text and level:
+                has_headings = True
+                title = title or text
+                lines += [f"{'#' * min(int(level.group(1)) + 1, 6)} {text}", ""]
+            elif text:
+                lines += [text, ""]
+        elif element.tag.endswith("}tbl"):
+            lines += markdown_table([[cell.text for cell in row.cells] for row in Table(element, document).rows])
+    title = title or path.stem
+    body = "\n".join(lines)
+    return title, (f"# {title}\n\n{body}" if has_headings else markdown_from_text(title, body))
+
+
+def pdf_markdown(path: Path, data: bytes) -> tuple[str, str]:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise DocumentUnreadable(f"{path.name}: PDF 已加密 / the PDF is encrypted")
+        text = "\n".join(page.extract_text() or "" for page in reader.pages)
+        title = str((reader.metadata or {}).get("/Title") or "").strip() or path.stem
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise DocumentUnreadable(f"{path.name}: 无法解析 PDF / cannot parse the PDF ({exc})") from exc
+    return title, markdown_from_text(title, text)
+
+
+def html_markdown(path: Path, data: bytes) -> tuple[str, str]:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(_decode(path, data), "html.parser")
+    for noise in soup(["script", "style", "nav", "header", "footer", "noscript", "template"]):
+        noise.decompose()
+    heading = soup.find("h1")
+    title = normalize_text(soup.title.get_text() if soup.title else (heading.get_text() if heading else "")).strip() or path.stem
+    lines = []
+    for element in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "table"]):
+        if element.find_parent("table") is not None or (element.name != "table" and element.find_parent("li") is not None and element.name != "li"):
+            continue
+        if element.name == "table":
+            lines += markdown_table([[c.get_text(" ") for c in tr.find_all(["td", "th"])] for tr in element.find_all("tr")])
+            continue
+        text = normalize_text(element.get_text(" ")).strip()
+        if not text:
+            continue
+        if element.name[0] == "h":
+            lines += [f"{'#' * min(int(element.name[1]) + 1, 6)} {text}", ""]
+        else:
+            lines += [f"- {text}" if element.name == "li" else text, ""]
+    return title, f"# {title}\n\n" + "\n".join(lines)
+
+
+CONVERTERS = {".docx": docx_markdown, ".pdf": pdf_markdown, ".html": html_markdown, ".htm": html_markdown}
+
+
 def read_document(path: Path) -> KbDocument:
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DocumentUnreadable(f"{path.name}: 无法读取 / cannot read ({exc})") from exc
     suffix = path.suffix.lower()
+    title = None
     if suffix == ".md":
         markdown = normalize_text(_decode(path, data))
     elif suffix == ".txt":
         markdown = markdown_from_text(path.stem, _decode(path, data))
+    elif suffix in CONVERTERS:
+        title, markdown = CONVERTERS[suffix](path, data)
     else:
         raise DocumentUnreadable(
             f"{path.name}: 不支持的文件类型 / unsupported file type {suffix!r}; use one of {', '.join(SUPPORTED_SUFFIXES)}"
         )
     parsed = parse_markdown(markdown, path.name)
-    title = str(parsed.meta.get("title") or path.stem)
-    if not parsed.body.strip():
+    title = str(parsed.meta.get("title") or title or path.stem)
+    if not sections(parsed):
         raise DocumentUnreadable(f"{path.name}: 没有正文 / no text to index")
     return KbDocument(path.stem, path, title, parsed.meta, markdown, hashlib.sha256(data).hexdigest())
