@@ -1,0 +1,76 @@
+"""Engine, migrations and transactions of the store: SQLite (WAL) by default, PostgreSQL for
+several replicas. Nothing is created at import."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.store.migrations import MIGRATIONS
+
+_LEDGER = "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at VARCHAR(40) NOT NULL)"
+_PG_MIGRATION_LOCK = 4242_0001  # advisory lock id: one migrating replica at a time
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    if url.startswith("sqlite:///"):
+        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 5, "check_same_thread": False}, pool_pre_ping=True)
+
+        @event.listens_for(engine, "connect")
+        def sqlite_pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def migrate(engine: Engine) -> list[int]:
+    """Apply the migrations not yet recorded, in order, under a lock; returns those applied."""
+    applied = []
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_MIGRATION_LOCK})
+        connection.execute(text(_LEDGER))
+        done = {row[0] for row in connection.execute(text("SELECT version FROM schema_migrations"))}
+        for version in sorted(MIGRATIONS):
+            if version in done:
+                continue
+            MIGRATIONS[version](connection)
+            connection.execute(
+                text("INSERT INTO schema_migrations (version, applied_at) VALUES (:v, :at)"),
+                {"v": version, "at": datetime.now(timezone.utc).isoformat()},
+            )
+            applied.append(version)
+    return applied
+
+
+class Store:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions() as db:
+            try:
+                yield db
+                db.commit()
+            except BaseException:
+                db.rollback()
+                raise
+
+
+def open_store(url: str) -> Store:
+    engine = make_engine(url)
+    migrate(engine)
+    return Store(engine)

@@ -1,0 +1,69 @@
+"""Chat sessions, their turns, the answer log and feedback."""
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.store.errors import AnswerNotFound
+from bot.store.models import AnswerLog, ChatSession, Feedback, Turn
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def get_or_create_session(db: Session, session_id: str | None, *, persona: str, channel: str, ttl_minutes: int, now: datetime | None = None) -> ChatSession:
+    """A live session has its expiry extended; an unknown or expired id starts a new one."""
+    now = now or now_utc()
+    chat = db.get(ChatSession, session_id) if session_id else None
+    if chat is None or chat.expires_at <= now:
+        chat = ChatSession(id=uuid.uuid4().hex, persona=persona, channel=channel, created_at=now, low_confidence_streak=0)
+        db.add(chat)
+    chat.updated_at = now
+    chat.expires_at = now + timedelta(minutes=ttl_minutes)
+    db.flush()
+    return chat
+
+
+def append_turn(db: Session, session_id: str, role: str, text: str, answer_id: str | None = None) -> Turn:
+    turn = Turn(session_id=session_id, role=role, text=text, created_at=now_utc(), answer_id=answer_id)
+    db.add(turn)
+    return turn
+
+
+def transcript(db: Session, session_id: str) -> list[tuple[str, str]]:
+    turns = db.scalars(select(Turn).where(Turn.session_id == session_id).order_by(Turn.id))
+    return [(t.role, t.text) for t in turns]
+
+
+def record_answer(db: Session, *, answer_id: str, session_id: str, question: str, answer: str, confidence: float, handoff_reason: str | None, citations: list, index_version: str) -> AnswerLog:
+    log = AnswerLog(
+        id=answer_id, session_id=session_id, question=question, answer=answer, confidence=confidence,
+        handoff_reason=handoff_reason, citations=citations, index_version=index_version, created_at=now_utc(),
+    )
+    db.add(log)
+    return log
+
+
+def last_handoff_reason(db: Session, session_id: str) -> str | None:
+    return db.scalar(
+        select(AnswerLog.handoff_reason)
+        .where(AnswerLog.session_id == session_id, AnswerLog.handoff_reason.is_not(None))
+        .order_by(AnswerLog.created_at.desc())
+        .limit(1)
+    )
+
+
+def record_feedback(db: Session, *, answer_id: str, helpful: bool, comment: str | None = None) -> Feedback:
+    if db.get(AnswerLog, answer_id) is None:
+        raise AnswerNotFound(f"回答 {answer_id} 不存在 / answer {answer_id} not found")
+    feedback = Feedback(answer_id=answer_id, helpful=helpful, comment=comment, created_at=now_utc())
+    db.add(feedback)
+    return feedback
+
+
+def unanswered_questions(db: Session, limit: int = 500) -> list[AnswerLog]:
+    query = select(AnswerLog).where(AnswerLog.handoff_reason.is_not(None)).order_by(AnswerLog.created_at.desc()).limit(limit)
+    return list(db.scalars(query))

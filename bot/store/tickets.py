@@ -1,0 +1,177 @@
+"""Tickets: a person takes over where the bot stops. Plain functions over a SQLAlchemy Session."""
+
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import case, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.store.errors import InvalidTicket, TicketNotFound
+from bot.store.models import Ticket, TicketMessage
+
+STATUSES = ("open", "assigned", "resolved", "closed")
+PRIORITIES = ("urgent", "high", "normal")
+REASONS = ("low_confidence", "user_request", "urgent", "out_of_scope", "repeated_failure")
+MESSAGE_ROLES = ("customer", "agent", "bot", "note")
+COMPLAINT_FIELDS = ("产品名称", "生产日期", "生产批号", "数量", "问题", "饮用后情况")
+MAX_TEXT = 5000
+# The manuals' time limits. 000 第9条: a product-quality complaint is passed on 在2小时内;
+# 002 (script 21): simple complaints are answered 2小时之内, complex ones 24小时之内. A question
+# the manuals could not answer is treated as complex.
+SLA_HOURS = {"urgent": 2, "user_request": 2, "low_confidence": 24, "out_of_scope": 24, "repeated_failure": 24}
+_MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(?:-\d{1,6})?$")
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def valid_phone(phone: str) -> bool:
+    compacted = re.sub(r"[\s()]", "", phone)
+    return bool(_MOBILE.match(compacted.replace("-", ""))) or bool(_LANDLINE.match(compacted))
+
+
+def check_choice(field: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise InvalidTicket(field, f"只能是 {', '.join(allowed)} / must be one of {', '.join(allowed)}, not {value!r}")
+
+
+def check_contact(name: str, phone: str) -> tuple[str, str]:
+    name = (name or "").strip()
+    if not 1 <= len(name) <= 50:
+        raise InvalidTicket("name", "姓名需为 1-50 个字符 / the name must be 1 to 50 characters")
+    if not valid_phone(phone or ""):
+        raise InvalidTicket("phone", "请填写有效的手机或座机号码 / give a valid Chinese mobile or landline number")
+    return name, phone.strip()
+
+
+def check_fields(fields: dict | None) -> dict | None:
+    if not fields:
+        return None
+    unknown = set(fields) - set(COMPLAINT_FIELDS)
+    if unknown:
+        raise InvalidTicket("fields", f"未知字段 {sorted(unknown)} / unknown fields; allowed: {', '.join(COMPLAINT_FIELDS)}")
+    for key, value in fields.items():
+        if not isinstance(value, str) or len(value) > 200:
+            raise InvalidTicket(f"fields.{key}", "需为不超过 200 字的文本 / must be text of at most 200 characters")
+    return {k: v.strip() for k, v in fields.items() if v.strip()} or None
+
+
+def sla_due(priority: str, reason: str, fields: dict | None, now: datetime) -> datetime:
+    hours = 2 if priority == "urgent" or fields else SLA_HOURS[reason]
+    return now + timedelta(hours=hours)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_ticket_id(now: datetime) -> str:
+    return f"T{now:%Y%m%d}-{secrets.token_hex(3).upper()}"
+
+
+def create_ticket(
+    db: Session, *, name: str, phone: str, reason: str, priority: str, channel: str, session_id: str | None = None,
+    fields: dict | None = None, transcript=(), idempotency_key: str | None = None, now: datetime | None = None,
+) -> tuple[Ticket, str | None]:
+    """(ticket, access key). A repeated idempotency key returns the first ticket and no key."""
+    check_choice("reason", reason, REASONS)
+    check_choice("priority", priority, PRIORITIES)
+    name, phone = check_contact(name, phone)
+    fields = check_fields(fields)
+    if idempotency_key:
+        existing = db.scalar(select(Ticket).where(Ticket.idempotency_key == idempotency_key))
+        if existing:
+            return existing, None
+    now = now or now_utc()
+    key = secrets.token_urlsafe(16)
+    ticket = Ticket(
+        id=new_ticket_id(now), access_key_hash=hash_key(key), idempotency_key=idempotency_key, session_id=session_id,
+        status="open", priority=priority, reason=reason, channel=channel, name=name, phone=phone, fields=fields,
+        assignee=None, sla_due_at=sla_due(priority, reason, fields, now), created_at=now, updated_at=now,
+    )
+    try:
+        with db.begin_nested():
+            db.add(ticket)
+            db.flush()
+    except IntegrityError:
+        existing = db.scalar(select(Ticket).where(Ticket.idempotency_key == idempotency_key)) if idempotency_key else None
+        if existing is None:
+            raise
+        return existing, None
+    for role, text in transcript:
+        db.add(TicketMessage(ticket_id=ticket.id, role="customer" if role == "user" else "bot", author=None, text=text[:MAX_TEXT], created_at=now))
+    return ticket, key
+
+
+def get_ticket(db: Session, ticket_id: str) -> Ticket:
+    ticket = db.get(Ticket, ticket_id)
+    if ticket is None:
+        raise TicketNotFound(f"工单 {ticket_id} 不存在 / ticket {ticket_id} not found")
+    return ticket
+
+
+def check_access_key(ticket: Ticket, key: str) -> bool:
+    return hmac.compare_digest(ticket.access_key_hash, hash_key(key))
+
+
+def list_tickets(db: Session, *, status: str | None = None, priority: str | None = None, limit: int = 100, now: datetime | None = None) -> list[Ticket]:
+    """Urgent first, then overdue, then by due time."""
+    now = now or now_utc()
+    query = select(Ticket)
+    if status:
+        check_choice("status", status, STATUSES)
+        query = query.where(Ticket.status == status)
+    if priority:
+        check_choice("priority", priority, PRIORITIES)
+        query = query.where(Ticket.priority == priority)
+    urgent_first = case((Ticket.priority == "urgent", 0), else_=1)
+    overdue_first = case((Ticket.sla_due_at < now, 0), else_=1)
+    return list(db.scalars(query.order_by(urgent_first, overdue_first, Ticket.sla_due_at).limit(limit)))
+
+
+def update_ticket(db: Session, ticket_id: str, *, status: str | None = None, assignee: str | None = None, note: str | None = None, author: str | None = None) -> Ticket:
+    ticket = get_ticket(db, ticket_id)
+    now = now_utc()
+    if assignee is not None:
+        ticket.assignee = assignee.strip() or None
+        if ticket.assignee and ticket.status == "open" and status is None:
+            ticket.status = "assigned"
+    if status is not None:
+        check_choice("status", status, STATUSES)
+        ticket.status = status
+    if note:
+        add_ticket_message(db, ticket_id, role="note", text=note, author=author)
+    ticket.updated_at = now
+    return ticket
+
+
+def escalate_to_urgent(db: Session, ticket_id: str, text: str, now: datetime | None = None) -> Ticket:
+    """An urgent matter raised in a session that already has a ticket: that ticket becomes urgent
+    and due within the urgent time limit, if it was not due sooner already."""
+    ticket = get_ticket(db, ticket_id)
+    now = now or now_utc()
+    ticket.priority, ticket.reason = "urgent", "urgent"
+    ticket.sla_due_at = min(ticket.sla_due_at, sla_due("urgent", "urgent", None, now))
+    ticket.updated_at = now
+    db.add(TicketMessage(ticket_id=ticket.id, role="customer", author=None, text=text[:MAX_TEXT], created_at=now))
+    return ticket
+
+
+def add_ticket_message(db: Session, ticket_id: str, *, role: str, text: str, author: str | None = None) -> TicketMessage:
+    check_choice("role", role, MESSAGE_ROLES)
+    if not text.strip() or len(text) > MAX_TEXT:
+        raise InvalidTicket("text", f"消息需为 1-{MAX_TEXT} 个字符 / the message must be 1 to {MAX_TEXT} characters")
+    get_ticket(db, ticket_id)
+    message = TicketMessage(ticket_id=ticket_id, role=role, author=author, text=text, created_at=now_utc())
+    db.add(message)
+    return message
+
+
+def ticket_messages(db: Session, ticket_id: str) -> list[TicketMessage]:
+    return list(db.scalars(select(TicketMessage).where(TicketMessage.ticket_id == ticket_id).order_by(TicketMessage.id)))
