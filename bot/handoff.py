@@ -32,7 +32,7 @@ USER_REQUEST = re.compile(
 # A product that made someone ill, foreign matter, or a threat to go public or to court:
 # the dairy manual treats these as crises, reported at once.
 URGENT = re.compile(
-    r"拉肚子|腹泻|呕吐|吐了|想吐|恶心|中毒|住院|医院|急诊|过敏|发烧|肚子(疼|痛)|胃(疼|痛)|头晕|"
+    r"拉肚子|腹泻|上吐下泻|拉稀|泻肚|呕吐|吐了|想吐|恶心|中毒|住院|医院|急诊|过敏|发烧|肚子(疼|痛)|胃(疼|痛)|头晕|"
     r"喝(出|坏|了.{0,6}(病|不舒服|疼|痛))|吃(出|坏|了.{0,6}(病|不舒服|疼|痛))|生病|不舒服|"
     r"异物|虫子|苍蝇|蟑螂|头发|玻璃|塑料片|铁丝|霉(变|点)|发霉|"
     r"媒体|记者|曝光|电视台|报社|微博|抖音|发到网上|网上发|12315|消协|消费者协会|工商局|市场监管|"

@@ -88,6 +88,24 @@ class Records:
 
         return self._run(work)
 
+    def raise_urgent(self, session: dict, text: str) -> str:
+        """The session's open ticket becomes urgent; with none open, a new urgent ticket is made
+        from the contact details the session already has."""
+
+        def work(db):
+            chat = db.get(sessions.ChatSession, session["id"])
+            current = db.get(tickets.Ticket, chat.ticket_id) if chat.ticket_id else None
+            if current is not None and current.status in ("open", "assigned"):
+                return tickets.escalate_to_urgent(db, current.id, text).id
+            ticket, _ = tickets.create_ticket(
+                db, name=chat.contact["name"], phone=chat.contact["phone"], reason="urgent", priority="urgent",
+                channel=chat.channel, session_id=chat.id, transcript=sessions.transcript(db, chat.id),
+            )
+            chat.ticket_id = ticket.id
+            return ticket.id
+
+        return self._run(work)
+
     @staticmethod
     def _last_reason(db, chat) -> str | None:
         if chat is None:

@@ -184,6 +184,8 @@ class BotService:
         outcome = self.decide(resolved, persona, session.get("low_streak", 0))
         result = self._result(outcome, session, persona, text, resolved)
         self._record(session, text, resolved, result)
+        if result.handoff.reason == HandoffReason.urgent and session.get("contact"):
+            result.handoff.ticket_id = self._raise_urgent(session, text) or result.handoff.ticket_id
         return result
 
     def _result(self, outcome: Outcome, session: dict, persona: Persona, text: str, resolved: str) -> AskResult:
@@ -225,6 +227,14 @@ class BotService:
         self.store.forward_to_ticket(session, text)
         handoff = Handoff(True, None, session.get("ticket_id"), None, [])
         return AskResult(uuid.uuid4().hex, session["id"], SILENT, [], 0.0, handoff, Band.handoff)
+
+    def _raise_urgent(self, session: dict, text: str) -> str | None:
+        """An urgent matter from a customer whose contact details the session already has."""
+        try:
+            return self.store.raise_urgent(session, text)
+        except Exception:
+            log.exception("could not open an urgent ticket for session %s", session["id"])
+            return None
 
     def _record(self, session: dict, text: str, resolved: str, result: AskResult) -> None:
         if self.store is None:

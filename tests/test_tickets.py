@@ -1,0 +1,157 @@
+"""Sessions, follow-ups, tickets and feedback through the real app, index, model and a real SQLite file."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bot.app import create_app
+
+
+@pytest.fixture(scope="module")
+def client(built_settings, encoder, tmp_path_factory):
+    db = tmp_path_factory.mktemp("store") / "kefu.db"
+    settings = built_settings.model_copy(update={"database_url": f"sqlite:///{db}"})
+    with TestClient(create_app(settings, encoder=encoder)) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def agent(client):
+    return {"Authorization": f"Bearer {client.app.state.tokens.agent}"}
+
+
+def ask(client, question, session_id=None, **extra):
+    body = {"question": question, **extra}
+    if session_id:
+        body["session_id"] = session_id
+    response = client.post("/api/ask", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_a_follow_up_is_read_with_the_previous_question(client):
+    first = ask(client, "质量投诉需要在多长时间内通知所在大区")
+    follow = ask(client, "那要记录哪些内容呢", first["session_id"])
+    assert follow["session_id"] == first["session_id"]
+    assert follow["resolved_question"].startswith("质量投诉需要在多长时间内通知所在大区")
+
+
+def test_two_low_confidence_turns_in_a_row_hand_off_as_repeated_failure(client):
+    first = ask(client, "你们公司股价最近怎么样啊我想买点")
+    assert first["handoff"]["needed"]
+    second = ask(client, "火星上可以送货吗", first["session_id"])
+    assert second["handoff"]["reason"] == "repeated_failure"
+
+
+def test_ticket_lifecycle_with_access_key_and_sla(client, agent):
+    session = ask(client, "我要投诉")["session_id"]
+    created = client.post(
+        "/api/tickets",
+        json={"session_id": session, "name": "张三", "phone": "138 0013 8000", "channel": "widget"},
+        headers={"Idempotency-Key": "k-lifecycle"},
+    )
+    assert created.status_code == 201, created.text
+    ticket = created.json()
+    assert ticket["priority"] == "high" and ticket["status"] == "open" and "前与您联系" in ticket["message"]
+    own = client.get(f"/api/tickets/{ticket['ticket_id']}", params={"key": ticket["access_key"]})
+    assert own.status_code == 200
+    assert [m["text"] for m in own.json()["messages"]][:1] == ["我要投诉"]
+    assert client.get(f"/api/tickets/{ticket['ticket_id']}", params={"key": "wrong"}).status_code == 404
+    assert client.get(f"/api/tickets/{ticket['ticket_id']}").status_code == 401
+    queue = client.get("/api/tickets", headers=agent).json()
+    assert ticket["ticket_id"] in [t["id"] for t in queue]
+    patched = client.patch(f"/api/tickets/{ticket['ticket_id']}", json={"assignee": "李坐席", "note": "已回电"}, headers=agent)
+    assert patched.status_code == 200 and patched.json()["status"] == "assigned"
+    silent = ask(client, "你好,还在吗", session)
+    assert silent["answer"] == "" and silent["handoff"]["ticket_id"] == ticket["ticket_id"]
+    reply = client.post(f"/api/tickets/{ticket['ticket_id']}/messages", json={"text": "您好,我是李坐席", "author": "李坐席"}, headers=agent)
+    assert reply.status_code == 200
+    roles = [(m["role"], m["text"]) for m in client.get(f"/api/tickets/{ticket['ticket_id']}", params={"key": ticket["access_key"]}).json()["messages"]]
+    assert ("customer", "你好,还在吗") in roles and ("agent", "您好,我是李坐席") in roles and ("note", "已回电") in roles
+
+
+def test_idempotency_key_creates_one_ticket(client, agent):
+    body = {"name": "王五", "phone": "010-12345678", "reason": "low_confidence"}
+    first = client.post("/api/tickets", json=body, headers={"Idempotency-Key": "same-key"}).json()
+    second = client.post("/api/tickets", json=body, headers={"Idempotency-Key": "same-key"}).json()
+    assert first["ticket_id"] == second["ticket_id"] and second["access_key"] is None
+    assert [t["id"] for t in client.get("/api/tickets", headers=agent).json()].count(first["ticket_id"]) == 1
+
+
+def test_urgent_complaint_ticket_is_urgent_and_due_in_two_hours(client, agent):
+    body = ask(client, "孩子喝了你们的奶拉肚子住院了")
+    assert body["handoff"]["priority"] == "urgent"
+    fields = {"产品名称": "纯牛奶", "生产日期": "2026-11-01", "生产批号": "A123", "数量": "2盒", "问题": "腹泻", "饮用后情况": "住院"}
+    created = client.post("/api/tickets", json={"session_id": body["session_id"], "name": "赵六", "phone": "13912345678", "fields": fields}).json()
+    assert created["priority"] == "urgent"
+    queue = client.get("/api/tickets", headers=agent).json()
+    assert queue[0]["priority"] == "urgent"
+    ticket = client.get(f"/api/tickets/{created['ticket_id']}", headers=agent).json()
+    from datetime import datetime
+
+    hours = (datetime.fromisoformat(ticket["sla_due_at"]) - datetime.fromisoformat(ticket["created_at"])).total_seconds() / 3600
+    assert hours == pytest.approx(2) and ticket["fields"]["生产批号"] == "A123"
+    again = ask(client, "又吐了,还发烧", body["session_id"])
+    assert again["handoff"]["reason"] == "urgent"
+
+
+def test_an_urgent_matter_escalates_the_sessions_ticket_at_once(client, agent):
+    session = ask(client, "转人工")["session_id"]
+    created = client.post("/api/tickets", json={"session_id": session, "name": "钱七", "phone": "13800000001"}).json()
+    assert created["priority"] == "high"
+    urgent = ask(client, "我家孩子喝了你们的奶住院了", session)
+    assert urgent["handoff"]["reason"] == "urgent" and urgent["handoff"]["ticket_id"] == created["ticket_id"]
+    ticket = client.get(f"/api/tickets/{created['ticket_id']}", headers=agent).json()
+    assert ticket["priority"] == "urgent" and ticket["messages"][-1]["text"] == "我家孩子喝了你们的奶住院了"
+    assert ticket["sla_due_at"] <= created["sla_due_at"]
+
+
+def test_an_urgent_matter_after_a_closed_ticket_opens_a_new_one_with_the_known_contact(client, agent):
+    session = ask(client, "转人工")["session_id"]
+    first = client.post("/api/tickets", json={"session_id": session, "name": "孙八", "phone": "13800000002"}).json()
+    client.patch(f"/api/tickets/{first['ticket_id']}", json={"status": "closed"}, headers=agent)
+    urgent = ask(client, "喝完你们的牛奶上吐下泻", session)
+    new_id = urgent["handoff"]["ticket_id"]
+    assert new_id and new_id != first["ticket_id"]
+    ticket = client.get(f"/api/tickets/{new_id}", headers=agent).json()
+    assert (ticket["priority"], ticket["name"], ticket["phone"]) == ("urgent", "孙八", "13800000002")
+
+
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"name": "张三", "phone": "12345"}, "phone"),
+        ({"name": "   ", "phone": "13800138000"}, "name"),
+        ({"name": "张三", "phone": "13800138000", "fields": {"颜色": "红"}}, "fields"),
+    ],
+)
+def test_bad_ticket_fields_are_422_and_nothing_is_stored(client, agent, body, field):
+    before = len(client.get("/api/tickets", headers=agent).json())
+    response = client.post("/api/tickets", json=body)
+    assert response.status_code == 422 and field in response.json()["error"]["message"]
+    assert len(client.get("/api/tickets", headers=agent).json()) == before
+
+
+def test_html_and_sql_in_ticket_fields_are_stored_as_text(client, agent):
+    hostile = "<img src=x onerror=alert(1)>'); DROP TABLE tickets;--"
+    created = client.post("/api/tickets", json={"name": "测试", "phone": "13800138000", "fields": {"问题": hostile}}).json()
+    stored = client.get(f"/api/tickets/{created['ticket_id']}", headers=agent).json()
+    assert stored["fields"]["问题"] == hostile
+    assert client.get("/api/tickets", headers=agent).status_code == 200
+
+
+def test_feedback_and_unknown_ticket(client, agent):
+    answer = ask(client, "电话铃响几声必须接听")
+    assert client.post("/api/feedback", json={"answer_id": answer["answer_id"], "helpful": True}).status_code == 204
+    missing = client.post("/api/feedback", json={"answer_id": "nope", "helpful": False})
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "answer_not_found"
+    unknown = client.get("/api/tickets/T00000000-XXXXXX", headers=agent)
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "ticket_not_found"
+
+
+def test_unanswered_questions_are_grouped_for_editors(client):
+    ask(client, "退款几天能到账")
+    ask(client, "退款多久到账")
+    admin = {"Authorization": f"Bearer {client.app.state.tokens.admin}"}
+    groups = client.get("/api/admin/unanswered", headers=admin).json()
+    assert groups and groups[0]["count"] >= 2
+    assert all({"question", "count", "examples"} <= set(g) for g in groups)
