@@ -32,6 +32,14 @@ def mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in [0, 1]); 0.0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
 def summarize(all_flags: Sequence[Sequence[bool]]) -> dict[str, float]:
     return {
         "R@1": mean([recall_at(f, 1) for f in all_flags]),

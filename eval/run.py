@@ -17,7 +17,7 @@ from bot.service import Band, BotService
 from eval.baseline import BaselineRetriever, baseline_answers
 from eval.gold import GoldItem, answers
 from eval.handoff import Row, expected_calibration_error, handoff_scores, reliability, threshold_sweep
-from eval.metrics import summarize
+from eval.metrics import percentile, summarize
 from indexer.load import KbDocument
 from indexer.textnorm import compact
 
@@ -29,13 +29,6 @@ SWEEP = [round(0.20 + 0.05 * i, 2) for i in range(11)]
 def quotes_key_phrase(quotes: list[str], item: GoldItem) -> bool:
     text = compact("".join(quotes))
     return any(compact(phrase) in text for phrase in item.key_phrases)
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def judge(service: BotService, item: GoldItem) -> tuple[Row, float, dict[str, list[bool]]]:
