@@ -53,3 +53,19 @@ def kb_copy(tmp_path) -> Path:
     target = tmp_path / "kb"
     shutil.copytree(KB_DIR, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A real PostgreSQL on 127.0.0.1 (installed and started by the test run); skips, saying
+    why, only where no server can be had."""
+    from contextlib import ExitStack
+
+    from postgres import PostgresUnavailable, postgres_server
+
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(postgres_server())
+        except PostgresUnavailable as exc:
+            pytest.skip(f"PostgreSQL store tests skipped: {exc}")
+        yield url

@@ -1,4 +1,5 @@
-"""Sessions, follow-ups, tickets and feedback through the real app, index, model and a real SQLite file."""
+"""Sessions, follow-ups, tickets and feedback through the real app, index and model, on each
+store: a real SQLite file and a real PostgreSQL server."""
 
 import pytest
 from fastapi.testclient import TestClient
@@ -6,11 +7,15 @@ from fastapi.testclient import TestClient
 from bot.app import create_app
 
 
-@pytest.fixture(scope="module")
-def client(built_settings, encoder, tmp_path_factory):
-    db = tmp_path_factory.mktemp("store") / "kefu.db"
-    settings = built_settings.model_copy(update={"database_url": f"sqlite:///{db}"})
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def client(request, built_settings, encoder, tmp_path_factory):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('store') / 'kefu.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    settings = built_settings.model_copy(update={"database_url": url})
     with TestClient(create_app(settings, encoder=encoder)) as test_client:
+        assert test_client.app.state.records is not None, f"the {request.param} store did not open"
         yield test_client
 
 
@@ -155,3 +160,14 @@ def test_unanswered_questions_are_grouped_for_editors(client):
     groups = client.get("/api/admin/unanswered", headers=admin).json()
     assert groups and groups[0]["count"] >= 2
     assert all({"question", "count", "examples"} <= set(g) for g in groups)
+
+
+def test_two_replicas_share_one_store(client, agent, encoder):
+    """A second app on the same database (a second bot replica) sees and updates the first's tickets."""
+    settings = client.app.state.settings
+    created = client.post("/api/tickets", json={"name": "周九", "phone": "13800000003"}).json()
+    with TestClient(create_app(settings, encoder=encoder)) as replica:
+        seen = replica.get(f"/api/tickets/{created['ticket_id']}", headers=agent)
+        assert seen.status_code == 200 and seen.json()["name"] == "周九"
+        assert replica.patch(f"/api/tickets/{created['ticket_id']}", json={"status": "resolved"}, headers=agent).status_code == 200
+    assert client.get(f"/api/tickets/{created['ticket_id']}", headers=agent).json()["status"] == "resolved"
