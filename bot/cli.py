@@ -276,7 +276,7 @@ def eval_faq_cmd(
     ctx: typer.Context,
     dataset: Annotated[str, typer.Option(help="bq, atec or lcqmc.")] = "bq",
     limit: Annotated[int, typer.Option(min=0, help="Use only the first N pairs (0 = all).")] = 0,
-    datasets_dir: Annotated[Path, typer.Option(help="Where the public test splits are (never copied into the repo).")] = Path("../shared/datasets"),
+    datasets_dir: Annotated[Optional[Path], typer.Option(help="Where the public test splits are [default: KEFU_DATASETS_DIR].")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ):
     """FAQ matching on a public customer-service set through the bot's own retrieval code."""
@@ -284,7 +284,7 @@ def eval_faq_cmd(
 
     settings = _settings(ctx)
     try:
-        result = run_faq_benchmark(settings, datasets_dir, dataset, limit)
+        result = run_faq_benchmark(settings, datasets_dir or settings.datasets_dir, dataset, limit)
     except (KefuError, OSError, ValueError) as exc:
         fail(exc)
     if as_json:

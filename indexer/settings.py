@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     candidates: int = Field(50, ge=1, le=1000, description="Passages each retriever hands to fusion.")
     keep_versions: int = Field(5, ge=2, le=100, description="Index versions kept on disk (for rollback).")
     gold_path: Path = Field(Path("eval/gold.jsonl"), description="Gold question set used by `kefu eval` and the re-index quality gate.")
+    datasets_dir: Path = Field(
+        Path("../shared/datasets"),
+        description="Where the public question-pair test sets (BQ, ATEC, LCQMC) are read by `kefu eval faq`; research-only, never copied into the repo.",
+    )
     quality_gate_max_drop: float = Field(
         0.02,
         ge=0,
