@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from bot.answer import AnswerContext, ComposedAnswer, Persona, compose_answer, compose_faq_answer
+from bot.answer_kind import answers_kind
 from bot.confidence import Signals, confidence, gather_signals, idf_from_bm25
 from bot.errors import EmptyQuestion, QuestionTooLong
 from bot.followup import resolve_follow_up
@@ -171,7 +172,9 @@ class BotService:
         if band == Band.answer:
             context = AnswerContext(question, vector, searcher.index, searcher.tokenizer, reader.idf)
             composed = compose_answer(context, hits, persona, reader.dates)
-            return Outcome(band, None, score, signals, hits, composed)
+            if answers_kind(question, composed.quotes):
+                return Outcome(band, None, score, signals, hits, composed)
+            band = Band.suggest  # the topic was found, the asked-for amount or time was not
         repeated = low_streak >= 1
         return Outcome(band, HandoffReason.repeated_failure if repeated else HandoffReason.low_confidence, score, signals, hits, None)
 
