@@ -100,6 +100,7 @@ def test_everything_written_before_a_kill_9_is_there_after_restart(built_setting
     log = log_path.read_text(errors="replace")
     assert AGENT_TOKEN not in log and ADMIN_TOKEN not in log
     assert "13800138000" not in log and "138****8000" in log  # the phone in the access log is masked
+    assert created["access_key"] not in log and "key=***" in log  # so is the customer's access key
 
 
 @pytest.fixture
