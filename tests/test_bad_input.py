@@ -121,6 +121,7 @@ ROWS = [
     Row("question of the wrong type", "POST", ASK, {"json": {"question": 12}}, 422, "invalid_request", "question"),
     Row("persona of the wrong value", "POST", ASK, {"json": {"question": "你好", "persona": "admin"}}, 422, "invalid_request", "persona"),
     Row("unknown field", "POST", ASK, {"json": {"question": "你好", "is_admin": True}}, 422, "invalid_request", "is_admin"),
+    Row("a method the route does not have", "DELETE", ASK, {}, 405, "method_not_allowed"),
     Row("search with k of the wrong type", "GET", "/api/search", {"params": {"q": "投诉", "k": "ten"}}, 422, "invalid_request", "k"),
     Row("search with a blank query", "GET", "/api/search", {"params": {"q": "\u200b "}}, 422, "empty_question"),
     Row("feedback of the wrong type", "POST", "/api/feedback", {"json": {"answer_id": "x", "helpful": "maybe"}}, 422, "invalid_request", "helpful"),
