@@ -51,8 +51,9 @@ def test_reindex_while_twenty_clients_query(tmp_path, encoder):
         assert client.post("/api/admin/reindex", params={"force": True}, headers=admin).status_code == 409  # one build at a time
         status = client.app.state.reindexer.wait(timeout=600)
         after_swap = [len(s) for s in seen]
-        while any(len(s) < n + 2 for s, n in zip(seen, after_swap)):  # every client queries the new version
-            time.sleep(0.05)
+        deadline = time.monotonic() + 120  # a bound on waiting, not an assertion on speed
+        while any(len(s) < n + 2 for s, n in zip(seen, after_swap)) and all(w.is_alive() for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)  # every client queries the new version at least twice
         stop.set()
         for worker in workers:
             worker.join()
