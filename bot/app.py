@@ -5,6 +5,7 @@ while the store is unreachable), `tokens`, `reindexer`, `metrics`.
 """
 
 import logging
+import threading
 import time
 from contextlib import asynccontextmanager
 
@@ -17,8 +18,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.staticfiles import StaticFiles
 
 from bot.api import admin, pages, routes
+from bot.api.schemas import ERROR_RESPONSES
 from bot.auth import load_tokens
+from bot.bodylimit import BodyLimit
 from bot.errors import status_and_code
+from bot.logmask import install_log_masking
 from bot.metrics import Metrics
 from bot.ratelimit import RateLimited, RateLimiter
 from bot.reindex import Reindexer
@@ -42,10 +46,21 @@ def open_records(settings: Settings):
         from bot.records import Records
         from bot.store.db import open_store
 
-        return Records(open_store(database_url(settings)))
+        return Records(open_store(database_url(settings), settings.store_timeout_seconds))
     except Exception as exc:  # the bot still answers without a store; tickets return 503
         log.error("ticket store unavailable (%s): answering continues without tickets", type(exc).__name__)
         return None
+
+
+def reconnect_records(app: FastAPI):
+    """One more attempt to open a store that was unreachable at start-up, so tickets come back
+    when the database does; the bot answers with it again from then on."""
+    with app.state.store_lock:
+        if app.state.records is None:
+            app.state.records = open_records(app.state.settings)
+            if app.state.records is not None and app.state.service is not None:
+                app.state.service.store = app.state.records
+        return app.state.records
 
 
 def open_service(settings: Settings, encoder: Encoder, records) -> BotService | None:
@@ -61,6 +76,7 @@ def open_service(settings: Settings, encoder: Encoder, records) -> BotService | 
 HTTP_ERRORS = {
     400: ("invalid_body", "请求体无法解析(需为 UTF-8 编码的 JSON) / the request body cannot be parsed (UTF-8 JSON expected)"),
     404: ("not_found", "没有这个地址 / no such endpoint"),
+    413: ("payload_too_large", None),
     405: ("method_not_allowed", "不支持该请求方法 / method not allowed"),
 }
 
@@ -86,7 +102,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
-        code, message = HTTP_ERRORS.get(exc.status_code, ("http_error", str(exc.detail)))
+        code, message = HTTP_ERRORS.get(exc.status_code, ("http_error", None))
+        message = message or str(exc.detail)
         return JSONResponse(error_body(code, message), status_code=exc.status_code)
 
     @app.exception_handler(Exception)
@@ -104,24 +121,25 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
         app.state.reindexer = Reindexer(settings, app.state.service) if app.state.service else None
         yield
 
+    install_log_masking()
     app = FastAPI(title="kefu", version="0.1.0", description="客服知识库机器人 API: cited answers, handoff, tickets.", lifespan=lifespan)
     app.state.settings = settings
     app.state.tokens = load_tokens(settings)
     app.state.metrics = Metrics()
     app.state.limiter = RateLimiter({"ask": settings.ask_rate_per_minute, "tickets": settings.ticket_rate_per_minute})
     app.state.service = app.state.records = app.state.reindexer = None
+    app.state.store_lock = threading.Lock()
+    app.state.reconnect_records = lambda: reconnect_records(app)
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, limit_for=lambda path: body_limit(settings, path))
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["Content-Type", "Idempotency-Key"])
 
     @app.middleware("http")
     async def measure(request: Request, call_next):
         started = time.perf_counter()
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > body_limit(settings, request.url.path):
-            message = f"请求体过大 / the request body is larger than {body_limit(settings, request.url.path)} bytes"
-            return JSONResponse(error_body("payload_too_large", message), status_code=413)
         response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")  # errors included
         route = request.scope.get("route")  # the template (/api/tickets/{ticket_id}), not the raw path
         app.state.metrics.observe_request(getattr(route, "path", "unmatched"), response.status_code, time.perf_counter() - started)
         return response
@@ -142,8 +160,8 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
         service = request.app.state.service
         return request.app.state.metrics.render(service.reader.version if service else None)
 
-    app.include_router(routes.router)
-    app.include_router(admin.router)
+    app.include_router(routes.router, responses=ERROR_RESPONSES)
+    app.include_router(admin.router, responses=ERROR_RESPONSES)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.WEB_DIR / "static", check_dir=False), name="static")
     return app

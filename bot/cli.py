@@ -171,6 +171,17 @@ def _bot(settings: Settings):
     return service
 
 
+def _check_questions(questions: list[str], max_chars: int) -> None:
+    """Refuse an empty or over-long question before the model is loaded."""
+    from bot.service import check_question
+
+    for number, q in enumerate(questions, start=1):
+        try:
+            check_question(q, max_chars)
+        except KefuError as exc:
+            fail(ValueError(f"问题 {number} / question {number}: {exc}") if len(questions) > 1 else exc)
+
+
 @app.command("ask")
 def ask_cmd(
     ctx: typer.Context,
@@ -189,6 +200,7 @@ def ask_cmd(
     except ValueError:
         fail(ValueError(f"persona 只能是 customer 或 agent / persona must be customer or agent, not {persona!r}"))
     questions = _read_questions(file) if file else [question]
+    _check_questions(questions, _settings(ctx).max_question_chars)
     service = _bot(_settings(ctx))
     for q in questions:
         try:

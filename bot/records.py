@@ -5,11 +5,15 @@ a database that stays away raises StoreUnavailable (HTTP 503), and answering goe
 without it (BotService treats a missing store as "no memory, no tickets").
 """
 
+import logging
 from datetime import datetime, timezone
 
+from bot.logmask import mask_name, mask_phone
 from bot.store import sessions, tickets
 from bot.store.db import Store
 from bot.store.errors import with_retry
+
+log = logging.getLogger(__name__)
 
 
 def now_utc() -> datetime:
@@ -86,7 +90,10 @@ class Records:
                 chat.contact = {"name": request.name, "phone": request.phone}
             return ticket_view(db, ticket), key
 
-        return self._run(work)
+        view, key = self._run(work)
+        if key is not None:  # a repeated idempotency key opened nothing new
+            log.info("ticket %s opened for %s, %s (%s, %s)", view["id"], mask_name(view["name"]), mask_phone(view["phone"]), view["priority"], view["reason"])
+        return view, key
 
     def raise_urgent(self, session: dict, text: str) -> str:
         """The session's open ticket becomes urgent; with none open, a new urgent ticket is made

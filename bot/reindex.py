@@ -10,7 +10,7 @@ from bot.retrieve.search import Searcher
 from bot.service import BotService, Reader
 from eval.gate import quality_gate
 from indexer.build import build_index
-from indexer.errors import KefuError
+from indexer.errors import IndexMissing, KefuError
 from indexer.settings import Settings, index_root
 from indexer.versions import previous_version, set_current
 
@@ -77,7 +77,10 @@ class Reindexer:
     def rollback(self) -> str:
         with self._lock:
             root = index_root(self.settings)
-            version = previous_version(root)
+            try:
+                version = previous_version(root)
+            except IndexMissing as exc:  # nothing older: a conflict with the state, not an outage
+                raise Conflict(str(exc)) from exc
             set_current(root, version)
             return self._swap_to_current().version
 

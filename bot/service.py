@@ -11,11 +11,12 @@ from enum import Enum
 from bot.answer import AnswerContext, ComposedAnswer, Persona, compose_answer, compose_faq_answer
 from bot.answer_kind import answers_kind
 from bot.confidence import Signals, confidence, gather_signals, idf_from_bm25
-from bot.errors import EmptyQuestion, QuestionTooLong
+from bot.errors import EmptyQuestion, InvalidRequest, QuestionTooLong
 from bot.followup import resolve_follow_up
 from bot.handoff import HandoffReason, detect_request, priority_for, required_fields
 from bot.replies import SILENT, TICKETS_UNAVAILABLE, handoff_reply, suggestion_reply
 from bot.retrieve.search import Hit, Searcher
+from bot.store.errors import StoreUnavailable
 from indexer.chunk import PATH_SEPARATOR
 from indexer.faq import FAQ_DOC_ID
 from indexer.settings import Settings
@@ -99,6 +100,10 @@ class AskResult:
 
 
 def check_question(question: str, max_chars: int) -> str:
+    try:
+        question.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidRequest("问题含有无效字符 / the question holds characters that are not valid Unicode text") from None
     text = normalize_text(question).strip()
     if not text:
         raise EmptyQuestion("问题不能为空 / the question is empty")
@@ -204,7 +209,7 @@ class BotService:
             if outcome.band == Band.suggest and reason != HandoffReason.out_of_scope:
                 suggestions = suggestions_from(outcome.hits)
                 answer = suggestion_reply([s["question"] for s in suggestions])
-            if self.store is None and persona == Persona.customer:
+            if (self.store is None or session.get("store_down")) and persona == Persona.customer:
                 answer += TICKETS_UNAVAILABLE
         return AskResult(
             answer_id=uuid.uuid4().hex,
@@ -224,7 +229,11 @@ class BotService:
     def _session(self, session_id: str | None, persona: Persona, channel: str) -> dict:
         if self.store is None:
             return {"id": session_id or uuid.uuid4().hex}
-        return self.store.session_state(session_id, persona.value, channel, self.settings.session_ttl_minutes)
+        try:
+            return self.store.session_state(session_id, persona.value, channel, self.settings.session_ttl_minutes)
+        except StoreUnavailable:  # busy or gone: answer without memory, as if there were no store
+            log.warning("store unavailable: answering without session memory or tickets")
+            return {"id": session_id or uuid.uuid4().hex, "store_down": True}
 
     def _silent(self, session: dict, text: str) -> AskResult:
         self.store.forward_to_ticket(session, text)
@@ -240,7 +249,7 @@ class BotService:
             return None
 
     def _record(self, session: dict, text: str, resolved: str, result: AskResult) -> None:
-        if self.store is None:
+        if self.store is None or session.get("store_down"):
             return
         try:
             self.store.record_turn(session, text, resolved, result, self.reader.version)

@@ -73,6 +73,12 @@ class Settings(BaseSettings):
             "`postgresql://…` lets several bot replicas share one store."
         ),
     )
+    store_timeout_seconds: float = Field(
+        2.0,
+        gt=0,
+        le=60,
+        description="How long one attempt waits for a busy or unreachable store (SQLite lock, PostgreSQL connect); three attempts, then HTTP 503.",
+    )
     answer_threshold: float = Field(
         0.40, ge=0, le=1, description="Confidence at or above which the bot answers (chosen on the gold dev half)."
     )

@@ -70,3 +70,43 @@ def test_killed_builds_never_damage_the_current_version(settings, encoder, tmp_p
     after = build_index(settings, encoder=encoder)
     assert load_current(settings).version == after.version != first.version
     assert after.docs == first.docs + 1 and not building_dirs(settings)
+
+
+# The narrow windows a poll cannot hit: the build process kills itself (SIGKILL, no cleanup)
+# exactly when it reaches a step, then the state on disk is checked.
+KILL_AT = """
+import os, signal, sys
+from indexer import build, versions
+from indexer.settings import load_settings
+step = sys.argv[1]
+def die(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)
+target = versions if hasattr(versions, step) else build
+setattr(target, step, die)
+build.build_index(load_settings())
+"""
+
+
+def test_a_build_killed_at_each_publishing_step_leaves_a_loadable_index(tmp_path, encoder):
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    for name in ("003-顾客服务手册.md", "004-如何做售后服务的典范.md"):
+        shutil.copy(KB_DIR / name, kb / name)
+    settings = make_settings(tmp_path, kb_dir=kb, keep_versions=2)
+    first = build_index(settings, encoder=encoder).version
+    (kb / "extra.md").write_text("# 新增\n\n## 第一条\n\n新增的说明文字。\n", encoding="utf-8")
+    env = {**os.environ, "KEFU_DATA_DIR": str(settings.data_dir), "KEFU_KB_DIR": str(kb), "KEFU_KEEP_VERSIONS": "2"}
+    steps = [
+        ("publish", False),  # every file written and flushed, not yet renamed into place
+        ("set_current", False),  # renamed into versions/, CURRENT not yet replaced
+        ("prune_versions", True),  # CURRENT replaced, old versions not yet pruned
+    ]
+    for step, new_is_current in steps:
+        killed = subprocess.run([sys.executable, "-c", KILL_AT, step], cwd=REPO, env=env, capture_output=True, timeout=300)
+        assert killed.returncode == -signal.SIGKILL, killed.stderr.decode(errors="replace")[-2000:]
+        current = load_current(settings)
+        assert (current.version != first) == new_is_current, step
+        assert ("extra" in {c.doc for c in current.chunks}) == new_is_current, step
+    after = build_index(settings, encoder=encoder)
+    assert load_current(settings).version == after.version and "extra" in {c.doc for c in load_current(settings).chunks}
+    assert not building_dirs(settings) and len(versions.list_versions(index_root(settings))) <= 2

@@ -1,40 +1,70 @@
-"""Re-index while clients query: no failed request, and answers switch to the new version."""
+"""Re-index while 20 clients query: no failed request, and answers switch to the new version
+atomically (once a client has seen the new version it never sees the old one again)."""
 
+import shutil
 import threading
+import time
 
 from fastapi.testclient import TestClient
 
 from bot.app import create_app
-from conftest import make_settings
+from conftest import KB_DIR, make_settings
 from indexer.build import build_index
 
+CLIENTS = 20
+NEW_DOC = "新增"
 
-def test_reindex_while_clients_query(tmp_path, kb_copy, encoder):
-    settings = make_settings(tmp_path, kb_dir=kb_copy)
+
+def test_reindex_while_twenty_clients_query(tmp_path, encoder):
+    kb = tmp_path / "kb"  # two manuals keep the builds short; the quality gate has its own tests
+    kb.mkdir()
+    for name in ("003-顾客服务手册.md", "004-如何做售后服务的典范.md"):
+        shutil.copy(KB_DIR / name, kb / name)
+    settings = make_settings(tmp_path, kb_dir=kb, ask_rate_per_minute=100_000)
     first = build_index(settings, encoder=encoder).version
-    (kb_copy / "新增.md").write_text("# 冷饮须知\n\n## 第一条\n\n冰淇淋必须在零下十八度冷冻保存。\n", encoding="utf-8")
+    (kb / f"{NEW_DOC}.md").write_text("# 冷饮须知\n\n## 第一条\n\n冰淇淋必须在零下十八度冷冻保存。\n", encoding="utf-8")
     with TestClient(create_app(settings, encoder=encoder)) as client:
         admin = {"Authorization": f"Bearer {client.app.state.tokens.admin}"}
-        statuses, versions_seen, stop = [], set(), threading.Event()
+        statuses: list[int] = []
+        seen: list[list[str]] = [[] for _ in range(CLIENTS)]  # top document of each answer, per client
+        stop = threading.Event()
 
-        def hammer():
+        def query(worker: int):
+            n = 0
             while not stop.is_set():
-                response = client.get("/api/search", params={"q": "冰淇淋怎么保存", "k": 1})
+                if n % 2:
+                    response = client.get("/api/search", params={"q": "冰淇淋怎么保存", "k": 1})
+                    top = response.json()["results"][0]["doc"] if response.status_code == 200 else None
+                else:
+                    response = client.post("/api/ask", json={"question": "冰淇淋要在多少度冷冻保存", "persona": "agent"})
+                    citations = response.json().get("citations") if response.status_code == 200 else None
+                    top = citations[0]["doc"] if citations else "none"
                 statuses.append(response.status_code)
-                if response.status_code == 200:
-                    versions_seen.add(response.json()["results"][0]["doc"])
+                seen[worker].append(top)
+                n += 1
+                time.sleep(0.02)  # pacing, so 20 clients leave the re-index some CPU on a small machine
 
-        workers = [threading.Thread(target=hammer) for _ in range(4)]
+        workers = [threading.Thread(target=query, args=(w,)) for w in range(CLIENTS)]
         for worker in workers:
             worker.start()
-        assert client.post("/api/admin/reindex", headers=admin).status_code == 202
-        assert client.post("/api/admin/reindex", headers=admin).status_code == 409  # one build at a time
-        status = client.app.state.reindexer.wait(timeout=300)
+        assert client.post("/api/admin/reindex", params={"force": True}, headers=admin).status_code == 202
+        assert client.post("/api/admin/reindex", params={"force": True}, headers=admin).status_code == 409  # one build at a time
+        status = client.app.state.reindexer.wait(timeout=600)
+        after_swap = [len(s) for s in seen]
+        deadline = time.monotonic() + 120  # a bound on waiting, not an assertion on speed
+        while any(len(s) < n + 2 for s, n in zip(seen, after_swap)) and all(w.is_alive() for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)  # every client queries the new version at least twice
         stop.set()
         for worker in workers:
             worker.join()
-        assert status["state"] == "done" and status["version"] > first
-        assert statuses and set(statuses) == {200}
+        assert status["state"] == "done" and status["version"] > first, status
+        assert statuses and set(statuses) == {200}, sorted(set(statuses))
+        for history in seen:
+            new = [top == NEW_DOC for top in history]
+            switched = new.index(True) if True in new else len(new)
+            assert all(new[switched:]), history  # never back to the old version once switched
+            assert new[-1], history
+        assert any(not history[0] == NEW_DOC for history in seen)  # the old version was served meanwhile
         top = client.get("/api/search", params={"q": "冰淇淋怎么保存", "k": 1}).json()["results"][0]
-        assert top["doc"] == "新增" and "零下十八度" in top["text"]
-        assert status["changes"]["新增"]["added"] == 1
+        assert top["doc"] == NEW_DOC and "零下十八度" in top["text"]
+        assert status["changes"][NEW_DOC]["added"] == 1

@@ -1,6 +1,7 @@
 """Editor endpoints: upload a manual, re-index, roll back, index facts, unanswered questions."""
 
 import os
+import shutil
 import tempfile
 from pathlib import Path, PurePath
 
@@ -39,15 +40,16 @@ async def upload_document(file: UploadFile, service: ServiceDep) -> dict:
     data = await read_limited(file, service.settings.upload_max_bytes)
     kb_dir = service.settings.kb_dir
     kb_dir.mkdir(parents=True, exist_ok=True)
-    fd, staging = tempfile.mkstemp(dir=kb_dir, prefix=".upload-", suffix=Path(name).suffix)
+    # Staged under its own name in a hidden folder (never indexed), so errors name the file
+    # the editor uploaded; moved into kb/ only once it parses.
+    staging = Path(tempfile.mkdtemp(dir=kb_dir, prefix=".upload-"))
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        document = read_document(Path(staging))  # refuses what cannot be parsed, naming the problem
-        os.replace(staging, kb_dir / name)
+        staged = staging / name
+        staged.write_bytes(data)
+        document = read_document(staged)  # refuses what cannot be parsed, naming the problem
+        os.replace(staged, kb_dir / name)
     finally:
-        if os.path.exists(staging):
-            os.unlink(staging)
+        shutil.rmtree(staging, ignore_errors=True)
     return {"document": name, "title": document.title, "bytes": len(data)}
 
 

@@ -18,6 +18,8 @@ def get_service(request: Request) -> BotService:
 
 def get_records(request: Request):
     records = request.app.state.records
+    if records is None:  # unreachable at start-up: try once more, briefly
+        records = request.app.state.reconnect_records()
     if records is None:
         raise Unavailable("工单系统暂时不可用 / the ticket store is unavailable; try again shortly")
     return records

@@ -5,6 +5,8 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
+from bot.errors import NotFound
+
 WEB_DIR = Path(__file__).resolve().parent.parent.parent / "web"
 # No inline script anywhere; console and editor pages may not be framed by other sites.
 PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'"
@@ -14,18 +16,26 @@ SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-
 router = APIRouter(include_in_schema=False)
 
 
+def web_file(name: str) -> Path:
+    """The file under web/, or a JSON 404 (not a 500) while a page is not there."""
+    path = WEB_DIR / name
+    if not path.is_file():
+        raise NotFound(f"页面 {name} 不存在 / page {name} is not installed")
+    return path
+
+
 def page(name: str, csp: str) -> FileResponse:
     headers = {**SECURITY_HEADERS, "Content-Security-Policy": csp}
     if csp == STAFF_CSP:
         headers["X-Frame-Options"] = "DENY"
-    return FileResponse(WEB_DIR / name, media_type="text/html; charset=utf-8", headers=headers)
+    return FileResponse(web_file(name), media_type="text/html; charset=utf-8", headers=headers)
 
 
 @router.get("/widget.js")
 def widget() -> FileResponse:
     # Any site may load the widget script; it talks to the endpoint named in its tag.
     headers = {**SECURITY_HEADERS, "Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"}
-    return FileResponse(WEB_DIR / "widget.js", media_type="application/javascript; charset=utf-8", headers=headers)
+    return FileResponse(web_file("widget.js"), media_type="application/javascript; charset=utf-8", headers=headers)
 
 
 @router.get("/demo")

@@ -4,14 +4,32 @@ outputs explicit, so nothing private (access-key hashes, tokens) can leak."""
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.answer import Persona
 from bot.handoff import HandoffReason
 
 
+def is_unicode_text(text: str) -> bool:
+    """False for text with lone surrogates (JSON "\\udcff" escapes, undecodable argv bytes):
+    it cannot be stored, encoded or tokenised."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def unicode_text_only(cls, value):
+        texts = value.values() if isinstance(value, dict) else (value,)
+        if not all(is_unicode_text(t) for t in texts if isinstance(t, str)):
+            raise ValueError("含有无效字符 / holds characters that are not valid Unicode text")
+        return value
 
 
 class AskRequest(Strict):
@@ -151,3 +169,30 @@ class FaqEntry(Strict):
     question: str = Field(min_length=2, max_length=200)
     answer: str = Field(min_length=2, max_length=2000)
     author: str = Field(min_length=1, max_length=50)
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """The one shape of every 4xx/5xx body."""
+
+    error: ErrorDetail
+
+
+_ERROR_MEANINGS = {
+    400: "body not parseable (invalid JSON or UTF-8)",
+    401: "token or access key missing",
+    403: "token not valid for this endpoint",
+    404: "no such ticket, answer or endpoint",
+    409: "conflicts with work in progress (re-index running, nothing to roll back to)",
+    413: "question or body too large",
+    415: "unsupported upload type",
+    422: "invalid request (field, type, empty question, bad phone, unknown field)",
+    429: "rate limit reached (see Retry-After)",
+    503: "index not loaded or ticket store unavailable",
+}
+# Declared on every API route, so the OpenAPI schema tells clients (and schemathesis) the truth.
+ERROR_RESPONSES = {status: {"model": ErrorOut, "description": meaning} for status, meaning in _ERROR_MEANINGS.items()}

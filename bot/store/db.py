@@ -15,23 +15,27 @@ _LEDGER = "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY
 _PG_MIGRATION_LOCK = 4242_0001  # advisory lock id: one migrating replica at a time
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, timeout: float = 5.0) -> Engine:
+    """`timeout`: seconds one attempt waits for a lock (SQLite) or a connection (PostgreSQL).
+    Parameters are kept out of SQL errors and logs: they hold customers' names and phones."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     if url.startswith("sqlite:///"):
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 5, "check_same_thread": False}, pool_pre_ping=True)
+        connect_args = {"timeout": timeout, "check_same_thread": False}
+        engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def sqlite_pragmas(dbapi_connection, _record):
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    connect_args = {"connect_timeout": max(1, round(timeout))} if url.startswith("postgresql") else {}
+    return create_engine(url, connect_args=connect_args, pool_pre_ping=True, hide_parameters=True)
 
 
 def migrate(engine: Engine) -> list[int]:
@@ -70,7 +74,7 @@ class Store:
                 raise
 
 
-def open_store(url: str) -> Store:
-    engine = make_engine(url)
+def open_store(url: str, timeout: float = 5.0) -> Store:
+    engine = make_engine(url, timeout)
     migrate(engine)
     return Store(engine)
