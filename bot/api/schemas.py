@@ -137,8 +137,15 @@ class IndexInfo(BaseModel):
     dimension: int
 
 
+class ReindexProgress(BaseModel):
+    stage: Literal["load", "chunk", "embed", "write", "check", "publish", "switch"]
+    done: int
+    total: int
+
+
 class ReindexStatus(BaseModel):
     state: Literal["idle", "running", "done", "failed"]
+    progress: ReindexProgress | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
     version: str | None = None
