@@ -49,3 +49,10 @@ def test_reindex_status_ends_with_the_switch(tmp_path, encoder):
     assert status["progress"] == {"stage": "switch", "done": 1, "total": 1}
     assert status["changes"]["新增"]["added"] == 1
 
+
+def test_search_returns_the_query_terms_for_highlighting(built_settings, encoder):
+    with TestClient(create_app(built_settings, encoder=encoder)) as client:
+        body = client.get("/api/search", params={"q": "电话铃响几声必须接听", "k": 1}).json()
+    assert {"接听", "电话"} <= set(body["terms"])
+    assert all(term in body["query"] for term in body["terms"])
+    assert "接听" in body["results"][0]["text"]

@@ -67,6 +67,7 @@ class SearchHitOut(CitationOut):
 
 class SearchResponse(BaseModel):
     query: str
+    terms: list[str] = Field([], description="The query's search tokens, for highlighting matches.")
     results: list[SearchHitOut]
 
 
