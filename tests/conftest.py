@@ -53,3 +53,12 @@ def kb_copy(tmp_path) -> Path:
     target = tmp_path / "kb"
     shutil.copytree(KB_DIR, target)
     return target
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Each phase's report on the test item (`item.rep_call`), so a fixture can tell that its
+    test failed (the browser tests save a screenshot then)."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
