@@ -6,7 +6,7 @@ import re
 import pytest
 
 from bot.app import create_app
-from web_support import CHROMIUM_ARGS, LiveServer, ensure_chromium, server_settings
+from web_support import CHROMIUM_ARGS, LiveServer, StaticSite, ensure_chromium, server_settings
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed: pip install -e '.[dev]'")
 expect = sync_api.expect
@@ -153,6 +153,51 @@ def test_markup_in_a_question_is_shown_as_text(page, server):
     expect(panel.locator(".msg.user").last).to_have_text(hostile)
     expect(page.locator("kefu-widget img")).to_have_count(0)
     assert page.dialogs == []
+
+
+def test_unreachable_server_gives_a_retry_message(page, server):
+    panel = open_widget(page, server)
+    page.route("**/api/ask", lambda route: route.abort("connectionrefused"))
+    box = panel.get_by_role("textbox", name="输入您的问题")
+    box.fill("保质期满的产品能退吗")
+    box.press("Enter")
+    error = panel.get_by_role("alert")
+    expect(error).to_contain_text("网络连接失败")
+    page.unroute("**/api/ask")
+    error.get_by_role("button", name="重试").click()
+    expect(panel.locator(".chip").first).to_be_visible()
+    expect(panel.get_by_role("alert")).to_have_count(0)
+    expect(panel.locator(".msg.user")).to_have_count(1)  # the question was not repeated
+
+
+HOST_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<style>* { color: red !important; font-size: 40px !important; } button { display: none !important; }</style></head>
+<body><h1>别人家的网站</h1><script src="{kefu}/widget.js" data-kefu-endpoint="{kefu}" defer></script></body></html>"""
+
+
+def test_widget_works_on_another_site(browser, built_settings, encoder, request, tmp_path):
+    site_dir = tmp_path / "site"
+    site_dir.mkdir()
+    with StaticSite(site_dir) as site:
+        settings = server_settings(built_settings, tmp_path / "server").model_copy(update={"cors_origins": [site.url]})
+        live = LiveServer(create_app(settings, encoder=encoder)).start()
+        request.addfinalizer(live.stop)
+        (site_dir / "index.html").write_text(HOST_PAGE.replace("{kefu}", live.url), encoding="utf-8")
+        page = open_page(browser, request, tmp_path, viewport={"width": 1280, "height": 860})
+        page.goto(site.url + "/index.html")
+        launcher = page.get_by_role("button", name="打开在线客服")
+        expect(launcher).to_be_visible()  # the host page's CSS does not reach into the widget
+        assert launcher.evaluate("b => getComputedStyle(b).fontSize") != "40px"
+        launcher.click()
+        panel = page.get_by_role("dialog", name="在线客服")
+        ask_widget(panel, "电话铃响几声必须接听")
+        expect(panel.locator(".msg.bot:has(.chip)").last).to_contain_text("3声")
+        panel.get_by_role("button", name="转人工客服").click()
+        form = panel.get_by_role("form", name="留下联系方式")
+        form.get_by_label("姓名").fill("赵女士")
+        form.get_by_label("联系电话").fill("010-62345678")
+        form.get_by_role("button", name="提交").click()
+        expect(panel.locator(".msg.note").filter(has_text="工单号")).to_be_visible()
 
 
 def test_widget_fits_a_360_pixel_screen(browser, server, request, tmp_path):

@@ -1,8 +1,12 @@
 """The API parts the web pages rely on: re-index progress stage by stage, query terms for highlighting."""
 
+import re
+from pathlib import Path
+
 from fastapi.testclient import TestClient
 
 from bot.app import create_app
+from bot.store import tickets
 from conftest import make_settings
 from indexer.build import build_index
 
@@ -56,3 +60,11 @@ def test_search_returns_the_query_terms_for_highlighting(built_settings, encoder
     assert {"接听", "电话"} <= set(body["terms"])
     assert all(term in body["query"] for term in body["terms"])
     assert "接听" in body["results"][0]["text"]
+
+
+def test_the_widget_checks_phones_with_the_servers_patterns():
+    """The widget validates before sending with the ticket store's own patterns, not a look-alike."""
+    widget = (Path(__file__).resolve().parent.parent / "web" / "widget.js").read_text(encoding="utf-8")
+    patterns = dict(re.findall(r"const (MOBILE|LANDLINE) = /(.+?)/;", widget))
+    assert patterns == {"MOBILE": tickets._MOBILE.pattern, "LANDLINE": tickets._LANDLINE.pattern}
+    assert 'replace(/[\\s()]/g, "")' in widget and 'replace(/-/g, "")' in widget  # compacted as valid_phone does

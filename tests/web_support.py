@@ -1,6 +1,8 @@
 """What the browser tests need: Debian's chromium (installed with apt-get when missing), the real
 app served by uvicorn on a free loopback port, and a data dir copied from the session's index."""
 
+import functools
+import http.server
 import os
 import shutil
 import socket
@@ -30,7 +32,8 @@ def ensure_chromium() -> Path:
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         pytest.skip(f"{CHROMIUM} is missing and cannot be installed here (needs root and apt-get): apt-get install chromium")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
+    # A CJK font too, so a failure screenshot shows the Chinese UI rather than empty boxes.
+    for command in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium", "fonts-wqy-microhei"]):
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=APT_TIMEOUT)
         if done.returncode != 0:
             pytest.skip(f"`{' '.join(command)}` failed, so {CHROMIUM} is missing: {done.stderr.strip()[-500:]}")
@@ -83,3 +86,26 @@ class LiveServer:
     @property
     def tokens(self):
         return self.app.state.tokens
+
+
+class StaticSite:
+    """Another web site (another origin) serving a folder, for embedding the widget cross-origin."""
+
+    def __init__(self, folder: Path):
+        handler = functools.partial(QuietHandler, directory=str(folder))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, name="kefu-static-site", daemon=True)
+
+    def __enter__(self) -> "StaticSite":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args) -> None:
+        pass
