@@ -101,11 +101,9 @@ def chunk_documents(docs: list[KbDocument], settings: Settings, progress: Progre
 def encode_missing(texts: list[str], encoder: Encoder, progress: Progress, already: int, total: int) -> np.ndarray:
     """The texts' vectors, encoded in slices so progress counts units done (cached ones included)."""
     parts = []
-    with tqdm(total=len(texts), desc="embed", unit="text", file=sys.stderr) as bar:
-        for start in range(0, len(texts), EMBED_SLICE):
-            parts.append(encoder.encode(texts[start : start + EMBED_SLICE]))
-            bar.update(len(parts[-1]))
-            progress("embed", already + start + len(parts[-1]), total)
+    for start in range(0, len(texts), EMBED_SLICE):
+        parts.append(encoder.encode(texts[start : start + EMBED_SLICE], show_progress=True))
+        progress("embed", already + start + len(parts[-1]), total)
     return np.concatenate(parts) if parts else np.zeros((0, encoder.dimension), np.float32)
 
 

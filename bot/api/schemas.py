@@ -139,7 +139,7 @@ class IndexInfo(BaseModel):
 
 
 class ReindexProgress(BaseModel):
-    stage: Literal["load", "chunk", "embed", "write", "check", "publish", "switch"]
+    stage: str = Field(description="load, chunk, embed, write, check (quality gate), publish, switch — in that order")
     done: int
     total: int
 
