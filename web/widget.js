@@ -147,7 +147,15 @@
     log,
     composer,
   ]);
-  shadow.append(el("style", { text: STYLE }), el("div", { class: "root" }, [launcher, panel]));
+  // A constructed style sheet still applies where the host page's CSP forbids inline <style>.
+  if ("adoptedStyleSheets" in shadow && window.CSSStyleSheet && CSSStyleSheet.prototype.replaceSync) {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(STYLE);
+    shadow.adoptedStyleSheets = [sheet];
+  } else {
+    shadow.append(el("style", { text: STYLE }));
+  }
+  shadow.append(el("div", { class: "root" }, [launcher, panel]));
 
   let typing = null;
   let busy = false;
@@ -349,7 +357,8 @@
 
   // ---- the handoff form ----
   function openForm(fields, reason) {
-    state.form = { fields: fields, reason: reason || "user_request", key: newKey(), values: {} };
+    // What the customer already typed into an earlier form is kept.
+    state.form = { fields: fields, reason: reason || "user_request", key: newKey(), values: state.form ? state.form.values : {} };
     saveState();
     renderLog();
     focusForm();
@@ -449,6 +458,12 @@
       const replies = (data.messages || []).filter((m) => m.role === "agent");
       replies.slice(state.agentSeen || 0).forEach((m) => append({ kind: "agent", text: m.text, author: m.author }));
       state.agentSeen = replies.length;
+      if (data.status === "resolved" || data.status === "closed") { // done: a new matter may open a new ticket
+        append({ kind: "note", text: "您的工单 " + ticket.id + " 已处理完毕。如还需要帮助,可以再次转人工。" });
+        state.ticket = null;
+        state.agentSeen = 0;
+        stopPolling();
+      }
       saveState();
     } catch (e) { /* offline for now: the next poll tries again */ }
   }
