@@ -62,7 +62,7 @@ function renderHit(hit, index, terms) {
     el("button", { type: "button", class: "link", text: "复制段落", onclick: () => copyText(passageText(hit)) }),
     phrase && phrase.answer ? el("button", { type: "button", class: "link", text: "复制应对用语", onclick: () => copyText(phrase.answer) }) : null,
   ]);
-  const item = el("li", { class: "hit", tabindex: "-1", "aria-selected": "false", "data-index": String(index) }, [
+  const item = el("li", { class: "hit", tabindex: "-1", "data-index": String(index) }, [
     el("div", { class: "hit-title" }, [el("span", { class: "rank", text: String(index + 1) }), "《" + hit.title + "》", hit.date ? el("span", { class: "muted", text: " " + hit.date }) : null]),
     el("div", { class: "path", text: hit.section }),
     body,
@@ -101,7 +101,7 @@ export function highlight(text, terms) {
 function select(index, focus = true) {
   if (!hits.length) return;
   selected = Math.max(0, Math.min(hits.length - 1, index));
-  for (const item of results.children) item.setAttribute("aria-selected", String(Number(item.dataset.index) === selected));
+  for (const item of results.children) Number(item.dataset.index) === selected ? item.setAttribute("aria-current", "true") : item.removeAttribute("aria-current");
   if (focus) results.children[selected].focus();
 }
 
