@@ -139,11 +139,16 @@ def test_handoff_form_validates_then_the_ticket_reaches_the_console(page, server
     detail.get_by_label("回复客户").fill("王先生您好,我是李客服,稍后给您回电。")
     detail.get_by_role("button", name="发送回复").click()
     expect(detail.locator(".transcript .m-agent")).to_contain_text("稍后给您回电")
+    detail.get_by_label("工单状态").select_option("resolved")
+    detail.get_by_role("button", name="更新状态").click()
+    expect(row).to_contain_text("已解决")
 
     page.goto(server.url + "/demo")  # back on the company page, the widget shows the agent's reply
-    reply = page.get_by_role("dialog", name="在线客服").locator(".msg.agent")
+    panel = page.get_by_role("dialog", name="在线客服")
+    reply = panel.locator(".msg.agent")
     expect(reply).to_contain_text("稍后给您回电")
     expect(reply).to_contain_text("客服人员 李客服")
+    expect(panel.locator(".msg.note").last).to_contain_text(f"您的工单 {ticket_id} 已处理完毕")
 
 
 def test_markup_in_a_question_is_shown_as_text(page, server):
@@ -170,9 +175,12 @@ def test_unreachable_server_gives_a_retry_message(page, server):
     expect(panel.locator(".msg.user")).to_have_count(1)  # the question was not repeated
 
 
+# Another company's page: a strict CSP (no inline styles) and style rules that would wreck the widget.
 HOST_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
-<style>* { color: red !important; font-size: 40px !important; } button { display: none !important; }</style></head>
+<meta http-equiv="Content-Security-Policy" content="default-src 'self'; script-src {kefu}; connect-src {kefu}; style-src 'self'">
+<link rel="stylesheet" href="hostile.css"></head>
 <body><h1>别人家的网站</h1><script src="{kefu}/widget.js" data-kefu-endpoint="{kefu}" defer></script></body></html>"""
+HOSTILE_CSS = "* { color: red !important; font-size: 40px !important; } button { display: none !important; }"
 
 
 def test_widget_works_on_another_site(browser, built_settings, encoder, request, tmp_path):
@@ -183,6 +191,7 @@ def test_widget_works_on_another_site(browser, built_settings, encoder, request,
         live = LiveServer(create_app(settings, encoder=encoder)).start()
         request.addfinalizer(live.stop)
         (site_dir / "index.html").write_text(HOST_PAGE.replace("{kefu}", live.url), encoding="utf-8")
+        (site_dir / "hostile.css").write_text(HOSTILE_CSS, encoding="utf-8")
         page = open_page(browser, request, tmp_path, viewport={"width": 1280, "height": 860})
         page.goto(site.url + "/index.html")
         launcher = page.get_by_role("button", name="打开在线客服")
@@ -190,6 +199,7 @@ def test_widget_works_on_another_site(browser, built_settings, encoder, request,
         assert launcher.evaluate("b => getComputedStyle(b).fontSize") != "40px"
         launcher.click()
         panel = page.get_by_role("dialog", name="在线客服")
+        assert panel.evaluate("p => getComputedStyle(p).position") == "fixed"  # its own styles apply under the CSP
         ask_widget(panel, "电话铃响几声必须接听")
         expect(panel.locator(".msg.bot:has(.chip)").last).to_contain_text("3声")
         panel.get_by_role("button", name="转人工客服").click()
