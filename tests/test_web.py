@@ -142,6 +142,8 @@ def test_handoff_form_validates_then_the_ticket_reaches_the_console(page, server
     detail.get_by_label("工单状态").select_option("resolved")
     detail.get_by_role("button", name="更新状态").click()
     expect(row).to_contain_text("已解决")
+    page.locator("#status-filter").select_option("open")
+    expect(page.locator("#ticket-list li").filter(has_text=ticket_id)).to_have_count(0)
 
     page.goto(server.url + "/demo")  # back on the company page, the widget shows the agent's reply
     panel = page.get_by_role("dialog", name="在线客服")
@@ -212,7 +214,11 @@ def test_widget_works_on_another_site(browser, built_settings, encoder, request,
 
 def test_widget_fits_a_360_pixel_screen(browser, server, request, tmp_path):
     page = open_page(browser, request, tmp_path, viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True)
-    panel = open_widget(page, server)
+    page.goto(server.url + "/demo")
+    page.get_by_role("button", name="打开在线客服").focus()
+    page.keyboard.press("Enter")  # keyboard alone opens it, and the question box takes the focus
+    panel = page.get_by_role("dialog", name="在线客服")
+    expect(panel.get_by_role("textbox", name="输入您的问题")).to_be_focused()
     ask_widget(panel, "电话铃响几声必须接听")
     expect(panel.locator(".chip").first).to_be_visible()
     box = panel.bounding_box()
@@ -250,6 +256,7 @@ def test_uploaded_manual_is_found_by_the_console_after_reindex(page, editable_se
 
     log_in(page, editable_server.url + "/admin", editable_server.tokens.admin, "张编辑")
     expect(page.locator("#index-info")).to_contain_text("m3e-small")
+    served_before = page.locator("#index-info dd").first.inner_text()
     page.get_by_label(re.compile("手册文件")).set_input_files(str(changed))
     page.get_by_role("button", name="上传").click()
     expect(page.locator("#upload-status")).to_contain_text("已上传 " + manual)
@@ -284,6 +291,16 @@ def test_uploaded_manual_is_found_by_the_console_after_reindex(page, editable_se
     page.keyboard.press("c")
     expect(page.locator("#toast")).to_have_text("已复制")
     assert UPLOADED_TEXT in page.evaluate("navigator.clipboard.readText()")
+
+    page.goto(editable_server.url + "/admin")  # the token was asked once: this tab still has it
+    expect(page.locator("#app")).to_be_visible()
+    expect(page.locator("#index-info dd").first).to_have_text(re.compile(r"^\d{8}T\d+Z$"))
+    expect(page.locator("#index-info dd").first).not_to_have_text(served_before)
+    rollback = page.get_by_role("button", name="回滚到上一版本")
+    rollback.click()
+    page.get_by_role("button", name=re.compile("确认回滚")).click()  # the second click confirms
+    expect(page.locator("#toast")).to_contain_text("已回滚到版本 " + served_before)
+    expect(page.locator("#index-info dd").first).to_have_text(served_before)
 
 
 def test_an_unanswered_question_gets_an_editor_answer_that_the_bot_then_gives(page, editable_server, kb_copy):
