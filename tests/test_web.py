@@ -309,6 +309,9 @@ def test_an_unanswered_question_gets_an_editor_answer_that_the_bot_then_gives(pa
     panel = open_widget(page, editable_server)
     ask_widget(panel, question)
     expect(panel.locator(".chip")).to_have_count(0)  # the manuals do not say: no cited answer
+    expect(panel.get_by_text("您是想问")).to_be_visible()  # sections to pick from, and a person one click away
+    expect(panel.get_by_role("button", name="都不是,转人工客服")).to_be_visible()
+    expect(panel.get_by_role("form", name="留下联系方式")).to_have_count(0)
 
     log_in(page, editable_server.url + "/admin", editable_server.tokens.admin, "张编辑")
     group = page.locator("#unanswered > li").filter(has_text=question)

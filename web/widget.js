@@ -103,6 +103,7 @@
     .quote .path { display: block; font-size: 12px; color: #52606d; margin-bottom: 4px; }
     .suggest { display: flex; flex-direction: column; gap: 6px; margin-top: 8px; white-space: normal; }
     .suggest button { text-align: left; border: 1px solid #c5d3e8; background: #fff; border-radius: 8px; padding: 6px 8px; }
+    .suggest .offer { color: #1d4fa8; border-style: dashed; }
     .feedback { margin-top: 6px; font-size: 12px; color: #52606d; white-space: normal; }
     .feedback button { border: 0; background: none; color: #1d4fa8; padding: 0 4px; font-size: 12px; }
     .typing { align-self: flex-start; color: #52606d; background: #fff; border: 1px solid #dde3ea; }
@@ -222,6 +223,10 @@
       bubble.append(el("div", { class: "suggest" }, entry.suggestions.map((s) =>
         el("button", { type: "button", text: s.heading + ":" + s.question, onclick: () => ask(s.question) }))));
     }
+    if (entry.offer) {
+      bubble.append(el("div", { class: "suggest" }, [el("button", { type: "button", class: "offer", text: "都不是,转人工客服",
+        onclick: () => { if (state.ticket) requestHuman(); else if (!state.form) openForm(entry.offer.fields || ["name", "phone"], entry.offer.reason); else focusForm(); } })]));
+    }
     if (entry.answerId && entry.citations && entry.citations.length) bubble.append(renderFeedback(entry));
     return bubble;
   }
@@ -328,13 +333,16 @@
 
   function handleAnswer(data) {
     state.sessionId = data.session_id;
+    const handoff = data.handoff || {};
+    // "您是想问" first lets the customer pick a section; a person stays one click away.
+    const offer = data.band === "suggest" && handoff.needed && !handoff.ticket_id && !state.ticket;
     if (data.answer) {
-      append({ kind: "bot", text: data.answer, citations: data.citations || [], suggestions: data.suggestions || [], answerId: data.answer_id });
+      append({ kind: "bot", text: data.answer, citations: data.citations || [], suggestions: data.suggestions || [], answerId: data.answer_id,
+        offer: offer ? { fields: handoff.fields, reason: handoff.reason } : null });
     } else if (state.ticket) {
       append({ kind: "note", text: "您的消息已转给客服人员,请稍候。" });
     }
-    const handoff = data.handoff || {};
-    if (!handoff.needed) return;
+    if (!handoff.needed || offer) return;
     if (handoff.ticket_id) {
       state.ticket = Object.assign({}, state.ticket && state.ticket.id === handoff.ticket_id ? state.ticket : {}, { id: handoff.ticket_id });
       append({ kind: "note", text: "已为您加急转交人工处理,工单号:" + handoff.ticket_id + "。" });
