@@ -38,6 +38,8 @@ def open_page(browser, request, tmp_path, **context_options):
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     page.dialogs = dialogs
+    page.script_errors = []
+    page.on("pageerror", lambda error: page.script_errors.append(str(error)))
     request.addfinalizer(lambda: finish_page(request, context, page, tmp_path))
     return page
 
@@ -49,6 +51,7 @@ def finish_page(request, context, page, tmp_path) -> None:
         page.screenshot(path=str(shot), full_page=True)
         print(f"\nscreenshot of the failing page: {shot}")
     context.close()
+    assert page.script_errors == [], "uncaught script errors on the page"
 
 
 @pytest.fixture
