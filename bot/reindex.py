@@ -57,8 +57,10 @@ class Reindexer:
             old = self.service.reader.searcher.index
             encoder = self.service.reader.searcher.encoder
             gate = None if force else quality_gate(self.settings, encoder)
-            result = build_index(self.settings, encoder=encoder, gate=gate)
+            result = build_index(self.settings, encoder=encoder, gate=gate, progress=self._report)
+            self._report("switch", 0, 1)
             new = self._swap_to_current()
+            self._report("switch", 1, 1)
             self.status = {**self.status, "state": "done", "version": result.version, "summary": result.summary(), "changes": chunk_changes(old, new)}
         except KefuError as exc:
             self.status = {**self.status, "state": "failed", "error": str(exc)}
@@ -67,6 +69,10 @@ class Reindexer:
         finally:
             self.status["finished_at"] = datetime.now(timezone.utc)
             self._lock.release()
+
+    def _report(self, stage: str, done: int, total: int) -> None:
+        # One reference assignment: a poller sees the old status or the new one, never half.
+        self.status = {**self.status, "progress": {"stage": stage, "done": done, "total": total}}
 
     def _swap_to_current(self) -> LoadedIndex:
         current = self.service.reader.searcher

@@ -33,6 +33,13 @@ from indexer.textnorm import Tokenizer, fold_for_search, lexicon_hash
 CHUNKS_FILE = "chunks.jsonl"
 DENSE_FILE = "dense.faiss"
 BM25_DIR = "bm25"
+EMBED_SLICE = 256  # texts per encode call when reporting progress
+# progress(stage, done, total): stages load, chunk, embed, write, check, publish, in order.
+Progress = Callable[[str, int, int], None]
+
+
+def no_progress(stage: str, done: int, total: int) -> None:
+    pass
 
 
 @dataclass(frozen=True)
@@ -71,22 +78,36 @@ def build_lock(root: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def load_documents(kb_dir: Path) -> list[KbDocument]:
+def load_documents(kb_dir: Path, progress: Progress = no_progress) -> list[KbDocument]:
     """Every kb file parsed before anything is written: one bad file stops the build."""
     paths = list_kb_files(kb_dir)
     if not paths:
         raise DocumentUnreadable(f"{kb_dir}: 知识库里没有可索引的文件 / no files to index in the knowledge base")
-    return [read_document(p) for p in tqdm(paths, desc="load", unit="doc", file=sys.stderr)]
+    docs = []
+    for path in tqdm(paths, desc="load", unit="doc", file=sys.stderr):
+        docs.append(read_document(path))
+        progress("load", len(docs), len(paths))
+    return docs
 
 
-def chunk_documents(docs: list[KbDocument], settings: Settings) -> list[Chunk]:
+def chunk_documents(docs: list[KbDocument], settings: Settings, progress: Progress = no_progress) -> list[Chunk]:
     chunks: list[Chunk] = []
-    for doc in tqdm(docs, desc="chunk", unit="doc", file=sys.stderr):
+    for done, doc in enumerate(tqdm(docs, desc="chunk", unit="doc", file=sys.stderr), start=1):
         chunks += chunk_document(doc, settings.chunk_min_chars, settings.chunk_max_chars)
+        progress("chunk", done, len(docs))
     return chunks
 
 
-def embed_units(chunks: list[Chunk], encoder: Encoder, cache: EmbeddingCache) -> tuple[np.ndarray, int, int]:
+def encode_missing(texts: list[str], encoder: Encoder, progress: Progress, already: int, total: int) -> np.ndarray:
+    """The texts' vectors, encoded in slices so progress counts units done (cached ones included)."""
+    parts = []
+    for start in range(0, len(texts), EMBED_SLICE):
+        parts.append(encoder.encode(texts[start : start + EMBED_SLICE], show_progress=True))
+        progress("embed", already + start + len(parts[-1]), total)
+    return np.concatenate(parts) if parts else np.zeros((0, encoder.dimension), np.float32)
+
+
+def embed_units(chunks: list[Chunk], encoder: Encoder, cache: EmbeddingCache, progress: Progress = no_progress) -> tuple[np.ndarray, int, int]:
     """Vectors of every chunk's quotable units, in chunk order (embedded count, reused count);
     unchanged texts come from the cache."""
     unit_texts = [fold_for_search(text) for c in chunks for text in c.unit_index_texts()]
@@ -95,8 +116,9 @@ def embed_units(chunks: list[Chunk], encoder: Encoder, cache: EmbeddingCache) ->
     missing = list(dict.fromkeys(k for k in keys if k not in cached))
     texts = dict(zip(keys, unit_texts))
     fresh: dict[str, np.ndarray] = {}
+    progress("embed", len(keys) - len(missing), len(keys))
     if missing:
-        vectors = encoder.encode([texts[k] for k in missing], show_progress=True)
+        vectors = encode_missing([texts[k] for k in missing], encoder, progress, len(keys) - len(missing), len(keys))
         fresh = dict(zip(missing, vectors))
     cache.save(fresh, keep=set(keys))
     rows = {**cached, **fresh}
@@ -130,19 +152,23 @@ def write_chunks(path: Path, chunks: list[Chunk]) -> None:
             handle.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
 
 
-def build_index(settings: Settings, encoder: Encoder | None = None, gate: Callable[[Path], None] | None = None) -> BuildResult:
+def build_index(
+    settings: Settings, encoder: Encoder | None = None, gate: Callable[[Path], None] | None = None, progress: Progress = no_progress
+) -> BuildResult:
     """Build kb/ into a new version and make it current. Pass a loaded encoder to reuse it.
 
     `gate`, when given, is called with the finished (unpublished) version folder and may raise
-    to refuse it; the folder is then deleted and the current version stays."""
+    to refuse it; the folder is then deleted and the current version stays. `progress` is told
+    each stage's units done out of its total (for the editor page's progress bar)."""
     started = time.perf_counter()
     root = index_root(settings)
     with build_lock(root):
-        docs = load_documents(settings.kb_dir)
-        chunks = chunk_documents(docs, settings)
+        docs = load_documents(settings.kb_dir, progress)
+        chunks = chunk_documents(docs, settings, progress)
         encoder = encoder or Encoder(settings)
         cache = EmbeddingCache(cache_root(settings) / "embeddings" / model_slug(settings.embed_model), encoder.dimension)
-        vectors, embedded, reused = embed_units(chunks, encoder, cache)
+        vectors, embedded, reused = embed_units(chunks, encoder, cache, progress)
+        progress("write", 0, 1)
         version = versions.new_version_id()
         versions.remove_stale_builds(root)
         building = versions.versions_dir(root) / (versions.BUILDING_PREFIX + version)
@@ -167,12 +193,16 @@ def build_index(settings: Settings, encoder: Encoder | None = None, gate: Callab
             "files": versions.checksums(building),
         }
         versions.write_json_atomic(building / versions.MANIFEST, manifest)
+        progress("write", 1, 1)
         if gate is not None:
+            progress("check", 0, 1)
             try:
                 gate(building)
             except Exception:
                 shutil.rmtree(building, ignore_errors=True)
                 raise
+            progress("check", 1, 1)
         final = versions.publish(building, root, version)
         versions.prune_versions(root, settings.keep_versions)
+        progress("publish", 1, 1)
     return BuildResult(version, final, len(docs), len(chunks), embedded, reused, seconds)

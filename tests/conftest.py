@@ -69,3 +69,12 @@ def postgres_url():
         except PostgresUnavailable as exc:
             pytest.skip(f"PostgreSQL store tests skipped: {exc}")
         yield url
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Each phase's report on the test item (`item.rep_call`), so a fixture can tell that its
+    test failed (the browser tests save a screenshot then)."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

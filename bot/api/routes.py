@@ -35,9 +35,10 @@ def ask(body: AskRequest, service: ServiceDep, request: Request) -> dict:
 @router.get("/search", response_model=SearchResponse, summary="Passages for a quick lookup, no answer composed")
 def search(service: ServiceDep, q: Annotated[str, Query(max_length=2000)], k: Annotated[int, Query(ge=1, le=50)] = 5) -> dict:
     query = check_question(q, service.settings.max_question_chars)
-    hits = service.reader.searcher.search(query, k)
+    searcher = service.reader.searcher
+    hits = searcher.search(query, k)
     dates = service.reader.dates
-    payload = hits_to_json(query, hits)
+    payload = {**hits_to_json(query, hits), "terms": searcher.tokenizer.tokenize(query)}
     for result in payload["results"]:
         result["date"] = dates.get(result["doc"])
     return payload

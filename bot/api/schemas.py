@@ -85,6 +85,7 @@ class SearchHitOut(CitationOut):
 
 class SearchResponse(BaseModel):
     query: str
+    terms: list[str] = Field([], description="The query's search tokens, for highlighting matches.")
     results: list[SearchHitOut]
 
 
@@ -155,8 +156,15 @@ class IndexInfo(BaseModel):
     dimension: int
 
 
+class ReindexProgress(BaseModel):
+    stage: str = Field(description="load, chunk, embed, write, check (quality gate), publish, switch — in that order")
+    done: int
+    total: int
+
+
 class ReindexStatus(BaseModel):
     state: Literal["idle", "running", "done", "failed"]
+    progress: ReindexProgress | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
     version: str | None = None

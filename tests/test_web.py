@@ -1,0 +1,338 @@
+"""The web pages in a real browser (Debian's chromium through Playwright) against the real server,
+real index and real model: the widget on /demo, the agent console, the editor page."""
+
+import re
+
+import pytest
+
+from bot.app import create_app
+from web_support import CHROMIUM_ARGS, LiveServer, StaticSite, ensure_chromium, server_settings
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed: pip install -e '.[dev]'")
+expect = sync_api.expect
+WAIT_MS = 60_000  # generous: the model answers on two shared cores
+UPLOADED_TEXT = "冰淇淋必须在零下十八度冷冻保存,解冻后不得再次冷冻。"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    executable = ensure_chromium()
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(executable), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def server(built_settings, encoder, tmp_path_factory):
+    settings = server_settings(built_settings, tmp_path_factory.mktemp("web"))
+    live = LiveServer(create_app(settings, encoder=encoder)).start()
+    yield live
+    live.stop()
+
+
+def open_page(browser, request, tmp_path, **context_options):
+    context = browser.new_context(locale="zh-CN", **context_options)
+    context.set_default_timeout(WAIT_MS)
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.dialogs = dialogs
+    page.script_errors = []
+    page.on("pageerror", lambda error: page.script_errors.append(str(error)))
+    request.addfinalizer(lambda: finish_page(request, context, page, tmp_path))
+    return page
+
+
+def finish_page(request, context, page, tmp_path) -> None:
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        shot = tmp_path / f"{request.node.name}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        print(f"\nscreenshot of the failing page: {shot}")
+    context.close()
+    assert page.script_errors == [], "uncaught script errors on the page"
+
+
+@pytest.fixture
+def page(browser, request, tmp_path):
+    return open_page(browser, request, tmp_path, viewport={"width": 1280, "height": 860})
+
+
+def widget(page):
+    """The widget's shadow root (Playwright's CSS locators pierce open shadow roots)."""
+    return page.locator("kefu-widget")
+
+
+def open_widget(page, server):
+    page.goto(server.url + "/demo")
+    page.get_by_role("button", name="打开在线客服").click()
+    panel = page.get_by_role("dialog", name="在线客服")
+    expect(panel).to_be_visible()
+    return panel
+
+
+def ask_widget(panel, question):
+    box = panel.get_by_role("textbox", name="输入您的问题")
+    box.fill(question)
+    box.press("Enter")
+    expect(panel.locator(".msg.user").last).to_have_text(question)
+    expect(panel.locator(".typing")).to_have_count(0)  # the reply has arrived
+    expect(panel.locator(".msg.error")).to_have_count(0)
+
+
+def test_widget_answers_with_an_expandable_citation(page, server):
+    panel = open_widget(page, server)
+    ask_widget(panel, "电话铃响几声必须接听")
+    answer = panel.locator(".msg.bot:has(.chip)").last
+    expect(answer).to_contain_text("3声")
+    chip = answer.locator(".chip").first
+    expect(chip).to_have_attribute("aria-expanded", "false")
+    chip.click()
+    expect(chip).to_have_attribute("aria-expanded", "true")
+    quote = answer.locator(".quote").first
+    expect(quote).to_be_visible()
+    expect(quote).to_contain_text("电话铃响3声内必须接听")
+    expect(quote.locator(".path")).to_contain_text("›")  # the heading path
+
+
+def test_widget_session_survives_a_reload(page, server):
+    panel = open_widget(page, server)
+    ask_widget(panel, "保质期满的产品能退吗")
+    expect(panel.locator(".chip").first).to_be_visible()
+    page.reload()
+    panel = page.get_by_role("dialog", name="在线客服")
+    expect(panel).to_be_visible()  # it was open, so it opens again
+    expect(panel.locator(".msg.user")).to_have_text(["保质期满的产品能退吗"])
+    expect(panel.locator(".chip").first).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    expect(page.get_by_role("button", name="打开在线客服")).to_be_focused()
+
+
+def test_handoff_form_validates_then_the_ticket_reaches_the_console(page, server):
+    panel = open_widget(page, server)
+    panel.get_by_role("button", name="转人工客服").click()
+    form = panel.get_by_role("form", name="留下联系方式")
+    expect(form).to_be_visible()
+    form.get_by_label("姓名").fill("王小明")
+    form.get_by_label("联系电话").fill("12345")
+    form.get_by_role("button", name="提交").click()
+    expect(form.get_by_text("请填写有效的手机号")).to_be_visible()
+    expect(form.get_by_label("联系电话")).to_have_attribute("aria-invalid", "true")
+    form.get_by_label("联系电话").fill("138 1234 5678")
+    form.get_by_role("button", name="提交").click()
+    note = panel.locator(".msg.note").filter(has_text="工单号")
+    expect(note).to_contain_text("前与您联系")
+    ticket_id = re.search(r"T\d{8}-[0-9A-F]{6}", note.inner_text()).group(0)
+
+    page.goto(server.url + "/console")
+    page.get_by_label("坐席令牌").fill(server.tokens.agent)
+    page.get_by_label("坐席姓名").fill("李客服")
+    page.get_by_role("button", name="登录").click()
+    row = page.locator("#ticket-list li").filter(has_text=ticket_id)
+    expect(row).to_be_visible()
+    expect(row).to_contain_text("王小明")
+    row.click()
+    detail = page.locator("#ticket-detail")
+    expect(detail).to_contain_text("138 1234 5678")
+    expect(detail.locator(".transcript")).to_contain_text("转人工")
+    detail.get_by_role("button", name="由我处理").click()
+    expect(detail.locator(".facts")).to_contain_text("李客服")
+    detail.get_by_label("回复客户").fill("王先生您好,我是李客服,稍后给您回电。")
+    detail.get_by_role("button", name="发送回复").click()
+    expect(detail.locator(".transcript .m-agent")).to_contain_text("稍后给您回电")
+    detail.get_by_label("工单状态").select_option("resolved")
+    detail.get_by_role("button", name="更新状态").click()
+    expect(row).to_contain_text("已解决")
+    page.locator("#status-filter").select_option("open")
+    expect(page.locator("#ticket-list li").filter(has_text=ticket_id)).to_have_count(0)
+
+    page.goto(server.url + "/demo")  # back on the company page, the widget shows the agent's reply
+    panel = page.get_by_role("dialog", name="在线客服")
+    reply = panel.locator(".msg.agent")
+    expect(reply).to_contain_text("稍后给您回电")
+    expect(reply).to_contain_text("客服人员 李客服")
+    expect(panel.locator(".msg.note").last).to_contain_text(f"您的工单 {ticket_id} 已处理完毕")
+
+
+def test_markup_in_a_question_is_shown_as_text(page, server):
+    panel = open_widget(page, server)
+    hostile = '牛奶能退吗<img src=x onerror=alert(1)>'
+    ask_widget(panel, hostile)
+    expect(panel.locator(".msg.user").last).to_have_text(hostile)
+    expect(page.locator("kefu-widget img")).to_have_count(0)
+    assert page.dialogs == []
+
+
+def test_unreachable_server_gives_a_retry_message(page, server):
+    panel = open_widget(page, server)
+    page.route("**/api/ask", lambda route: route.abort("connectionrefused"))
+    box = panel.get_by_role("textbox", name="输入您的问题")
+    box.fill("保质期满的产品能退吗")
+    box.press("Enter")
+    error = panel.get_by_role("alert")
+    expect(error).to_contain_text("网络连接失败")
+    page.unroute("**/api/ask")
+    error.get_by_role("button", name="重试").click()
+    expect(panel.locator(".chip").first).to_be_visible()
+    expect(panel.get_by_role("alert")).to_have_count(0)
+    expect(panel.locator(".msg.user")).to_have_count(1)  # the question was not repeated
+
+
+# Another company's page: a strict CSP (no inline styles) and style rules that would wreck the widget.
+HOST_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'self'; script-src {kefu}; connect-src {kefu}; style-src 'self'">
+<link rel="stylesheet" href="hostile.css"></head>
+<body><h1>别人家的网站</h1><script src="{kefu}/widget.js" data-kefu-endpoint="{kefu}" defer></script></body></html>"""
+HOSTILE_CSS = "* { color: red !important; font-size: 40px !important; } button { display: none !important; }"
+
+
+def test_widget_works_on_another_site(browser, built_settings, encoder, request, tmp_path):
+    site_dir = tmp_path / "site"
+    site_dir.mkdir()
+    with StaticSite(site_dir) as site:
+        settings = server_settings(built_settings, tmp_path / "server").model_copy(update={"cors_origins": [site.url]})
+        live = LiveServer(create_app(settings, encoder=encoder)).start()
+        request.addfinalizer(live.stop)
+        (site_dir / "index.html").write_text(HOST_PAGE.replace("{kefu}", live.url), encoding="utf-8")
+        (site_dir / "hostile.css").write_text(HOSTILE_CSS, encoding="utf-8")
+        page = open_page(browser, request, tmp_path, viewport={"width": 1280, "height": 860})
+        page.goto(site.url + "/index.html")
+        launcher = page.get_by_role("button", name="打开在线客服")
+        expect(launcher).to_be_visible()  # the host page's CSS does not reach into the widget
+        assert launcher.evaluate("b => getComputedStyle(b).fontSize") != "40px"
+        launcher.click()
+        panel = page.get_by_role("dialog", name="在线客服")
+        assert panel.evaluate("p => getComputedStyle(p).position") == "fixed"  # its own styles apply under the CSP
+        ask_widget(panel, "电话铃响几声必须接听")
+        expect(panel.locator(".msg.bot:has(.chip)").last).to_contain_text("3声")
+        panel.get_by_role("button", name="转人工客服").click()
+        form = panel.get_by_role("form", name="留下联系方式")
+        form.get_by_label("姓名").fill("赵女士")
+        form.get_by_label("联系电话").fill("010-62345678")
+        form.get_by_role("button", name="提交").click()
+        expect(panel.locator(".msg.note").filter(has_text="工单号")).to_be_visible()
+
+
+def test_widget_fits_a_360_pixel_screen(browser, server, request, tmp_path):
+    page = open_page(browser, request, tmp_path, viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True)
+    page.goto(server.url + "/demo")
+    page.get_by_role("button", name="打开在线客服").focus()
+    page.keyboard.press("Enter")  # keyboard alone opens it, and the question box takes the focus
+    panel = page.get_by_role("dialog", name="在线客服")
+    expect(panel.get_by_role("textbox", name="输入您的问题")).to_be_focused()
+    ask_widget(panel, "电话铃响几声必须接听")
+    expect(panel.locator(".chip").first).to_be_visible()
+    box = panel.bounding_box()
+    assert box["x"] >= 0 and box["y"] >= 0
+    assert box["x"] + box["width"] <= 360 and box["y"] + box["height"] <= 640
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= 360
+    for control in ("发送", "转人工客服", "关闭客服窗口"):
+        button = panel.get_by_role("button", name=control)
+        button_box = button.bounding_box()
+        assert button_box["x"] >= 0 and button_box["x"] + button_box["width"] <= 360, control
+
+
+@pytest.fixture
+def editable_server(built_settings, encoder, kb_copy, tmp_path):
+    """A server whose kb dir is a private copy: the editor page may change it."""
+    live = LiveServer(create_app(server_settings(built_settings, tmp_path / "server", kb_dir=kb_copy), encoder=encoder)).start()
+    yield live
+    live.stop()
+
+
+def log_in(page, url, token, name):
+    page.goto(url)
+    page.get_by_label(re.compile("令牌")).fill(token)
+    page.get_by_label(re.compile("姓名")).fill(name)
+    page.get_by_role("button", name="登录").click()
+
+
+def test_uploaded_manual_is_found_by_the_console_after_reindex(page, editable_server, kb_copy, tmp_path):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=editable_server.url)
+    manual = "003-顾客服务手册.md"
+    changed = tmp_path / "upload" / manual
+    changed.parent.mkdir()
+    changed.write_text((kb_copy / manual).read_text(encoding="utf-8") + f"\n## 十、冷饮的保存\n\n{UPLOADED_TEXT}\n", encoding="utf-8")
+
+    log_in(page, editable_server.url + "/admin", editable_server.tokens.admin, "张编辑")
+    expect(page.locator("#index-info")).to_contain_text("m3e-small")
+    served_before = page.locator("#index-info dd").first.inner_text()
+    page.get_by_label(re.compile("手册文件")).set_input_files(str(changed))
+    page.get_by_role("button", name="上传").click()
+    expect(page.locator("#upload-status")).to_contain_text("已上传 " + manual)
+    assert UPLOADED_TEXT in (kb_copy / manual).read_text(encoding="utf-8")
+
+    page.evaluate("""() => {
+        window.progressSeen = [];
+        new MutationObserver(() => window.progressSeen.push(document.getElementById("progress-label").textContent))
+            .observe(document.getElementById("progress-label"), {childList: true, characterData: true, subtree: true});
+    }""")
+    page.get_by_role("button", name="重建索引").click()
+    result = page.locator("#reindex-result")
+    expect(result).to_contain_text("完成", timeout=300_000)
+    row = result.get_by_role("row").filter(has_text=manual.removesuffix(".md"))
+    expect(row).to_be_visible()
+    assert page.evaluate("window.progressSeen.length") > 0  # the progress line was shown while it ran
+
+    log_in(page, editable_server.url + "/console", editable_server.tokens.agent, "李客服")
+    search = page.get_by_label("搜索服务手册")
+    page.get_by_role("heading", name="工单队列").click()  # focus elsewhere, then the shortcut
+    page.keyboard.press("/")
+    expect(search).to_be_focused()
+    page.keyboard.type("冰淇淋怎么保存")
+    expect(search).to_have_value("冰淇淋怎么保存")
+    first = page.locator("#results .hit").first
+    expect(first).to_contain_text(UPLOADED_TEXT)
+    expect(first.locator("mark", has_text="冰淇淋")).to_have_count(1)
+    page.keyboard.press("ArrowDown")
+    expect(first).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(first.get_by_role("button", name="收起")).to_have_attribute("aria-expanded", "true")
+    page.keyboard.press("c")
+    expect(page.locator("#toast")).to_have_text("已复制")
+    assert UPLOADED_TEXT in page.evaluate("navigator.clipboard.readText()")
+
+    page.goto(editable_server.url + "/admin")  # the token was asked once: this tab still has it
+    expect(page.locator("#app")).to_be_visible()
+    expect(page.locator("#index-info dd").first).to_have_text(re.compile(r"^\d{8}T\d+Z$"))
+    expect(page.locator("#index-info dd").first).not_to_have_text(served_before)
+    rollback = page.get_by_role("button", name="回滚到上一版本")
+    rollback.click()
+    page.get_by_role("button", name=re.compile("确认回滚")).click()  # the second click confirms
+    expect(page.locator("#toast")).to_contain_text("已回滚到版本 " + served_before)
+    expect(page.locator("#index-info dd").first).to_have_text(served_before)
+
+
+def test_an_unanswered_question_gets_an_editor_answer_that_the_bot_then_gives(page, editable_server, kb_copy):
+    question = "发票可以开电子的吗"
+    answer = "可以开具电子发票,订单完成后三个工作日内发送到您预留的邮箱。"
+    panel = open_widget(page, editable_server)
+    ask_widget(panel, question)
+    expect(panel.locator(".chip")).to_have_count(0)  # the manuals do not say: no cited answer
+    expect(panel.get_by_text("您是想问")).to_be_visible()  # sections to pick from, and a person one click away
+    expect(panel.get_by_role("button", name="都不是,转人工客服")).to_be_visible()
+    expect(panel.get_by_role("form", name="留下联系方式")).to_have_count(0)
+
+    log_in(page, editable_server.url + "/admin", editable_server.tokens.admin, "张编辑")
+    group = page.locator("#unanswered > li").filter(has_text=question)
+    expect(group.locator(".count")).to_have_text("1")
+    group.get_by_role("button", name="撰写答案").click()
+    form = group.get_by_role("form", name="撰写答案")
+    expect(form.get_by_label("问题")).to_have_value(question)
+    form.get_by_label(re.compile("^答案")).fill(answer)
+    form.get_by_role("button", name="保存答案").click()
+    expect(form).to_contain_text("已保存到 faq.md")
+    expect(page.locator("#reindex-result")).to_contain_text("完成", timeout=300_000)
+    expect(page.locator("#reindex-result").get_by_role("row").filter(has_text="faq")).to_be_visible()
+    faq = (kb_copy / "faq.md").read_text(encoding="utf-8")
+    assert answer in faq and "编辑撰写:张编辑" in faq
+
+    page.goto(editable_server.url + "/demo")  # the widget was left open: it opens again with the conversation
+    panel = page.get_by_role("dialog", name="在线客服")
+    ask_widget(panel, question)
+    reply = panel.locator(".msg.bot").last
+    expect(reply).to_contain_text("三个工作日内发送到您预留的邮箱")
+    expect(reply.locator(".chip").first).to_contain_text("常见问题")

@@ -1,0 +1,70 @@
+"""The API parts the web pages rely on: re-index progress stage by stage, query terms for highlighting."""
+
+import re
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from bot.app import create_app
+from bot.store import tickets
+from conftest import make_settings
+from indexer.build import build_index
+
+STAGES = ["load", "chunk", "embed", "write", "check", "publish"]
+
+
+def small_kb(path):
+    path.mkdir()
+    (path / "冷饮.md").write_text("# 冷饮须知\n\n## 第一条\n\n冰淇淋必须在零下十八度冷冻保存。\n", encoding="utf-8")
+    (path / "热饮.md").write_text("# 热饮须知\n\n## 第一条\n\n热牛奶应在六十度以下饮用。\n\n## 第二条\n\n开封后当天喝完。\n", encoding="utf-8")
+    return path
+
+
+def test_build_reports_each_stage_until_done(tmp_path, encoder):
+    settings = make_settings(tmp_path, kb_dir=small_kb(tmp_path / "kb"))
+    reports = []
+    build_index(settings, encoder=encoder, gate=lambda folder: None, progress=lambda *r: reports.append(r))
+    stages = [stage for i, (stage, _, _) in enumerate(reports) if i == 0 or reports[i - 1][0] != stage]
+    assert stages == STAGES
+    assert [r for r in reports if r[0] == "load"] == [("load", 1, 2), ("load", 2, 2)]
+    for stage in STAGES:
+        last = [r for r in reports if r[0] == stage][-1]
+        assert last[1] == last[2], last  # every stage ends complete
+    embed = [r for r in reports if r[0] == "embed"]
+    assert embed[0][1] == 0 and embed[-1][1] == embed[-1][2] > 0  # nothing cached on a first build
+
+    again = []
+    build_index(settings, encoder=encoder, progress=lambda *r: again.append(r))
+    embed_again = [r for r in again if r[0] == "embed"]
+    assert embed_again == [("embed", embed[-1][2], embed[-1][2])]  # all reused from the cache
+    assert "check" not in [r[0] for r in again]  # no gate, no check stage
+
+
+def test_reindex_status_ends_with_the_switch(tmp_path, encoder):
+    settings = make_settings(tmp_path, kb_dir=small_kb(tmp_path / "kb"))
+    build_index(settings, encoder=encoder)
+    (settings.kb_dir / "新增.md").write_text("# 新增\n\n## 第一条\n\n酸奶需冷藏。\n", encoding="utf-8")
+    with TestClient(create_app(settings, encoder=encoder)) as client:
+        admin = {"Authorization": f"Bearer {client.app.state.tokens.admin}"}
+        assert client.post("/api/admin/reindex", params={"force": True}, headers=admin).status_code == 202
+        client.app.state.reindexer.wait(timeout=300)
+        status = client.get("/api/admin/reindex", headers=admin).json()
+    assert status["state"] == "done", status
+    assert status["progress"] == {"stage": "switch", "done": 1, "total": 1}
+    assert status["changes"]["新增"]["added"] == 1
+
+
+def test_search_returns_the_query_terms_for_highlighting(built_settings, encoder):
+    with TestClient(create_app(built_settings, encoder=encoder)) as client:
+        body = client.get("/api/search", params={"q": "电话铃响几声必须接听", "k": 1}).json()
+    assert {"接听", "电话"} <= set(body["terms"])
+    assert all(term in body["query"] for term in body["terms"])
+    assert "接听" in body["results"][0]["text"]
+
+
+def test_the_widget_checks_phones_with_the_servers_patterns():
+    """The widget validates before sending with the ticket store's own patterns, not a look-alike."""
+    widget = (Path(__file__).resolve().parent.parent / "web" / "widget.js").read_text(encoding="utf-8")
+    patterns = dict(re.findall(r"const (MOBILE|LANDLINE) = /(.+?)/;", widget))
+    assert patterns == {"MOBILE": tickets._MOBILE.pattern, "LANDLINE": tickets._LANDLINE.pattern}
+    assert 'replace(/[\\s()]/g, "")' in widget and 'replace(/-/g, "")' in widget  # compacted as valid_phone does
