@@ -64,6 +64,11 @@ def record_feedback(db: Session, *, answer_id: str, helpful: bool, comment: str 
     return feedback
 
 
+# What the manuals could not answer. A request for a person, an urgent matter or chatter is a
+# handoff too, but no gap an editor can fill.
+MANUAL_GAPS = ("low_confidence", "repeated_failure")
+
+
 def unanswered_questions(db: Session, limit: int = 500) -> list[AnswerLog]:
-    query = select(AnswerLog).where(AnswerLog.handoff_reason.is_not(None)).order_by(AnswerLog.created_at.desc()).limit(limit)
+    query = select(AnswerLog).where(AnswerLog.handoff_reason.in_(MANUAL_GAPS)).order_by(AnswerLog.created_at.desc()).limit(limit)
     return list(db.scalars(query))
