@@ -9,6 +9,7 @@ from enum import Enum
 
 import numpy as np
 
+from bot.answer_kind import asks_amount, states_amount
 from bot.retrieve.index import LoadedIndex
 from bot.retrieve.search import Hit
 from indexer.chunk import PATH_SEPARATOR
@@ -16,6 +17,7 @@ from indexer.textnorm import Tokenizer
 
 MAX_CITATIONS = 3
 SENTENCE_SLACK = 0.08  # a further sentence is quoted when it scores this close to the best
+AMOUNT_BONUS = 0.1  # about one shared content word's worth of overlap
 TIME_LIMIT = re.compile(r"\d+(?:\.\d+)?\s*(?:个)?(?:小时|分钟|天|日|个工作日|秒|声|周|月)(?:内|以内)?")
 PHRASE_COLUMNS = ("应对用语", "避免用语", "应说", "不可以说")
 
@@ -72,14 +74,22 @@ def score_units(hit: Hit, context: "AnswerContext", question_tokens: set[str]) -
     ]
 
 
+def amount_bonus(sentence: str, wants_amount: bool) -> float:
+    """A question asking how long or how many is best answered by a sentence that states one
+    (the answer-kind check refuses quotes that state none)."""
+    return AMOUNT_BONUS if wants_amount and states_amount(sentence) else 0.0
+
+
 def select_quotes(context: "AnswerContext", hits: list[Hit]) -> list[Quote]:
     """The best sentence overall, plus near-equals from the top passages, at most one
     quote per passage and MAX_CITATIONS in all, best first."""
     question_tokens = set(context.tokenizer.tokenize(context.question))
+    wants_amount = asks_amount(context.question)
     best_per_hit = []
     for hit in hits[:MAX_CITATIONS]:
         bonus = 0.05 if hit is hits[0] else 0.0
-        unit, score = max(score_units(hit, context, question_tokens), key=lambda pair: pair[1])
+        scored = [(unit, score + amount_bonus(unit, wants_amount)) for unit, score in score_units(hit, context, question_tokens)]
+        unit, score = max(scored, key=lambda pair: pair[1])
         best_per_hit.append(Quote(unit, hit, score + bonus))
     ranked = sorted(best_per_hit, key=lambda q: -q.score)
     if not ranked:

@@ -25,6 +25,10 @@ def asks_amount(question: str) -> bool:
     return bool(ASKS_AMOUNT.search(fold_for_search(question)))
 
 
+def states_amount(sentence: str) -> bool:
+    return bool(STATES_AMOUNT.search(sentence))
+
+
 def answers_kind(question: str, quotes: list[str]) -> bool:
     """False only when the question asks for an amount or a time and no quote states one."""
-    return not asks_amount(question) or any(STATES_AMOUNT.search(quote) for quote in quotes)
+    return not asks_amount(question) or any(states_amount(quote) for quote in quotes)

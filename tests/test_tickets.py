@@ -13,7 +13,8 @@ def client(request, built_settings, encoder, tmp_path_factory):
         url = f"sqlite:///{tmp_path_factory.mktemp('store') / 'kefu.db'}"
     else:
         url = request.getfixturevalue("postgres_url")
-    settings = built_settings.model_copy(update={"database_url": url})
+    # Many tickets come from one test client; the per-client rate limit has its own test.
+    settings = built_settings.model_copy(update={"database_url": url, "ticket_rate_per_minute": 1000})
     with TestClient(create_app(settings, encoder=encoder)) as test_client:
         assert test_client.app.state.records is not None, f"the {request.param} store did not open"
         yield test_client
