@@ -64,7 +64,7 @@ class Searcher:
         ]
 
     def encode_query(self, query: str):
-        return self.encoder.encode([fold_for_search(query)])[0]
+        return self.encoder.encode_query(fold_for_search(query))
 
     def fuse(self, sparse: dict[int, float], dense: dict[int, float], mode: RetrievalMode) -> dict[int, float]:
         if mode == RetrievalMode.sparse:
