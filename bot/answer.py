@@ -10,9 +10,9 @@ from enum import Enum
 import numpy as np
 
 from bot.retrieve.index import LoadedIndex
+from bot.retrieve.passage_tokens import PassageTokens
 from bot.retrieve.search import Hit
 from indexer.chunk import PATH_SEPARATOR
-from indexer.textnorm import Tokenizer
 
 MAX_CITATIONS = 3
 SENTENCE_SLACK = 0.08  # a further sentence is quoted when it scores this close to the best
@@ -53,7 +53,7 @@ class ComposedAnswer:
     quotes: list[str]
 
 
-def overlap(question_tokens: set[str], unit_tokens: set[str], idf: dict[str, float]) -> float:
+def overlap(question_tokens: set[str], unit_tokens: frozenset[str], idf: dict[str, float]) -> float:
     """IDF-weighted share of the question's words that a sentence contains."""
     if not question_tokens:
         return 0.0
@@ -67,15 +67,15 @@ def score_units(hit: Hit, context: "AnswerContext", question_tokens: set[str]) -
     units = hit.chunk.quotable_units()
     cosines = context.index.unit_vectors(hit.row) @ context.question_vector
     return [
-        (unit, 0.5 * float(cos) + 0.5 * overlap(question_tokens, set(context.tokenizer.tokenize(unit)), context.idf))
-        for unit, cos in zip(units, cosines)
+        (unit, 0.5 * float(cos) + 0.5 * overlap(question_tokens, tokens, context.idf))
+        for unit, cos, tokens in zip(units, cosines, context.passage_tokens.units(hit.row))
     ]
 
 
 def select_quotes(context: "AnswerContext", hits: list[Hit]) -> list[Quote]:
     """The best sentence overall, plus near-equals from the top passages, at most one
     quote per passage and MAX_CITATIONS in all, best first."""
-    question_tokens = set(context.tokenizer.tokenize(context.question))
+    question_tokens = set(context.question_tokens)
     best_per_hit = []
     for hit in hits[:MAX_CITATIONS]:
         bonus = 0.05 if hit is hits[0] else 0.0
@@ -124,8 +124,9 @@ def compose_faq_answer(hit: Hit, dates: dict[str, str | None]) -> ComposedAnswer
 class AnswerContext:
     question: str
     question_vector: np.ndarray
+    question_tokens: list[str]
     index: LoadedIndex
-    tokenizer: Tokenizer
+    passage_tokens: PassageTokens
     idf: dict[str, float]
 
 
