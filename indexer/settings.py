@@ -33,7 +33,13 @@ class Settings(BaseSettings):
     )
     embed_batch_size: int = Field(32, ge=1, le=1024, description="Texts per batch when embedding chunks.")
     torch_threads: int = Field(
-        0, ge=0, le=64, description="Threads torch may use; 0 leaves torch's own default."
+        1,
+        ge=0,
+        le=64,
+        description=(
+            "Threads torch may use; 0 leaves torch's own default (all cores). 1 is measured fastest for serving "
+            "on a shared 2-core machine (README, Performance): the other core serves HTTP, BM25 and answers."
+        ),
     )
     query_int8: bool = Field(
         True,
