@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from indexer import versions
 from indexer.chunk import Chunk, chunk_document
+from indexer.dense_index import build_dense_index
 from indexer.embed import Encoder
 from indexer.errors import DocumentUnreadable
 from indexer.embed_cache import EmbeddingCache, model_slug, text_key
@@ -102,19 +103,6 @@ def embed_units(chunks: list[Chunk], encoder: Encoder, cache: EmbeddingCache) ->
     rows = {**cached, **fresh}
     matrix = np.stack([rows[k] for k in keys]) if keys else np.zeros((0, encoder.dimension), np.float32)
     return matrix.astype(np.float32), len(missing), len(keys) - len(missing)
-
-
-def build_dense_index(vectors: np.ndarray, settings: Settings) -> tuple[faiss.Index, dict]:
-    """Exact inner product (= cosine on normalised rows) up to flat_index_max rows, HNSW above."""
-    dimension = vectors.shape[1]
-    if len(vectors) <= settings.flat_index_max:
-        index, info = faiss.IndexFlatIP(dimension), {"type": "flat"}
-    else:
-        index = faiss.IndexHNSWFlat(dimension, settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = max(2 * settings.hnsw_m, 80)
-        info = {"type": "hnsw", "m": settings.hnsw_m, "ef_search": settings.hnsw_ef_search}
-    index.add(vectors)
-    return index, info
 
 
 def build_sparse_index(chunks: list[Chunk], tokenizer: Tokenizer, settings: Settings) -> bm25s.BM25:

@@ -11,6 +11,14 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+class DenseIndexKind(str, Enum):
+    auto = "auto"
+    flat = "flat"
+    hnsw = "hnsw"
+    ivf_sq8 = "ivf_sq8"
+    ivf_pq = "ivf_pq"
+
+
 class FusionMethod(str, Enum):
     rrf = "rrf"
     score = "score"
@@ -63,13 +71,34 @@ class Settings(BaseSettings):
     batch_max: int = Field(32, ge=1, le=256, description="Most queries encoded in one micro-batch; 1 turns batching off.")
     chunk_min_chars: int = Field(80, ge=1, description="A chunk shorter than this is merged with its neighbour in the same section.")
     chunk_max_chars: int = Field(400, ge=40, description="A section longer than this is split at sentence ends.")
+    dense_index: DenseIndexKind = Field(
+        DenseIndexKind.auto,
+        description=(
+            "FAISS index type: `auto` chooses by size (flat up to flat_index_max vectors, `ivf_sq8` up to ivf_pq_min, "
+            "`ivf_pq` above; measured in README, Performance), or force `flat`, `hnsw`, `ivf_sq8`, `ivf_pq`."
+        ),
+    )
     flat_index_max: int = Field(
         50_000,
         ge=1,
-        description="Up to this many chunks the dense index is exact (IndexFlatIP); above it, HNSW.",
+        description="Up to this many dense vectors (one per sentence, about 4.4 per chunk) the index is exact (IndexFlatIP).",
     )
-    hnsw_m: int = Field(32, ge=4, le=128, description="HNSW graph degree (used above flat_index_max).")
-    hnsw_ef_search: int = Field(96, ge=8, description="HNSW search breadth (used above flat_index_max).")
+    ivf_pq_min: int = Field(
+        2_000_000, ge=1, description="Above this many vectors `auto` uses IVF-PQ (64 bytes a vector) instead of IVF-SQ8 (512)."
+    )
+    ivf_nlist: int = Field(0, ge=0, description="IVF inverted lists; 0 means about sqrt(vectors), a power of two.")
+    ivf_nprobe: int = Field(32, ge=1, description="IVF lists searched per query (recall against latency; measured in README, Performance).")
+    faiss_threads: int = Field(
+        1,
+        ge=0,
+        le=64,
+        description=(
+            "OpenMP threads FAISS searches with; 0 leaves its default (all cores). One query at a time is 3-5x "
+            "faster on 1 thread on a shared 2-core machine (README, Performance)."
+        ),
+    )
+    hnsw_m: int = Field(32, ge=4, le=128, description="HNSW graph degree (dense_index=hnsw).")
+    hnsw_ef_search: int = Field(96, ge=8, description="HNSW search breadth (dense_index=hnsw).")
     bm25_k1: float = Field(1.2, gt=0, description="BM25 term-frequency saturation.")
     bm25_b: float = Field(0.75, ge=0, le=1, description="BM25 length normalisation.")
     fusion: FusionMethod = Field(
