@@ -75,6 +75,11 @@ class Encoder:
         self.cache = QueryCache(settings.query_cache_size)
         self._batcher = MicroBatcher(self.encode_queries, settings.batch_wait_ms, settings.batch_max) if settings.batch_max > 1 else None
 
+    @property
+    def sentence_transformer(self):
+        """The float32 sentence-transformers model, for measurements; encode through the methods."""
+        return self._model
+
     def encode(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
         """Documents: the float32 model, longest texts first in batches of `batch_size`. The
         lock is taken per batch, so queries served during a re-index wait one batch at most."""
