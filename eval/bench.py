@@ -16,11 +16,14 @@ from bot.app import open_service
 from eval.bench_build import bench_build, copy_kb
 from eval.bench_http import bench_http
 from eval.bench_peer import bench_peer
-from eval.bench_scale import bench_dense_scale, bench_sparse_scale
+from eval.bench_scale import bench_dense_scale, bench_sparse_scale, chunk_bytes, server_estimate_mb
 from eval.bench_stages import bench_stages, distance_from_floor, embed_floor, thread_sweep
 from eval.gold import load_gold
+from indexer.build import CHUNKS_FILE
+from indexer.dense_index import choose_kind
 from indexer.embed import Encoder
-from indexer.settings import Settings
+from indexer.settings import Settings, index_root
+from indexer.versions import versions_dir
 from indexer.textnorm import fold_for_search
 
 QUICK_KB = ["003-顾客服务手册.md"]  # the smallest manual: a build in seconds
@@ -76,12 +79,18 @@ def run_bench(settings: Settings, options: BenchOptions) -> dict:
             result["http"] = bench_http(bench_settings, questions, options.quick)
         queries = encoder.encode_queries([fold_for_search(q) for q in questions[:200]])
         index, tokenizer = service.reader.searcher.index, service.reader.searcher.tokenizer
-        result["scale"] = {"dense": [], "sparse": []}
+        per_chunk = chunk_bytes(versions_dir(index_root(bench_settings)) / index.version / CHUNKS_FILE)
+        result["scale"] = {"dense": [], "sparse": [], "chunk_bytes": round(per_chunk)}
         for chunks in options.sizes:
             say(f"scale: {chunks} chunks")
             vectors = int(chunks * index.dense.ntotal / len(index.chunks))
-            result["scale"]["dense"].append(bench_dense_scale(index, queries, chunks, scale_kinds(vectors), bench_settings))
-            result["scale"]["sparse"].append(bench_sparse_scale(index, tokenizer, questions, chunks))
+            dense = bench_dense_scale(index, queries, chunks, scale_kinds(vectors), bench_settings)
+            sparse = bench_sparse_scale(index, tokenizer, questions, chunks)
+            if "http" in result:
+                chosen = next(i for i in dense["indexes"] if i["kind"] == choose_kind(vectors, bench_settings).value)
+                dense["server_estimate_mb"] = server_estimate_mb(result["http"]["server_memory"]["idle_rss_mb"], per_chunk, chunks, chosen["memory_mb"], sparse["memory_mb"])
+            result["scale"]["dense"].append(dense)
+            result["scale"]["sparse"].append(sparse)
         encoder.close()
     result["meta"]["load_after"] = [round(x, 2) for x in os.getloadavg()]
     return result

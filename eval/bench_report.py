@@ -51,6 +51,10 @@ def scale_tables(result: dict) -> str:
                 rows.append([size["chunks"], size["vectors"], index["kind"], params, knob, point["recall@10"],
                              point["p50"], point["p95"], index["build_s"], index["memory_mb"]])
     dense = table(["chunks", "vectors", "FAISS", "params", "search", "recall@10", "p50 ms", "p95 ms", "build s", "MB"], rows)
+    estimates = [f"{size['chunks']} chunks ≈ {size['server_estimate_mb']} MB" for size in result["scale"]["dense"] if "server_estimate_mb" in size]
+    if estimates:
+        dense += (f"\n\nServer memory at scale (idle RSS on kb/ + {result['scale']['chunk_bytes']} B per loaded chunk + the "
+                  "index `auto` chooses + BM25): " + "; ".join(estimates) + ".")
     sparse = table(["chunks", "BM25 build s", "p50 ms", "p95 ms", "p99 ms", "MB"],
                    [[s["chunks"], s["build_s"], s["p50"], s["p95"], s["p99"], s["memory_mb"]] for s in result["scale"]["sparse"]])
     return dense + "\n\n" + sparse

@@ -10,13 +10,15 @@ Sparse: documents drawn from the manuals' own token frequencies, the real chunk 
 
 import os
 import time
+import tracemalloc
 from collections import Counter
+from pathlib import Path
 
 import bm25s
 import faiss
 import numpy as np
 
-from bot.retrieve.index import LoadedIndex
+from bot.retrieve.index import LoadedIndex, read_chunks
 from bot.retrieve.sparse import search_sparse
 from eval.loadgen import latency_summary
 from indexer.dense_index import TRAIN_PER_LIST, empty_index
@@ -119,6 +121,20 @@ def token_distribution(index: LoadedIndex, tokenizer: Tokenizer) -> tuple[list[s
     vocab = list(counts)
     weights = np.array([counts[t] for t in vocab], dtype=np.float64)
     return vocab, weights / weights.sum(), np.array([max(1, len(t)) for t in tokenized])
+
+
+def chunk_bytes(chunks_file: Path) -> float:
+    """Python memory per loaded chunk, measured on the real chunks file with tracemalloc."""
+    tracemalloc.start()
+    chunks = read_chunks(chunks_file)
+    size, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return size / max(1, len(chunks))
+
+
+def server_estimate_mb(idle_rss_mb: float, per_chunk: float, chunks: int, dense_mb: float, sparse_mb: float) -> float:
+    """The server at N chunks: its measured idle RSS on kb/ plus what grows with N."""
+    return round(idle_rss_mb + chunks * per_chunk / 2**20 + dense_mb + sparse_mb, 1)
 
 
 def bench_sparse_scale(index: LoadedIndex, tokenizer: Tokenizer, questions: list[str], chunks: int) -> dict:

@@ -79,7 +79,7 @@ class Settings(BaseSettings):
         ),
     )
     flat_index_max: int = Field(
-        50_000,
+        20_000,
         ge=1,
         description="Up to this many dense vectors (one per sentence, about 4.4 per chunk) the index is exact (IndexFlatIP).",
     )
