@@ -1,28 +1,28 @@
-"""A micro-batcher: callers on many threads each ask for one text's vector; one worker thread
-encodes the texts waiting together in one batch, so concurrent requests share a forward pass.
+"""A micro-batcher: callers on many threads each ask for one text's vector; the texts waiting
+together are encoded in one batch, so concurrent requests share a forward pass.
 
-A caller blocks only on its own result. Once a text arrives the worker waits at most
-`wait_ms` for company (0: it takes only the texts already queued, which pile up while the
-previous batch is encoded), encodes at most `max_batch` distinct texts, and hands each caller
-its own row. An error in the encode reaches every caller of that batch.
+Leader and followers, no thread of its own: a caller who finds nobody encoding encodes at
+once, in its own thread (a lone request pays no hand-off), taking every text queued by then
+(after waiting `wait_ms` for company, when set). Callers arriving meanwhile queue and sleep;
+when the batch is done the leader hands the lead to the first of them, who encodes all the
+queued texts in one batch. Each caller gets its own row; an error reaches every caller of
+its batch. At most `max_batch` distinct texts go in one pass.
 """
 
-import queue
 import threading
 import time
 from collections.abc import Callable
 
 import numpy as np
 
-_STOP = object()
-
 
 class _Pending:
-    __slots__ = ("text", "done", "vector", "error")
+    __slots__ = ("text", "done", "lead", "vector", "error")
 
     def __init__(self, text: str):
         self.text = text
         self.done = threading.Event()
+        self.lead = False  # woken to encode the queue, not with a result
         self.vector: np.ndarray | None = None
         self.error: BaseException | None = None
 
@@ -34,66 +34,56 @@ class MicroBatcher:
         self._encode_batch = encode_batch
         self._wait = wait_ms / 1000
         self._max_batch = max_batch
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._start_lock = threading.Lock()
-        self._worker: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._queue: list[_Pending] = []
+        self._leading = False
         self.batches = 0  # batches encoded, and texts in them: how much batching happened
         self.texts = 0
 
     def encode(self, text: str) -> np.ndarray:
         """This text's vector, encoded together with whatever other threads ask for meanwhile."""
         pending = _Pending(text)
-        self._ensure_worker()
-        self._queue.put(pending)
-        pending.done.wait()
+        with self._lock:
+            self._queue.append(pending)
+            lead = not self._leading
+            self._leading = True
+        if not lead:
+            pending.done.wait()
+            lead = pending.lead
+        if lead:
+            self._lead()
         if pending.error is not None:
             raise pending.error
         return pending.vector
 
-    def close(self) -> None:
-        """Stop the worker after the texts already queued (idempotent)."""
-        with self._start_lock:
-            worker, self._worker = self._worker, None
-        if worker is not None:
-            self._queue.put(_STOP)
-            worker.join()
+    def _lead(self) -> None:
+        """Encode one batch from the head of the queue (the leader is its first), then pass the lead on."""
+        if self._wait:
+            time.sleep(self._wait)
+        with self._lock:
+            batch, self._queue = self._take()
+        self._encode(batch)
+        with self._lock:
+            if self._queue:
+                successor = self._queue[0]
+                successor.lead = True
+                successor.done.set()
+            else:
+                self._leading = False
 
-    def _ensure_worker(self) -> None:
-        if self._worker is None:
-            with self._start_lock:
-                if self._worker is None:
-                    self._worker = threading.Thread(target=self._run, name="kefu-query-batcher", daemon=True)
-                    self._worker.start()
-
-    def _collect(self, first: _Pending) -> tuple[list[_Pending], bool]:
-        """The batch that starts with `first`, and whether a stop request came with it."""
-        batch, deadline = [first], time.monotonic() + self._wait
-        while len(batch) < self._max_batch:
-            try:
-                remaining = deadline - time.monotonic()
-                item = self._queue.get(timeout=remaining) if remaining > 0 else self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if item is _STOP:
-                return batch, True
-            batch.append(item)
-        return batch, False
-
-    def _run(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is _STOP:
-                return
-            batch, stop = self._collect(first)
-            self._encode(batch)
-            if stop:
-                return
+    def _take(self) -> tuple[list[_Pending], list[_Pending]]:
+        """The queued callers whose texts fit in one batch (repeated texts count once), and the rest."""
+        distinct: set[str] = set()
+        for position, pending in enumerate(self._queue):
+            distinct.add(pending.text)
+            if len(distinct) > self._max_batch:
+                return self._queue[:position], self._queue[position:]
+        return self._queue, []
 
     def _encode(self, batch: list[_Pending]) -> None:
         distinct = list(dict.fromkeys(p.text for p in batch))
         try:
-            vectors = self._encode_batch(distinct)
-            rows = dict(zip(distinct, vectors))
+            rows = dict(zip(distinct, self._encode_batch(distinct)))
             for pending in batch:
                 pending.vector = rows[pending.text]
         except BaseException as exc:  # every waiting caller must wake up, with the error
@@ -102,4 +92,5 @@ class MicroBatcher:
         self.batches += 1
         self.texts += len(distinct)
         for pending in batch:
+            pending.lead = False
             pending.done.set()

@@ -126,9 +126,7 @@ class Encoder:
         return vector
 
     def close(self) -> None:
-        """Stop the micro-batcher's thread (it is a daemon; closing is only tidy)."""
-        if self._batcher is not None:
-            self._batcher.close()
+        """Nothing to release: the micro-batcher has no thread of its own (kept for callers)."""
 
 
 def quantized_copy(model):

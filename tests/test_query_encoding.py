@@ -50,10 +50,7 @@ def test_batched_float_encodes_equal_one_at_a_time_and_keep_their_order(float_en
     texts = [fold_for_search(q) for q in QUESTIONS]
     alone = np.stack([float_encoder.encode_queries([t])[0] for t in texts])
     batcher = MicroBatcher(float_encoder.encode_queries, wait_ms=50, max_batch=32)
-    try:
-        together = np.stack(encode_concurrently(batcher.encode, texts))
-    finally:
-        batcher.close()
+    together = np.stack(encode_concurrently(batcher.encode, texts))
     assert batcher.batches < len(texts), "concurrent queries were never batched"
     # Padding changes the summation order of the matrix products, nothing else: rounding-level
     # differences, and each caller gets its own text's row (the nearest row is its own).
@@ -111,24 +108,35 @@ def test_an_encode_error_reaches_every_waiting_caller():
         thread.start()
     for thread in threads:
         thread.join(timeout=10)
-    batcher.close()
     assert len(errors) == 4
+    assert not batcher._leading and not batcher._queue  # the lead was given back after the failure
 
 
-def test_the_batcher_encodes_each_distinct_text_once_and_stops_on_close():
+def test_the_batcher_encodes_each_distinct_text_once_and_keeps_batches_within_max():
     seen: list[list[str]] = []
 
     def encode(texts):
         seen.append(list(texts))
         return np.array([[float(len(t)), 1.0] for t in texts], dtype=np.float32)
 
-    batcher = MicroBatcher(encode, wait_ms=50, max_batch=16)
-    results = encode_concurrently(batcher.encode, ["一", "二二", "一", "三三三"] * 2)
-    batcher.close()
-    assert [r[0] for r in results] == [1.0, 2.0, 1.0, 3.0] * 2
-    assert sum(len(batch) for batch in seen) <= 3 * len(seen)
-    assert all(len(set(batch)) == len(batch) for batch in seen)
-    assert batcher._worker is None
+    batcher = MicroBatcher(encode, wait_ms=50, max_batch=2)
+    texts = ["一", "二二", "一", "三三三", "四四四四", "一"] * 3
+    results = encode_concurrently(batcher.encode, texts)
+    assert [r[0] for r in results] == [float(len(t)) for t in texts]
+    assert all(len(set(batch)) == len(batch) <= 2 for batch in seen)
+    assert len(seen) < len(texts) and not batcher._leading and not batcher._queue
+
+
+def test_a_lone_caller_encodes_in_its_own_thread():
+    threads = []
+
+    def encode(texts):
+        threads.append(threading.get_ident())
+        return np.ones((len(texts), 2), dtype=np.float32)
+
+    batcher = MicroBatcher(encode)
+    batcher.encode("一")
+    assert threads == [threading.get_ident()]
 
 
 def test_the_cache_keeps_the_most_recently_used():
