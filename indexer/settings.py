@@ -74,17 +74,14 @@ class Settings(BaseSettings):
     dense_index: DenseIndexKind = Field(
         DenseIndexKind.auto,
         description=(
-            "FAISS index type: `auto` chooses by size (flat up to flat_index_max vectors, `ivf_sq8` up to ivf_pq_min, "
-            "`ivf_pq` above; measured in README, Performance), or force `flat`, `hnsw`, `ivf_sq8`, `ivf_pq`."
+            "FAISS index type: `auto` chooses by size (flat up to flat_index_max vectors, `ivf_sq8` above; measured in "
+            "README, Performance), or force `flat`, `hnsw`, `ivf_sq8`, `ivf_pq` (64 bytes a vector; low recall, see README)."
         ),
     )
     flat_index_max: int = Field(
         20_000,
         ge=1,
         description="Up to this many dense vectors (one per sentence, about 4.4 per chunk) the index is exact (IndexFlatIP).",
-    )
-    ivf_pq_min: int = Field(
-        2_000_000, ge=1, description="Above this many vectors `auto` uses IVF-PQ (64 bytes a vector) instead of IVF-SQ8 (512)."
     )
     ivf_nlist: int = Field(0, ge=0, description="IVF inverted lists; 0 means about sqrt(vectors), a power of two.")
     ivf_nprobe: int = Field(32, ge=1, description="IVF lists searched per query (recall against latency; measured in README, Performance).")

@@ -9,10 +9,10 @@ from indexer.dense_index import build_dense_index, choose_kind, ivf_lists, prepa
 from indexer.settings import DenseIndexKind
 
 
-def test_auto_chooses_flat_then_ivf_sq8_then_ivf_pq(tmp_path):
-    settings = make_settings(tmp_path, flat_index_max=1000, ivf_pq_min=5000)
-    assert [choose_kind(n, settings) for n in (1000, 1001, 5000, 5001)] == [
-        DenseIndexKind.flat, DenseIndexKind.ivf_sq8, DenseIndexKind.ivf_sq8, DenseIndexKind.ivf_pq,
+def test_auto_chooses_flat_then_ivf_sq8(tmp_path):
+    settings = make_settings(tmp_path, flat_index_max=1000)
+    assert [choose_kind(n, settings) for n in (1000, 1001, 10_000_000)] == [
+        DenseIndexKind.flat, DenseIndexKind.ivf_sq8, DenseIndexKind.ivf_sq8,
     ]
     forced = make_settings(tmp_path, dense_index="hnsw")
     assert choose_kind(10, forced) == DenseIndexKind.hnsw
