@@ -299,7 +299,7 @@ def bench_cmd(
     quick: Annotated[bool, typer.Option("--quick", help="Tiny sizes and few repetitions: a smoke run, not numbers to publish.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON instead of tables.")] = False,
     out: Annotated[Optional[Path], typer.Option("--out", help="Also write the JSON result to this file.")] = None,
-    sizes: Annotated[Optional[str], typer.Option(help="Synthetic knowledge-base sizes in chunks, comma-separated [default: 10000,100000; --quick 2000].")] = None,
+    sizes: Annotated[Optional[str], typer.Option(help="Synthetic knowledge-base sizes in chunks, comma-separated (default 10000,100000; with --quick 2000).")] = None,
     http: Annotated[bool, typer.Option(help="Include the HTTP section (starts a server on a free loopback port).")] = True,
 ):
     """Measure speed on this machine: stages, HTTP, build, memory, scale, and the naive peer."""
