@@ -84,6 +84,7 @@ def index_cmd(
     from indexer.build import build_index
     from indexer.embed import Encoder
     from indexer.settings import index_root
+    from indexer.textnorm import Tokenizer
     from indexer.versions import previous_version, set_current
 
     settings = _settings(ctx)
@@ -94,8 +95,9 @@ def index_cmd(
             set_current(root, version)
             err.print(f"current index version: {version}")
             return
-        encoder = Encoder(settings)
-        result = build_index(settings, encoder=encoder, gate=None if force else quality_gate(settings, encoder))
+        encoder, tokenizer = Encoder(settings), Tokenizer()
+        gate = None if force else quality_gate(settings, encoder, tokenizer)
+        result = build_index(settings, encoder=encoder, gate=gate, tokenizer=tokenizer)
     except KefuError as exc:
         fail(exc)
     typer.echo(result.summary())

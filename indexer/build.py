@@ -118,8 +118,9 @@ def write_chunks(path: Path, chunks: list[Chunk]) -> None:
             handle.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
 
 
-def build_index(settings: Settings, encoder: Encoder | None = None, gate: Callable[[Path], None] | None = None) -> BuildResult:
-    """Build kb/ into a new version and make it current. Pass a loaded encoder to reuse it.
+def build_index(settings: Settings, encoder: Encoder | None = None, gate: Callable[[Path], None] | None = None, tokenizer: Tokenizer | None = None) -> BuildResult:
+    """Build kb/ into a new version and make it current. Pass a loaded encoder and tokenizer
+    to reuse them (loading jieba's dictionary costs 1-6 s on a busy 2-core machine).
 
     `gate`, when given, is called with the finished (unpublished) version folder and may raise
     to refuse it; the folder is then deleted and the current version stays."""
@@ -138,7 +139,7 @@ def build_index(settings: Settings, encoder: Encoder | None = None, gate: Callab
         write_chunks(building / CHUNKS_FILE, chunks)
         dense, dense_info = build_dense_index(vectors, settings)
         faiss.write_index(dense, str(building / DENSE_FILE))
-        build_sparse_index(chunks, Tokenizer(), settings).save(str(building / BM25_DIR), show_progress=False)
+        build_sparse_index(chunks, tokenizer or Tokenizer(), settings).save(str(building / BM25_DIR), show_progress=False)
         seconds = time.perf_counter() - started
         manifest = {
             "format": versions.FORMAT_VERSION,
