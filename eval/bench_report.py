@@ -46,7 +46,7 @@ def scale_tables(result: dict) -> str:
     for size in result["scale"]["dense"]:
         for index in size["indexes"]:
             for point in index["sweep"]:
-                knob = next((f"{k}={v}" for k, v in point.items() if k in ("nprobe", "ef_search")), "exact")
+                knob = "exact" if index["kind"] == "flat" else next(f"{k}={v}" for k, v in point.items() if k in ("nprobe", "ef_search"))
                 params = ", ".join(f"{k}={v}" for k, v in index["params"].items()) or "—"
                 rows.append([size["chunks"], size["vectors"], index["kind"], params, knob, point["recall@10"],
                              point["p50"], point["p95"], index["build_s"], index["memory_mb"]])
