@@ -11,9 +11,9 @@ import numpy as np
 
 from bot.answer_kind import asks_amount, states_amount
 from bot.retrieve.index import LoadedIndex
+from bot.retrieve.passage_tokens import PassageTokens
 from bot.retrieve.search import Hit
 from indexer.chunk import PATH_SEPARATOR
-from indexer.textnorm import Tokenizer
 
 MAX_CITATIONS = 3
 SENTENCE_SLACK = 0.08  # a further sentence is quoted when it scores this close to the best
@@ -55,7 +55,7 @@ class ComposedAnswer:
     quotes: list[str]
 
 
-def overlap(question_tokens: set[str], unit_tokens: set[str], idf: dict[str, float]) -> float:
+def overlap(question_tokens: set[str], unit_tokens: frozenset[str], idf: dict[str, float]) -> float:
     """IDF-weighted share of the question's words that a sentence contains."""
     if not question_tokens:
         return 0.0
@@ -69,8 +69,8 @@ def score_units(hit: Hit, context: "AnswerContext", question_tokens: set[str]) -
     units = hit.chunk.quotable_units()
     cosines = context.index.unit_vectors(hit.row) @ context.question_vector
     return [
-        (unit, 0.5 * float(cos) + 0.5 * overlap(question_tokens, set(context.tokenizer.tokenize(unit)), context.idf))
-        for unit, cos in zip(units, cosines)
+        (unit, 0.5 * float(cos) + 0.5 * overlap(question_tokens, tokens, context.idf))
+        for unit, cos, tokens in zip(units, cosines, context.passage_tokens.units(hit.row))
     ]
 
 
@@ -83,7 +83,7 @@ def amount_bonus(sentence: str, wants_amount: bool) -> float:
 def select_quotes(context: "AnswerContext", hits: list[Hit]) -> list[Quote]:
     """The best sentence overall, plus near-equals from the top passages, at most one
     quote per passage and MAX_CITATIONS in all, best first."""
-    question_tokens = set(context.tokenizer.tokenize(context.question))
+    question_tokens = set(context.question_tokens)
     wants_amount = asks_amount(context.question)
     best_per_hit = []
     for hit in hits[:MAX_CITATIONS]:
@@ -134,8 +134,9 @@ def compose_faq_answer(hit: Hit, dates: dict[str, str | None]) -> ComposedAnswer
 class AnswerContext:
     question: str
     question_vector: np.ndarray
+    question_tokens: list[str]
     index: LoadedIndex
-    tokenizer: Tokenizer
+    passage_tokens: PassageTokens
     idf: dict[str, float]
 
 

@@ -84,6 +84,7 @@ def index_cmd(
     from indexer.build import build_index
     from indexer.embed import Encoder
     from indexer.settings import index_root
+    from indexer.textnorm import Tokenizer
     from indexer.versions import previous_version, set_current
 
     settings = _settings(ctx)
@@ -94,8 +95,9 @@ def index_cmd(
             set_current(root, version)
             err.print(f"current index version: {version}")
             return
-        encoder = Encoder(settings)
-        result = build_index(settings, encoder=encoder, gate=None if force else quality_gate(settings, encoder))
+        encoder, tokenizer = Encoder(settings), Tokenizer()
+        gate = None if force else quality_gate(settings, encoder, tokenizer)
+        result = build_index(settings, encoder=encoder, gate=gate, tokenizer=tokenizer)
     except KefuError as exc:
         fail(exc)
     typer.echo(result.summary())
@@ -303,6 +305,36 @@ def eval_faq_cmd(
         print_json(result)
     else:
         typer.echo(render_faq_table([result]))
+
+
+@app.command("bench")
+def bench_cmd(
+    ctx: typer.Context,
+    quick: Annotated[bool, typer.Option("--quick", help="Tiny sizes and few repetitions: a smoke run, not numbers to publish.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON instead of tables.")] = False,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Also write the JSON result to this file.")] = None,
+    sizes: Annotated[Optional[str], typer.Option(help="Synthetic knowledge-base sizes in chunks, comma-separated (default 10000,100000; with --quick 2000).")] = None,
+    http: Annotated[bool, typer.Option(help="Include the HTTP section (starts a server on a free loopback port).")] = True,
+):
+    """Measure speed on this machine: stages, HTTP, build, memory, scale, and the naive peer."""
+    from eval.bench import DEFAULT_SIZES, QUICK_SIZES, BenchOptions, run_bench
+    from eval.bench_report import render_bench
+
+    try:
+        chosen = [int(s) for s in sizes.split(",")] if sizes else (QUICK_SIZES if quick else DEFAULT_SIZES)
+    except ValueError:
+        fail(ValueError(f"--sizes 需为逗号分隔的整数 / --sizes takes comma-separated integers, not {sizes!r}"))
+    options = BenchOptions(quick=quick, sizes=chosen, http=http, progress=lambda text: err.print(f"[dim]bench: {text}[/dim]"))
+    try:
+        result = run_bench(_settings(ctx), options)
+    except (KefuError, OSError, RuntimeError) as exc:
+        fail(exc)
+    if out:
+        out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    if as_json:
+        print_json(result)
+    else:
+        typer.echo(render_bench(result))
 
 
 if __name__ == "__main__":

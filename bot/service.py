@@ -15,6 +15,7 @@ from bot.errors import EmptyQuestion, InvalidRequest, QuestionTooLong
 from bot.followup import resolve_follow_up
 from bot.handoff import HandoffReason, detect_request, priority_for, required_fields
 from bot.replies import SILENT, TICKETS_UNAVAILABLE, handoff_reply, suggestion_reply
+from bot.retrieve.passage_tokens import PassageTokens
 from bot.retrieve.search import Hit, Searcher
 from bot.store.errors import StoreUnavailable
 from indexer.chunk import PATH_SEPARATOR
@@ -41,12 +42,14 @@ class Reader:
     searcher: Searcher
     idf: dict[str, float]
     dates: dict[str, str | None]
+    passage_tokens: PassageTokens
 
     @classmethod
     def from_searcher(cls, searcher: Searcher) -> "Reader":
         documents = searcher.index.manifest.get("documents", {})
         dates = {doc: info.get("date") for doc, info in documents.items()}
-        return cls(searcher, idf_from_bm25(searcher.index.sparse), dates)
+        tokens = PassageTokens(searcher.index.chunks, searcher.tokenizer)
+        return cls(searcher, idf_from_bm25(searcher.index.sparse), dates, tokens)
 
     @property
     def version(self) -> str:
@@ -163,10 +166,10 @@ class BotService:
         if reason in (HandoffReason.urgent, HandoffReason.user_request):
             return Outcome(Band.handoff, reason, 0.0, None, [], None)
         searcher = reader.searcher
-        vector = searcher.encode_query(question)
-        hits = searcher.search(question, SEARCH_DEPTH, query_vector=vector)
         question_tokens = searcher.tokenizer.tokenize(question)
-        passage_tokens = searcher.tokenizer.tokenize(hits[0].chunk.index_text()) if hits else []
+        vector = searcher.encode_query(question)
+        hits = searcher.search(question, SEARCH_DEPTH, query_vector=vector, query_tokens=question_tokens)
+        passage_tokens = reader.passage_tokens.passage(hits[0].row) if hits else []
         signals = gather_signals(hits, question_tokens, passage_tokens, reader.idf)
         score = confidence(signals)
         if reason == HandoffReason.out_of_scope:
@@ -175,7 +178,7 @@ class BotService:
             return Outcome(Band.answer, None, max(score, self.settings.answer_threshold), signals, hits, compose_faq_answer(hits[0], reader.dates))
         band = band_for(score, self.settings)
         if band == Band.answer:
-            context = AnswerContext(question, vector, searcher.index, searcher.tokenizer, reader.idf)
+            context = AnswerContext(question, vector, question_tokens, searcher.index, reader.passage_tokens, reader.idf)
             composed = compose_answer(context, hits, persona, reader.dates)
             if answers_kind(question, composed.quotes):
                 return Outcome(band, None, score, signals, hits, composed)

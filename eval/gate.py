@@ -30,7 +30,7 @@ def recall_at_5(index: LoadedIndex, items: list[GoldItem], encoder: Encoder, tok
     return {item.id: found_in_top5(searcher, item) for item in items}
 
 
-def quality_gate(settings: Settings, encoder: Encoder) -> Callable[[Path], None]:
+def quality_gate(settings: Settings, encoder: Encoder, tokenizer: Tokenizer | None = None) -> Callable[[Path], None]:
     def check(new_version: Path) -> None:
         if not settings.gold_path.is_file():
             log.warning("quality gate skipped: no gold set at %s", settings.gold_path)
@@ -40,9 +40,9 @@ def quality_gate(settings: Settings, encoder: Encoder) -> Callable[[Path], None]
             current = load_current(settings)
         except (IndexMissing, IndexCorrupt):
             return  # nothing to compare with: the first build always passes
-        tokenizer = Tokenizer()
-        before = recall_at_5(current, items, encoder, tokenizer, settings)
-        after = recall_at_5(load_version(new_version, settings), items, encoder, tokenizer, settings)
+        words = tokenizer or Tokenizer()
+        before = recall_at_5(current, items, encoder, words, settings)
+        after = recall_at_5(load_version(new_version, settings), items, encoder, words, settings)
         old, new = sum(before.values()) / len(items), sum(after.values()) / len(items)
         if old - new > settings.quality_gate_max_drop:
             regressed = [i.question for i in items if before[i.id] and not after[i.id]]

@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from indexer import versions
 from indexer.chunk import Chunk, chunk_document
+from indexer.dense_index import build_dense_index
 from indexer.embed import Encoder
 from indexer.errors import DocumentUnreadable
 from indexer.embed_cache import EmbeddingCache, model_slug, text_key
@@ -126,19 +127,6 @@ def embed_units(chunks: list[Chunk], encoder: Encoder, cache: EmbeddingCache, pr
     return matrix.astype(np.float32), len(missing), len(keys) - len(missing)
 
 
-def build_dense_index(vectors: np.ndarray, settings: Settings) -> tuple[faiss.Index, dict]:
-    """Exact inner product (= cosine on normalised rows) up to flat_index_max rows, HNSW above."""
-    dimension = vectors.shape[1]
-    if len(vectors) <= settings.flat_index_max:
-        index, info = faiss.IndexFlatIP(dimension), {"type": "flat"}
-    else:
-        index = faiss.IndexHNSWFlat(dimension, settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = max(2 * settings.hnsw_m, 80)
-        info = {"type": "hnsw", "m": settings.hnsw_m, "ef_search": settings.hnsw_ef_search}
-    index.add(vectors)
-    return index, info
-
-
 def build_sparse_index(chunks: list[Chunk], tokenizer: Tokenizer, settings: Settings) -> bm25s.BM25:
     corpus = [tokenizer.tokenize(c.index_text()) or [""] for c in chunks]
     retriever = bm25s.BM25(k1=settings.bm25_k1, b=settings.bm25_b)
@@ -153,9 +141,14 @@ def write_chunks(path: Path, chunks: list[Chunk]) -> None:
 
 
 def build_index(
-    settings: Settings, encoder: Encoder | None = None, gate: Callable[[Path], None] | None = None, progress: Progress = no_progress
+    settings: Settings,
+    encoder: Encoder | None = None,
+    gate: Callable[[Path], None] | None = None,
+    progress: Progress = no_progress,
+    tokenizer: Tokenizer | None = None,
 ) -> BuildResult:
-    """Build kb/ into a new version and make it current. Pass a loaded encoder to reuse it.
+    """Build kb/ into a new version and make it current. Pass a loaded encoder and tokenizer
+    to reuse them (loading jieba's dictionary costs 1-6 s on a busy 2-core machine).
 
     `gate`, when given, is called with the finished (unpublished) version folder and may raise
     to refuse it; the folder is then deleted and the current version stays. `progress` is told
@@ -176,7 +169,7 @@ def build_index(
         write_chunks(building / CHUNKS_FILE, chunks)
         dense, dense_info = build_dense_index(vectors, settings)
         faiss.write_index(dense, str(building / DENSE_FILE))
-        build_sparse_index(chunks, Tokenizer(), settings).save(str(building / BM25_DIR), show_progress=False)
+        build_sparse_index(chunks, tokenizer or Tokenizer(), settings).save(str(building / BM25_DIR), show_progress=False)
         seconds = time.perf_counter() - started
         manifest = {
             "format": versions.FORMAT_VERSION,

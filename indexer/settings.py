@@ -11,6 +11,14 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+class DenseIndexKind(str, Enum):
+    auto = "auto"
+    flat = "flat"
+    hnsw = "hnsw"
+    ivf_sq8 = "ivf_sq8"
+    ivf_pq = "ivf_pq"
+
+
 class FusionMethod(str, Enum):
     rrf = "rrf"
     score = "score"
@@ -33,17 +41,61 @@ class Settings(BaseSettings):
     )
     embed_batch_size: int = Field(32, ge=1, le=1024, description="Texts per batch when embedding chunks.")
     torch_threads: int = Field(
-        0, ge=0, le=64, description="Threads torch may use; 0 leaves torch's own default."
+        1,
+        ge=0,
+        le=64,
+        description=(
+            "Threads torch may use; 0 leaves torch's own default (all cores). 1 is measured fastest for serving "
+            "on a shared 2-core machine (README, Performance): the other core serves HTTP, BM25 and answers."
+        ),
     )
+    query_int8: bool = Field(
+        True,
+        description=(
+            "Encode queries with an int8 dynamic quantisation of the model's Linear layers (documents stay "
+            "float32): 2-2.5x faster per query; gold retrieval within 1 point (README, Performance)."
+        ),
+    )
+    query_cache_size: int = Field(
+        4096, ge=0, le=1_000_000, description="Query embeddings kept in an LRU cache (by normalised query text); 0 turns it off."
+    )
+    batch_wait_ms: float = Field(
+        0.0,
+        ge=0,
+        le=50,
+        description=(
+            "How long the query micro-batcher waits for more queries once one arrives; 0 batches only the queries "
+            "already waiting (they pile up while a batch is encoded)."
+        ),
+    )
+    batch_max: int = Field(32, ge=1, le=256, description="Most queries encoded in one micro-batch; 1 turns batching off.")
     chunk_min_chars: int = Field(80, ge=1, description="A chunk shorter than this is merged with its neighbour in the same section.")
     chunk_max_chars: int = Field(400, ge=40, description="A section longer than this is split at sentence ends.")
-    flat_index_max: int = Field(
-        50_000,
-        ge=1,
-        description="Up to this many chunks the dense index is exact (IndexFlatIP); above it, HNSW.",
+    dense_index: DenseIndexKind = Field(
+        DenseIndexKind.auto,
+        description=(
+            "FAISS index type: `auto` chooses by size (flat up to flat_index_max vectors, `ivf_sq8` above; measured in "
+            "README, Performance), or force `flat`, `hnsw`, `ivf_sq8`, `ivf_pq` (64 bytes a vector; low recall, see README)."
+        ),
     )
-    hnsw_m: int = Field(32, ge=4, le=128, description="HNSW graph degree (used above flat_index_max).")
-    hnsw_ef_search: int = Field(96, ge=8, description="HNSW search breadth (used above flat_index_max).")
+    flat_index_max: int = Field(
+        20_000,
+        ge=1,
+        description="Up to this many dense vectors (one per sentence, about 4.4 per chunk) the index is exact (IndexFlatIP).",
+    )
+    ivf_nlist: int = Field(0, ge=0, description="IVF inverted lists; 0 means about sqrt(vectors), a power of two.")
+    ivf_nprobe: int = Field(32, ge=1, description="IVF lists searched per query (recall against latency; measured in README, Performance).")
+    faiss_threads: int = Field(
+        1,
+        ge=0,
+        le=64,
+        description=(
+            "OpenMP threads FAISS searches with; 0 leaves its default (all cores). One query at a time is 3-5x "
+            "faster on 1 thread on a shared 2-core machine (README, Performance)."
+        ),
+    )
+    hnsw_m: int = Field(32, ge=4, le=128, description="HNSW graph degree (dense_index=hnsw).")
+    hnsw_ef_search: int = Field(96, ge=8, description="HNSW search breadth (dense_index=hnsw).")
     bm25_k1: float = Field(1.2, gt=0, description="BM25 term-frequency saturation.")
     bm25_b: float = Field(0.75, ge=0, le=1, description="BM25 length normalisation.")
     fusion: FusionMethod = Field(

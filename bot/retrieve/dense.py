@@ -5,12 +5,12 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from indexer.dense_index import prepare_for_search
+from indexer.settings import Settings
 
-def load_faiss(path: Path, ef_search: int) -> faiss.Index:
-    index = faiss.read_index(str(path))
-    if isinstance(index, faiss.IndexHNSW):
-        index.hnsw.efSearch = ef_search
-    return index
+
+def load_faiss(path: Path, settings: Settings) -> faiss.Index:
+    return prepare_for_search(faiss.read_index(str(path)), settings)
 
 
 UNITS_PER_CHUNK = 4  # sentences fetched per wanted chunk, so k distinct chunks come back

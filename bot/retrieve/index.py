@@ -59,7 +59,7 @@ def read_chunks(path: Path) -> list[Chunk]:
 def load_version(version_dir: Path, settings: Settings) -> LoadedIndex:
     manifest = versions.verify_version(version_dir, expected_manifest_fields(settings))
     chunks = read_chunks(version_dir / CHUNKS_FILE)
-    dense = load_faiss(version_dir / DENSE_FILE, settings.hnsw_ef_search)
+    dense = load_faiss(version_dir / DENSE_FILE, settings)
     sparse = load_bm25(version_dir / BM25_DIR)
     owner, start = unit_layout(chunks)
     if not (len(chunks) == sparse.scores["num_docs"] == manifest["counts"]["chunks"] and len(owner) == dense.ntotal):

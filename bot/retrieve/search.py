@@ -46,12 +46,13 @@ class Searcher:
     def with_index(self, index: LoadedIndex) -> "Searcher":
         return Searcher(index, self.encoder, self.tokenizer, self.settings)
 
-    def search(self, query: str, k: int = 5, mode: RetrievalMode = RetrievalMode.hybrid, query_vector=None) -> list[Hit]:
-        """Top k chunks; pass `query_vector` when the caller has already encoded the query."""
+    def search(self, query: str, k: int = 5, mode: RetrievalMode = RetrievalMode.hybrid, query_vector=None, query_tokens=None) -> list[Hit]:
+        """Top k chunks; pass `query_vector` / `query_tokens` when the caller already has them."""
         n = self.settings.candidates
         sparse = dense = {}
         if mode != RetrievalMode.dense:
-            sparse = search_sparse(self.index.sparse, self.tokenizer.tokenize(query), n)
+            tokens = self.tokenizer.tokenize(query) if query_tokens is None else query_tokens
+            sparse = search_sparse(self.index.sparse, tokens, n)
         if mode != RetrievalMode.sparse:
             vector = self.encode_query(query) if query_vector is None else query_vector
             dense = search_dense(self.index.dense, self.index.unit_owner, vector, n)
@@ -64,7 +65,7 @@ class Searcher:
         ]
 
     def encode_query(self, query: str):
-        return self.encoder.encode([fold_for_search(query)])[0]
+        return self.encoder.encode_query(fold_for_search(query))
 
     def fuse(self, sparse: dict[int, float], dense: dict[int, float], mode: RetrievalMode) -> dict[int, float]:
         if mode == RetrievalMode.sparse:

@@ -1,0 +1,32 @@
+"""Tokens of the passages an answer is composed from, computed once per index version.
+
+Composing an answer weighs each sentence of the top passages by the question words it holds;
+the passages do not change between questions, so their tokens are cut on first use and kept.
+Readers on many threads may fill the memo at once: a row cut twice gives the same tokens.
+"""
+
+from indexer.chunk import Chunk
+from indexer.textnorm import Tokenizer
+
+
+class PassageTokens:
+    def __init__(self, chunks: list[Chunk], tokenizer: Tokenizer):
+        self._chunks = chunks
+        self._tokenizer = tokenizer
+        self._passages: dict[int, list[str]] = {}
+        self._units: dict[int, list[frozenset[str]]] = {}
+
+    def passage(self, row: int) -> list[str]:
+        """Tokens of a chunk's index text (its headings and text), as BM25 saw them."""
+        tokens = self._passages.get(row)
+        if tokens is None:
+            tokens = self._passages.setdefault(row, self._tokenizer.tokenize(self._chunks[row].index_text()))
+        return tokens
+
+    def units(self, row: int) -> list[frozenset[str]]:
+        """The token set of each quotable unit of a chunk, in `quotable_units()` order."""
+        sets = self._units.get(row)
+        if sets is None:
+            units = self._chunks[row].quotable_units()
+            sets = self._units.setdefault(row, [frozenset(self._tokenizer.tokenize(u)) for u in units])
+        return sets

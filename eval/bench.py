@@ -1,0 +1,97 @@
+"""`kefu bench`: every performance number of the issue in one run, on this machine.
+
+Works on temporary copies only: kb/ is copied, the index is built into a temporary data dir,
+the server runs on a free loopback port and is stopped at the end. Sections live in
+eval/bench_*.py; this module runs them in order and gathers one JSON-able result.
+"""
+
+import os
+import platform
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bot.app import open_service
+from eval.bench_build import bench_build, copy_kb
+from eval.bench_http import bench_http
+from eval.bench_peer import bench_peer
+from eval.bench_scale import bench_dense_scale, bench_sparse_scale, chunk_bytes, server_estimate_mb
+from eval.bench_stages import bench_stages, distance_from_floor, embed_floor, thread_sweep
+from eval.gold import load_gold
+from indexer.build import CHUNKS_FILE
+from indexer.dense_index import choose_kind
+from indexer.embed import Encoder
+from indexer.settings import Settings, index_root
+from indexer.versions import versions_dir
+from indexer.textnorm import fold_for_search
+
+QUICK_KB = ["003-顾客服务手册.md"]  # the smallest manual: a build in seconds
+DEFAULT_SIZES = [10_000, 100_000]
+QUICK_SIZES = [2_000]
+
+
+@dataclass
+class BenchOptions:
+    quick: bool = False
+    sizes: list[int] = field(default_factory=lambda: list(DEFAULT_SIZES))
+    http: bool = True
+    progress: callable = print
+
+
+def scale_kinds(vectors: int) -> list[str]:
+    """Flat is the reference; HNSW only where its build stays within minutes on 2 cores; IVF-PQ
+    where the vectors outgrow memory (exact search is then done block by block, never held)."""
+    kinds = ["flat"] if vectors <= 2_000_000 else []
+    kinds += ["hnsw"] if vectors <= 60_000 else []
+    return kinds + ["ivf_sq8"] + (["ivf_pq"] if vectors > 1_000_000 else [])
+
+
+def machine() -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.processor())
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "machine": platform.machine()}
+
+
+def run_bench(settings: Settings, options: BenchOptions) -> dict:
+    say = options.progress
+    result: dict = {"meta": {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), **machine(),
+                             "load_before": [round(x, 2) for x in os.getloadavg()], "quick": options.quick,
+                             "query_int8": settings.query_int8, "torch_threads": settings.torch_threads or "default"}}
+    gold = load_gold(settings.gold_path)
+    questions = [item.question for item in gold][: 40 if options.quick else None]
+    with tempfile.TemporaryDirectory(prefix="kefu-bench-") as tmp:
+        kb = copy_kb(settings.kb_dir, Path(tmp) / "kb", QUICK_KB if options.quick else None)
+        build_settings = settings.model_copy(update={"data_dir": Path(tmp) / "var", "kb_dir": kb})
+        bench_settings = build_settings.model_copy(update={"query_cache_size": 0})  # every query pays its encode
+        say("build: cold, cached, incremental")
+        result["build"] = bench_build(build_settings)  # as `kefu index` runs, query cache on (the gate asks twice)
+        encoder = Encoder(bench_settings)
+        service = open_service(bench_settings, encoder, None)
+        say("in-process stages")
+        result["floor"] = embed_floor(encoder, questions)
+        result["stages"] = bench_stages(service, questions, repeats=1 if options.quick else 2)
+        result["floor_ratio"] = distance_from_floor(result["stages"], result["floor"]["floor_ms"])
+        result["threads"] = thread_sweep(encoder, questions)
+        say("peer pipeline")
+        result["peer"] = bench_peer(service.reader.searcher.index, str(encoder.path), questions, os.cpu_count() or 1)
+        result["peer_ratio"] = round(result["peer"]["p50"] / result["stages"]["total"]["p50"], 2)
+        if options.http:
+            say("HTTP on loopback")
+            result["http"] = bench_http(bench_settings, questions, options.quick)
+        queries = encoder.encode_queries([fold_for_search(q) for q in questions[:200]])
+        index, tokenizer = service.reader.searcher.index, service.reader.searcher.tokenizer
+        per_chunk = chunk_bytes(versions_dir(index_root(bench_settings)) / index.version / CHUNKS_FILE)
+        result["scale"] = {"dense": [], "sparse": [], "chunk_bytes": round(per_chunk)}
+        for chunks in options.sizes:
+            say(f"scale: {chunks} chunks")
+            vectors = int(chunks * index.dense.ntotal / len(index.chunks))
+            dense = bench_dense_scale(index, queries, chunks, scale_kinds(vectors), bench_settings)
+            sparse = bench_sparse_scale(index, tokenizer, questions, chunks)
+            if "http" in result:
+                chosen = next(i for i in dense["indexes"] if i["kind"] == choose_kind(vectors, bench_settings).value)
+                dense["server_estimate_mb"] = server_estimate_mb(result["http"]["server_memory"]["idle_rss_mb"], per_chunk, chunks, chosen["memory_mb"], sparse["memory_mb"])
+            result["scale"]["dense"].append(dense)
+            result["scale"]["sparse"].append(sparse)
+        encoder.close()
+    result["meta"]["load_after"] = [round(x, 2) for x in os.getloadavg()]
+    return result

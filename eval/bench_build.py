@@ -1,0 +1,56 @@
+"""Bench section: building kb/ into an index, on a temporary copy of kb/ and a temporary data dir.
+
+Three builds as `kefu index` runs them (model load and quality gate included): from nothing,
+again with every embedding in the cache, and after one manual changes.
+"""
+
+import shutil
+import time
+from pathlib import Path
+
+from eval.gate import quality_gate
+from indexer.build import build_index
+from indexer.embed import Encoder
+from indexer.settings import Settings
+from indexer.textnorm import Tokenizer
+
+EDIT = "\n\n## 性能测试新增条款\n\n客户来电询问发票开具时间时,客服人员应在一个工作日内答复。\n"
+
+
+def copy_kb(source: Path, target: Path, only: list[str] | None = None) -> Path:
+    """The manuals (or only the named ones) copied where the bench may edit them."""
+    target.mkdir(parents=True, exist_ok=True)
+    for path in sorted(source.iterdir()):
+        if path.is_file() and (only is None or path.name in only):
+            shutil.copy2(path, target / path.name)
+    return target
+
+
+def timed_build(settings: Settings) -> dict:
+    """One `kefu index`: the model and jieba loaded, the build, the quality gate."""
+    started = time.perf_counter()
+    encoder, tokenizer = Encoder(settings), Tokenizer()
+    loaded = time.perf_counter()
+    result = build_index(settings, encoder=encoder, gate=quality_gate(settings, encoder, tokenizer), tokenizer=tokenizer)
+    seconds = time.perf_counter() - started
+    encoder.close()
+    return {
+        "seconds": round(seconds, 2), "model_load_s": round(loaded - started, 2), "chunks": result.chunks,
+        "sentences_embedded": result.embedded, "sentences_reused": result.reused,
+        "chunks_per_s": round(result.chunks / seconds, 1),
+    }
+
+
+def edit_one_manual(kb_dir: Path) -> str:
+    path = sorted(kb_dir.glob("*.md"))[0]
+    path.write_text(path.read_text(encoding="utf-8") + EDIT, encoding="utf-8")
+    return path.name
+
+
+def bench_build(settings: Settings) -> dict:
+    """settings.kb_dir and data_dir must be the bench's own temporary copies."""
+    cold = timed_build(settings)
+    cached = timed_build(settings)
+    edited = edit_one_manual(settings.kb_dir)
+    incremental = timed_build(settings)
+    return {"cold": cold, "cached": cached, "incremental": {**incremental, "edited": edited}}

@@ -1,0 +1,113 @@
+"""Bench section: the real server on a free loopback port, driven by eval.loadgen.
+
+The server is `uvicorn bot.app:app_from_env` in a child process over the bench's own data
+dir, with the rate limit lifted (a load test is not abuse) and the query cache off, so every
+request pays its encode. It is stopped when the section ends, whatever happens.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from eval.loadgen import Call, run_load
+from indexer.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+START_TIMEOUT_S = 180
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_env(settings: Settings, overrides: dict[str, str]) -> dict[str, str]:
+    return {
+        **os.environ, "KEFU_DATA_DIR": str(settings.data_dir.resolve()), "KEFU_KB_DIR": str(settings.kb_dir.resolve()),
+        "KEFU_ASK_RATE_PER_MINUTE": "100000000", "KEFU_QUERY_CACHE_SIZE": "0", **overrides,
+    }
+
+
+def wait_ready(base_url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the bench server exited with {process.returncode}: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(base_url + "/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"the bench server was not ready within {START_TIMEOUT_S} s")
+
+
+@contextmanager
+def running_server(settings: Settings, overrides: dict[str, str] | None = None) -> Iterator[tuple[str, int]]:
+    """(base URL, pid) of a server that is ready; terminated on exit."""
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "bot.app:app_from_env", "--factory", "--host", "127.0.0.1",
+               "--port", str(port), "--log-level", "warning", "--no-access-log"]
+    with tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False) as log:
+        process = subprocess.Popen(command, cwd=REPO, env=server_env(settings, overrides or {}), stdout=log, stderr=log)
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        wait_ready(base_url, process, Path(log.name))
+        yield base_url, process.pid
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        Path(log.name).unlink(missing_ok=True)
+
+
+def memory_mb(pid: int) -> dict[str, float]:
+    """Resident memory now and at its peak (VmRSS, VmHWM from /proc)."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            fields[name] = round(int(value.split()[0]) / 1024, 1)
+    return {"rss_mb": fields.get("VmRSS", 0.0), "peak_rss_mb": fields.get("VmHWM", 0.0)}
+
+
+def calls(kind: str, questions: list[str]):
+    def make(worker: int, sent: int) -> Call:
+        question = questions[(worker * 37 + sent) % len(questions)]
+        if kind == "ask":
+            return Call("ask", "POST", "/api/ask", json={"question": question})
+        return Call("search", "GET", "/api/search", params={"q": question, "k": 5})
+
+    return make
+
+
+def run_case(base_url: str, kind: str, questions: list[str], clients: int, seconds: float, per_client: int | None) -> dict:
+    result = run_load(base_url, calls(kind, questions), clients=clients, seconds=seconds, per_client=per_client)
+    summary = result.summary()
+    errors = result.transport_errors + sum(n for status, n in result.statuses.items() if status != 200)
+    return {"kind": kind, "clients": clients, "requests": summary["requests"], "errors": errors,
+            "throughput_rps": summary["throughput_rps"], **summary["latency_ms"]}
+
+
+def bench_http(settings: Settings, questions: list[str], quick: bool, overrides: dict[str, str] | None = None) -> dict:
+    single = 15 if quick else 200
+    seconds = 2.0 if quick else 10.0
+    with running_server(settings, overrides) as (base_url, pid):
+        idle = memory_mb(pid)
+        run_case(base_url, "ask", questions, 4, 30.0, 5)  # warm-up: first requests allocate
+        cases = [run_case(base_url, kind, questions, 1, 120.0, single) for kind in ("ask", "search")]
+        cases += [run_case(base_url, kind, questions, clients, seconds, None) for kind in ("ask", "search") for clients in (8, 32)]
+        memory = memory_mb(pid)
+    return {"cases": cases, "server_memory": {"idle_rss_mb": idle["rss_mb"], **memory}}

@@ -1,0 +1,73 @@
+"""The `kefu bench` result as Markdown tables (the README's Performance section pastes them)."""
+
+from eval.bench_stages import STAGES
+
+
+def table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def stages_table(result: dict) -> str:
+    floor = result["floor"]["floor_ms"]
+    rows = []
+    for name in (*STAGES, "total", "total_cached"):
+        s = result["stages"][name]
+        ratio = f"{s['p50'] / floor:.1f}×" if name in ("embed", "total") and floor else ("—" if name != "normalise" else "≈0 floor")
+        rows.append([name, s["p50"], s["p95"], s["p99"], ratio])
+    rows.append(["peer (naive pipeline)", result["peer"]["p50"], result["peer"]["p95"], result["peer"]["p99"], f"{result['peer']['p50'] / floor:.1f}×"])
+    return table(["in-process stage (ms)", "p50", "p95", "p99", "p50 / embed floor"], rows)
+
+
+def floor_line(result: dict) -> str:
+    f = result["floor"]
+    threads = result["threads"]
+    return (f"Embed floor: {f['gflop_per_query']} GFLOP per query ({f['median_tokens']} tokens) at {f['gemm_gflops_small']} GFLOP/s "
+            f"(float32 GEMM on the query's shapes; {f['gemm_gflops_large']} on 1024³) = **{f['floor_ms']} ms**. "
+            f"Query embed p50 with torch on 1 thread {threads['1']['p50']} ms, on 2 threads {threads['2']['p50']} ms. "
+            f"Peer / kefu (p50, uncached): **{result['peer_ratio']}×**.")
+
+
+def http_table(result: dict) -> str:
+    rows = [[f"/api/{c['kind']}", c["clients"], c["requests"], c["errors"], c["throughput_rps"], c["p50"], c["p95"], c["p99"]]
+            for c in result["http"]["cases"]]
+    return table(["HTTP (loopback)", "clients", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms"], rows)
+
+
+def build_table(result: dict) -> str:
+    rows = [[name, b["seconds"], b["model_load_s"], b["chunks"], b["chunks_per_s"], b["sentences_embedded"], b["sentences_reused"]]
+            for name, b in result["build"].items()]
+    return table(["build of kb/ (`kefu index`)", "seconds", "model load s", "chunks", "chunks/s", "embedded", "reused"], rows)
+
+
+def scale_tables(result: dict) -> str:
+    rows = []
+    for size in result["scale"]["dense"]:
+        for index in size["indexes"]:
+            for point in index["sweep"]:
+                knob = "exact" if index["kind"] == "flat" else next(f"{k}={v}" for k, v in point.items() if k in ("nprobe", "ef_search"))
+                params = ", ".join(f"{k}={v}" for k, v in index["params"].items()) or "—"
+                rows.append([size["chunks"], size["vectors"], index["kind"], params, knob, point["recall@10"],
+                             point["p50"], point["p95"], index["build_s"], index["memory_mb"]])
+    dense = table(["chunks", "vectors", "FAISS", "params", "search", "recall@10", "p50 ms", "p95 ms", "build s", "MB"], rows)
+    estimates = [f"{size['chunks']} chunks ≈ {size['server_estimate_mb']} MB" for size in result["scale"]["dense"] if "server_estimate_mb" in size]
+    if estimates:
+        dense += (f"\n\nServer memory at scale (idle RSS on kb/ + {result['scale']['chunk_bytes']} B per loaded chunk + the "
+                  "index `auto` chooses + BM25): " + "; ".join(estimates) + ".")
+    sparse = table(["chunks", "BM25 build s", "p50 ms", "p95 ms", "p99 ms", "MB"],
+                   [[s["chunks"], s["build_s"], s["p50"], s["p95"], s["p99"], s["memory_mb"]] for s in result["scale"]["sparse"]])
+    return dense + "\n\n" + sparse
+
+
+def render_bench(result: dict) -> str:
+    meta = result["meta"]
+    head = (f"kefu bench — {meta['date']} — {meta['cpu']}, {meta['cores']} cores, Python {meta['python']} — "
+            f"load {meta['load_before']} → {meta.get('load_after')} — int8 queries {meta['query_int8']}, torch threads {meta['torch_threads']}"
+            + (" — QUICK (tiny sizes, not for publishing)" if meta["quick"] else ""))
+    parts = [head, floor_line(result), stages_table(result)]
+    if "http" in result:
+        memory = result["http"]["server_memory"]
+        parts += [http_table(result), f"Server memory: {memory['idle_rss_mb']} MB RSS after start, peak {memory['peak_rss_mb']} MB."]
+    parts += [build_table(result), scale_tables(result)]
+    return "\n\n".join(parts) + "\n"

@@ -1,0 +1,165 @@
+"""Bench section: one question in-process, split by stage, and the compute floor of the embed.
+
+Stages run exactly the code `BotService.decide` runs, one after the other, each timed:
+normalise (check + fold), embed (the query model, cache off), BM25 (jieba + bm25s), FAISS,
+fuse (fusion, ranking, hits), compose (signals, confidence, extractive answer). `total` times
+`decide` itself with the query cache off, and `total_cached` with every question cached.
+"""
+
+import statistics
+import time
+
+from bot.answer import AnswerContext, Persona, compose_answer
+from bot.confidence import confidence, gather_signals
+from bot.retrieve.dense import search_dense
+from bot.retrieve.fuse import top
+from bot.retrieve.search import Hit, RetrievalMode, ranks
+from bot.retrieve.sparse import search_sparse
+from bot.service import SEARCH_DEPTH, BotService, check_question
+from eval.loadgen import latency_summary
+from indexer.query_cache import QueryCache
+from indexer.textnorm import fold_for_search
+
+STAGES = ("normalise", "embed", "bm25", "faiss", "fuse", "compose")
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def time_stages(service: BotService, question: str) -> dict[str, float]:
+    reader = service.reader
+    searcher, index, settings = reader.searcher, reader.searcher.index, service.settings
+    t = time.perf_counter()
+    text = check_question(question, settings.max_question_chars)
+    folded = fold_for_search(text)
+    out = {"normalise": _ms(t)}
+    t = time.perf_counter()
+    vector = searcher.encoder.encode_queries([folded])[0]
+    out["embed"] = _ms(t)
+    t = time.perf_counter()
+    tokens = searcher.tokenizer.tokenize(text)
+    sparse = search_sparse(index.sparse, tokens, settings.candidates)
+    out["bm25"] = _ms(t)
+    t = time.perf_counter()
+    dense = search_dense(index.dense, index.unit_owner, vector, settings.candidates)
+    out["faiss"] = _ms(t)
+    t = time.perf_counter()
+    ranked = top(searcher.fuse(sparse, dense, RetrievalMode.hybrid), SEARCH_DEPTH)
+    dense_ranks, sparse_ranks = ranks(dense), ranks(sparse)
+    hits = [Hit(index.chunks[i], s, dense.get(i), sparse.get(i), dense_ranks.get(i), sparse_ranks.get(i), i) for i, s in ranked]
+    out["fuse"] = _ms(t)
+    t = time.perf_counter()
+    passage = reader.passage_tokens.passage(hits[0].row) if hits else []
+    confidence(gather_signals(hits, tokens, passage, reader.idf))
+    if hits:  # composed for every question, as if each were answered
+        compose_answer(AnswerContext(text, vector, tokens, index, reader.passage_tokens, reader.idf), hits, Persona.customer, reader.dates)
+    out["compose"] = _ms(t)
+    return out
+
+
+def time_decide(service: BotService, questions: list[str]) -> list[float]:
+    times = []
+    for question in questions:
+        t = time.perf_counter()
+        service.decide(question, Persona.customer, 0)
+        times.append(_ms(t))
+    return times
+
+
+def bench_stages(service: BotService, questions: list[str], repeats: int = 1) -> dict:
+    encoder = service.reader.searcher.encoder
+    for question in questions[:10]:  # warm: first calls allocate
+        time_stages(service, question)
+    per_stage: dict[str, list[float]] = {stage: [] for stage in STAGES}
+    for _ in range(repeats):
+        for question in questions:
+            for stage, ms in time_stages(service, question).items():
+                per_stage[stage].append(ms)
+    saved, encoder.cache = encoder.cache, QueryCache(0)
+    try:
+        total = [ms for _ in range(repeats) for ms in time_decide(service, questions)]
+    finally:
+        encoder.cache = saved
+    saved, encoder.cache = encoder.cache, QueryCache(len(questions) + 1)
+    try:
+        time_decide(service, questions)  # fills the cache
+        cached = time_decide(service, questions)
+    finally:
+        encoder.cache = saved
+    result = {stage: latency_summary(values) for stage, values in per_stage.items()}
+    result["total"] = latency_summary(total)
+    result["total_cached"] = latency_summary(cached)
+    return result
+
+
+def linear_flops_per_token(encoder) -> int:
+    """2 x the weights of the transformer's Linear layers (a matrix-vector product per token)."""
+    import torch
+
+    model = encoder.sentence_transformer
+    return 2 * sum(m.weight.numel() for name, m in model.named_modules() if isinstance(m, torch.nn.Linear) and "pooler" not in name)
+
+
+def gemm_gflops(rows: int, inner: int, cols: int, seconds: float = 0.5) -> float:
+    """float32 matrix-product rate on this machine: the best of torch on 1 and on 2 threads."""
+    import torch
+
+    a, b = torch.randn(rows, inner), torch.randn(inner, cols)
+    saved, best = torch.get_num_threads(), 0.0
+    try:
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            for _ in range(3):
+                a @ b
+            n, started = 0, time.perf_counter()
+            while time.perf_counter() - started < seconds:
+                a @ b
+                n += 1
+            best = max(best, 2 * rows * inner * cols * n / (time.perf_counter() - started) / 1e9)
+    finally:
+        torch.set_num_threads(saved)
+    return best
+
+
+def embed_floor(encoder, questions: list[str]) -> dict:
+    """The compute floor of one query embed: its Linear-layer FLOPs at the rate this machine
+    reaches on the same matrix shapes (tokens x 512 by 512 x 2048)."""
+    model = encoder.sentence_transformer
+    tokens = [int(model.preprocess([fold_for_search(q)])["attention_mask"].sum()) for q in questions]
+    median_tokens = statistics.median(tokens)
+    per_token = linear_flops_per_token(encoder)
+    small = gemm_gflops(int(median_tokens), 512, 2048)
+    large = gemm_gflops(1024, 1024, 1024)
+    gflop = per_token * median_tokens / 1e9
+    return {
+        "median_tokens": median_tokens, "gflop_per_query": round(gflop, 3),
+        "gemm_gflops_small": round(small, 1), "gemm_gflops_large": round(large, 1),
+        "floor_ms": round(gflop / small * 1000, 2),
+    }
+
+
+def distance_from_floor(stages: dict, floor_ms: float) -> dict[str, float]:
+    """How many times the floor each embedding stage's median is."""
+    return {name: round(stages[name]["p50"] / floor_ms, 2) for name in ("embed", "total") if floor_ms > 0}
+
+
+
+def thread_sweep(encoder, questions: list[str]) -> dict[str, dict]:
+    """Query-embed latency with torch on 1 thread and on 2 (the setting restored after)."""
+    import torch
+
+    saved, result = torch.get_num_threads(), {}
+    texts = [fold_for_search(q) for q in questions]
+    try:
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            times = []
+            for text in texts:
+                t = time.perf_counter()
+                encoder.encode_queries([text])
+                times.append(_ms(t))
+            result[str(threads)] = latency_summary(times)
+    finally:
+        torch.set_num_threads(saved)
+    return result

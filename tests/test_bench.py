@@ -1,0 +1,39 @@
+"""`kefu bench --quick --json` runs from start to end and prints numbers (never a speed assertion)."""
+
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+
+
+def numbers(obj):
+    if isinstance(obj, dict):
+        for value in obj.values():
+            yield from numbers(value)
+    elif isinstance(obj, list):
+        for value in obj:
+            yield from numbers(value)
+    elif isinstance(obj, (int, float)) and not isinstance(obj, bool):
+        yield obj
+
+
+@pytest.mark.model
+def test_quick_bench_runs_and_prints_every_section(tmp_path):
+    run = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "--data-dir", str(tmp_path / "var"), "bench", "--quick", "--json", "--sizes", "500"],
+        cwd=REPO, capture_output=True, text=True, timeout=1200,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    result = json.loads(run.stdout)
+    for section in ("meta", "floor", "stages", "threads", "peer", "http", "build", "scale"):
+        assert section in result, section
+    assert all(math.isfinite(n) and n >= 0 for n in numbers(result))
+    assert result["stages"]["embed"]["n"] > 0 and result["floor"]["floor_ms"] > 0
+    assert all(case["requests"] > 0 and case["errors"] == 0 for case in result["http"]["cases"])
+    assert result["build"]["incremental"]["sentences_embedded"] < result["build"]["cold"]["sentences_embedded"]
+    assert result["scale"]["dense"][0]["chunks"] == 500 and result["scale"]["sparse"][0]["p50"] >= 0
+    assert not (tmp_path / "var").exists(), "the bench must work on its own temporary copies"

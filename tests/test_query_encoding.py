@@ -1,0 +1,155 @@
+"""The query path of the encoder: the micro-batcher and the LRU cache, with the real model."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from conftest import make_settings
+from indexer.batcher import MicroBatcher
+from indexer.query_cache import QueryCache
+from indexer.textnorm import fold_for_search
+
+QUESTIONS = [
+    "电话铃响几声内必须接听", "保质期满的产品能退吗", "投诉预警信息多久内上报", "你们家奶都有哪几个系列啊",
+    "纯奶有几种包装的", "客户投诉怎么处理", "退货需要什么手续", "接电话第一句话怎么说",
+    "喝了牛奶拉肚子怎么办", "质量投诉多久回复", "售后服务的典范是什么", "顾客要求换货",
+    "电话里客户骂人怎么办", "回访什么时候做", "产品过期了能换吗", "客服人员的服务准则",
+]
+
+
+@pytest.fixture(scope="module")
+def float_encoder(tmp_path_factory):
+    """A float32 query model: the one whose batches share a forward pass."""
+    from indexer.embed import Encoder
+
+    encoder = Encoder(make_settings(tmp_path_factory.mktemp("fp32"), query_int8=False))
+    yield encoder
+    encoder.close()
+
+
+def encode_concurrently(encode, texts: list[str]) -> list[np.ndarray]:
+    """Every text from its own thread, all released at once."""
+    results: list = [None] * len(texts)
+    start = threading.Barrier(len(texts))
+
+    def call(i: int) -> None:
+        start.wait()
+        results[i] = encode(texts[i])
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(len(texts))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@pytest.mark.model
+def test_batched_float_encodes_equal_one_at_a_time_and_keep_their_order(float_encoder):
+    texts = [fold_for_search(q) for q in QUESTIONS]
+    alone = np.stack([float_encoder.encode_queries([t])[0] for t in texts])
+    batcher = MicroBatcher(float_encoder.encode_queries, wait_ms=50, max_batch=32)
+    together = np.stack(encode_concurrently(batcher.encode, texts))
+    assert batcher.batches < len(texts), "concurrent queries were never batched"
+    # Padding changes the summation order of the matrix products, nothing else: rounding-level
+    # differences, and each caller gets its own text's row (the nearest row is its own).
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+    assert (np.argmax(together @ alone.T, axis=1) == np.arange(len(texts))).all()
+
+
+@pytest.mark.model
+def test_int8_queries_are_bitwise_the_same_in_any_batch(encoder):
+    """Dynamic quantisation scales activations per pass, so int8 queries run one per pass."""
+    assert encoder.query_int8
+    texts = [fold_for_search(q) for q in QUESTIONS]
+    alone = np.stack([encoder.encode_queries([t])[0] for t in texts])
+    assert np.array_equal(encoder.encode_queries(texts), alone)
+    assert np.array_equal(np.stack(encode_concurrently(encoder.encode_query, texts)), alone)
+
+
+@pytest.mark.model
+def test_query_vectors_are_unit_float32_and_close_to_the_document_encoding(encoder, float_encoder):
+    texts = [fold_for_search(q) for q in QUESTIONS]
+    documents = float_encoder.encode(texts)
+    for model in (encoder, float_encoder):
+        queries = model.encode_queries(texts)
+        assert queries.dtype == np.float32 and queries.shape == (len(texts), model.dimension)
+        np.testing.assert_allclose(np.linalg.norm(queries, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(float_encoder.encode_queries(texts), documents, atol=1e-5)
+    assert (np.sum(encoder.encode_queries(texts) * documents, axis=1) > 0.97).all()
+
+
+@pytest.mark.model
+def test_a_repeated_query_comes_from_the_cache(encoder):
+    text = fold_for_search("保质期满的产品还能退吗?")
+    first = encoder.encode_query(text)
+    hits = encoder.cache.hits
+    again = encoder.encode_query(text)
+    assert encoder.cache.hits == hits + 1 and again is first
+    assert not again.flags.writeable
+
+
+def test_an_encode_error_reaches_every_waiting_caller():
+    def broken(texts):
+        raise RuntimeError("model failed")
+
+    batcher = MicroBatcher(broken, wait_ms=20, max_batch=8)
+    errors = []
+
+    def call():
+        try:
+            batcher.encode("问题")
+        except RuntimeError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=call) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert len(errors) == 4
+    assert not batcher._leading and not batcher._queue  # the lead was given back after the failure
+
+
+def test_the_batcher_encodes_each_distinct_text_once_and_keeps_batches_within_max():
+    seen: list[list[str]] = []
+
+    def encode(texts):
+        seen.append(list(texts))
+        return np.array([[float(len(t)), 1.0] for t in texts], dtype=np.float32)
+
+    batcher = MicroBatcher(encode, wait_ms=50, max_batch=2)
+    texts = ["一", "二二", "一", "三三三", "四四四四", "一"] * 3
+    results = encode_concurrently(batcher.encode, texts)
+    assert [r[0] for r in results] == [float(len(t)) for t in texts]
+    assert all(len(set(batch)) == len(batch) <= 2 for batch in seen)
+    assert len(seen) < len(texts) and not batcher._leading and not batcher._queue
+
+
+def test_a_lone_caller_encodes_in_its_own_thread():
+    threads = []
+
+    def encode(texts):
+        threads.append(threading.get_ident())
+        return np.ones((len(texts), 2), dtype=np.float32)
+
+    batcher = MicroBatcher(encode)
+    batcher.encode("一")
+    assert threads == [threading.get_ident()]
+
+
+def test_the_cache_keeps_the_most_recently_used():
+    cache = QueryCache(2)
+    for key in ("a", "b"):
+        cache.put(key, np.ones(2))
+    cache.get("a")
+    cache.put("c", np.zeros(2))
+    assert cache.get("b") is None and cache.get("a") is not None and cache.get("c") is not None
+    assert len(cache) == 2
+
+
+def test_a_zero_size_cache_stores_nothing():
+    cache = QueryCache(0)
+    cache.put("a", np.ones(2))
+    assert cache.get("a") is None and len(cache) == 0
