@@ -81,8 +81,8 @@ def run_faq_benchmark(settings: Settings, datasets_dir: Path, dataset: str, limi
     encoder = encoder or Encoder(settings)
     searcher = Searcher(corpus_index(corpus, encoder, settings, dataset), encoder, Tokenizer(), settings)
     scores: dict[str, dict[str, list[float]]] = {m.value: {"R@1": [], "R@5": [], "MRR@10": []} for m in RetrievalMode}
-    # One batched encode of every query: per-query encodes would dominate the run.
-    vectors = encoder.encode([fold_for_search(q) for q, _ in queries], show_progress=True)
+    # The bot's own query path (int8 when KEFU_QUERY_INT8), without its cache: every query counts.
+    vectors = encoder.encode_queries([fold_for_search(q) for q, _ in queries])
     for (query, answer), vector in tqdm(zip(queries, vectors), total=len(queries), desc=f"faq {dataset}", unit="q", file=sys.stderr):
         for mode in RetrievalMode:
             hits = [h for h in searcher.search(query, DEPTH + 1, mode, query_vector=vector) if h.chunk.text != query][:DEPTH]
