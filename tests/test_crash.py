@@ -58,7 +58,7 @@ def test_killed_builds_never_damage_the_current_version(settings, encoder, tmp_p
     started = time.monotonic()
     points = {
         "while loading the model": lambda: time.monotonic() - started > 2,
-        "while embedding": lambda: "Batches" in log.read_text(errors="ignore"),
+        "while embedding": lambda: "embed:" in log.read_text(errors="ignore"),
         "while writing the new version": lambda: bool(building_dirs(settings)),
     }
     for name, condition in points.items():
