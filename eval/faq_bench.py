@@ -1,9 +1,9 @@
 """FAQ matching on public customer-service question pairs, through the bot's own retrieval.
 
-A pair set becomes FAQ retrieval: the corpus is the distinct second questions; each
-positive pair's first question is a query whose answer is its own second question. A query
-identical to its answer is skipped, and a corpus entry identical to the query is left out of
-its results (self-matches). The sets are research-only: read from a path, never copied.
+A pair set becomes FAQ retrieval as the datasets' README reads it: the corpus is the
+distinct second questions, the queries are the distinct first questions of label-1 pairs,
+and a query's relevant entries are its label-1 partners. A corpus entry identical to the
+query is left out of its results (self-matches). The sets are research-only: read from a path, never copied.
 """
 
 import sys
@@ -40,12 +40,19 @@ def read_pairs(path: Path, limit: int = 0) -> list[tuple[str, str, int]]:
     return pairs
 
 
-def faq_task(pairs: list[tuple[str, str, int]]) -> tuple[list[str], list[tuple[str, int]]]:
-    """(corpus of distinct second questions, [(query, index of its answer)])."""
+def faq_task(pairs: list[tuple[str, str, int]]) -> tuple[list[str], list[tuple[str, frozenset[int]]]]:
+    """(corpus of distinct second questions, [(distinct query, indices of its label-1 partners)]).
+
+    The reading of the datasets' README: a query may have several partners, and a partner
+    identical to the query is not counted (it is left out of the results as a self-match).
+    """
     corpus = list(dict.fromkeys(s2 for _, s2, _ in pairs))
     position = {text: i for i, text in enumerate(corpus)}
-    queries = [(s1, position[s2]) for s1, s2, label in pairs if label == 1 and s1 != s2]
-    return corpus, queries
+    partners: dict[str, set[int]] = {}
+    for s1, s2, label in pairs:
+        if label == 1 and s1 != s2:
+            partners.setdefault(s1, set()).add(position[s2])
+    return corpus, [(query, frozenset(answers)) for query, answers in partners.items()]
 
 
 def embed_cached(texts: list[str], encoder: Encoder, folder: Path) -> np.ndarray:
@@ -83,10 +90,10 @@ def run_faq_benchmark(settings: Settings, datasets_dir: Path, dataset: str, limi
     scores: dict[str, dict[str, list[float]]] = {m.value: {"R@1": [], "R@5": [], "MRR@10": []} for m in RetrievalMode}
     # The bot's own query path (int8 when KEFU_QUERY_INT8), without its cache: every query counts.
     vectors = encoder.encode_queries([fold_for_search(q) for q, _ in queries])
-    for (query, answer), vector in tqdm(zip(queries, vectors), total=len(queries), desc=f"faq {dataset}", unit="q", file=sys.stderr):
+    for (query, answers), vector in tqdm(zip(queries, vectors), total=len(queries), desc=f"faq {dataset}", unit="q", file=sys.stderr):
         for mode in RetrievalMode:
             hits = [h for h in searcher.search(query, DEPTH + 1, mode, query_vector=vector) if h.chunk.text != query][:DEPTH]
-            flags = [int(h.chunk.id) == answer for h in hits]
+            flags = [int(h.chunk.id) in answers for h in hits]
             scores[mode.value]["R@1"].append(recall_at(flags, 1))
             scores[mode.value]["R@5"].append(recall_at(flags, 5))
             scores[mode.value]["MRR@10"].append(mrr_at(flags, 10))

@@ -47,9 +47,11 @@ def test_peer_baseline_chunks_are_250_characters_with_50_overlap():
     assert [len(p) for p in pieces] == [250, 250, 200]
 
 
-def test_faq_task_uses_positive_pairs_and_skips_self_matches():
-    corpus, queries = faq_task([("a?", "b", 1), ("c", "b", 0), ("d", "d", 1), ("e", "f", 1)])
-    assert corpus == ["b", "d", "f"] and queries == [("a?", 0), ("e", 2)]
+def test_faq_task_groups_each_querys_positive_partners_and_skips_self_matches():
+    pairs = [("a?", "b", 1), ("c", "b", 0), ("d", "d", 1), ("e", "f", 1), ("a?", "f", 1), ("a?", "g", 0)]
+    corpus, queries = faq_task(pairs)
+    assert corpus == ["b", "d", "f", "g"]
+    assert queries == [("a?", frozenset({0, 2})), ("e", frozenset({2}))]
 
 
 def test_gold_set_is_large_enough_and_split():
