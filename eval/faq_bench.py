@@ -78,7 +78,8 @@ def corpus_index(corpus: list[str], encoder: Encoder, settings: Settings, name: 
     return LoadedIndex(f"bench-{name}", {"dimension": vectors.shape[1]}, chunks, dense, sparse, owner, start)
 
 
-def run_faq_benchmark(settings: Settings, datasets_dir: Path, dataset: str, limit: int = 0, encoder: Encoder | None = None) -> dict:
+def faq_setup(settings: Settings, datasets_dir: Path, dataset: str, limit: int = 0, encoder: Encoder | None = None):
+    """(searcher over the set's corpus, [(query, answers)], query vectors through the bot's query path)."""
     if dataset not in DATASETS:
         raise ValueError(f"未知数据集 {dataset!r} / unknown dataset; choose one of {', '.join(DATASETS)}")
     path = datasets_dir / DATASETS[dataset]
@@ -87,20 +88,29 @@ def run_faq_benchmark(settings: Settings, datasets_dir: Path, dataset: str, limi
     corpus, queries = faq_task(read_pairs(path, limit))
     encoder = encoder or Encoder(settings)
     searcher = Searcher(corpus_index(corpus, encoder, settings, dataset), encoder, Tokenizer(), settings)
-    scores: dict[str, dict[str, list[float]]] = {m.value: {"R@1": [], "R@5": [], "MRR@10": []} for m in RetrievalMode}
     # The bot's own query path (int8 when KEFU_QUERY_INT8), without its cache: every query counts.
     vectors = encoder.encode_queries([fold_for_search(q) for q, _ in queries])
+    return searcher, queries, vectors
+
+
+def faq_flags(searcher: Searcher, query: str, answers: frozenset[int], vector, mode: RetrievalMode) -> list[bool]:
+    hits = [h for h in searcher.search(query, DEPTH + 1, mode, query_vector=vector) if h.chunk.text != query][:DEPTH]
+    return [int(h.chunk.id) in answers for h in hits]
+
+
+def run_faq_benchmark(settings: Settings, datasets_dir: Path, dataset: str, limit: int = 0, encoder: Encoder | None = None) -> dict:
+    searcher, queries, vectors = faq_setup(settings, datasets_dir, dataset, limit, encoder)
+    scores: dict[str, dict[str, list[float]]] = {m.value: {"R@1": [], "R@5": [], "MRR@10": []} for m in RetrievalMode}
     for (query, answers), vector in tqdm(zip(queries, vectors), total=len(queries), desc=f"faq {dataset}", unit="q", file=sys.stderr):
         for mode in RetrievalMode:
-            hits = [h for h in searcher.search(query, DEPTH + 1, mode, query_vector=vector) if h.chunk.text != query][:DEPTH]
-            flags = [int(h.chunk.id) in answers for h in hits]
+            flags = faq_flags(searcher, query, answers, vector, mode)
             scores[mode.value]["R@1"].append(recall_at(flags, 1))
             scores[mode.value]["R@5"].append(recall_at(flags, 5))
             scores[mode.value]["MRR@10"].append(mrr_at(flags, 10))
     return {
         "dataset": dataset,
         "pairs": limit or "all",
-        "corpus": len(corpus),
+        "corpus": len(searcher.index.chunks),
         "queries": len(queries),
         "results": {mode: {metric: mean(values) for metric, values in table.items()} for mode, table in scores.items()},
     }

@@ -86,3 +86,26 @@ def test_kefu_eval_runs_on_a_small_slice(built_settings, tmp_path):
     assert 0 <= report["retrieval"]["hybrid"]["R@5"] <= 1
     assert (report_dir / "report.md").read_text(encoding="utf-8").startswith("# kefu eval")
     assert (report_dir / "reliability.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_kefu_eval_faq_scores_a_small_pair_file_and_names_a_bad_line(built_settings, tmp_path):
+    # Our own pairs in the BQ file layout: the research sets are never copied into tests.
+    pairs = [
+        ("怎么退货", "如何办理退货手续", 1),
+        ("客服电话多少", "客服的联系电话是多少", 1),
+        ("发票怎么开", "如何开具发票", 1),
+        ("怎么退货", "会员积分怎么兑换", 0),
+        ("今天天气", "快递几天能到", 0),
+    ]
+    (tmp_path / "bq").mkdir()
+    (tmp_path / "bq" / "BQ.test.data").write_text("".join(f"{a}\t{b}\t{l}\n" for a, b, l in pairs), encoding="utf-8")
+    result = run_kefu(["eval", "faq", "--dataset", "bq", "--datasets-dir", str(tmp_path), "--json"], built_settings)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["corpus"], report["queries"]) == (5, 3)
+    assert set(report["results"]) == {"hybrid", "sparse", "dense"}
+    assert report["results"]["dense"]["R@1"] >= 2 / 3
+
+    (tmp_path / "bq" / "BQ.test.data").write_text("怎么退货\t如何办理退货手续\n", encoding="utf-8")
+    result = run_kefu(["eval", "faq", "--dataset", "bq", "--datasets-dir", str(tmp_path)], built_settings)
+    assert result.returncode != 0 and "BQ.test.data:1" in result.stderr
