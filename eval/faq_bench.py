@@ -3,7 +3,8 @@
 A pair set becomes FAQ retrieval as the datasets' README reads it: the corpus is the
 distinct second questions, the queries are the distinct first questions of label-1 pairs,
 and a query's relevant entries are its label-1 partners. A corpus entry identical to the
-query is left out of its results (self-matches). The sets are research-only: read from a path, never copied.
+query is left out of its results (self-matches). The sets are research-only: read from a
+path, never copied.
 """
 
 import sys
