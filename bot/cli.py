@@ -288,17 +288,18 @@ def eval_cmd(
 @eval_app.command("faq")
 def eval_faq_cmd(
     ctx: typer.Context,
-    dataset: Annotated[str, typer.Option(help="bq, atec or lcqmc.")] = "bq",
-    limit: Annotated[int, typer.Option(min=0, help="Use only the first N pairs (0 = all).")] = 0,
+    dataset: Annotated[str, typer.Option(help="bq, atec, lcqmc, or gold (the gold items' paraphrases matched against all gold questions).")] = "bq",
+    split: Annotated[str, typer.Option(help="Gold set half, for --dataset gold: dev, test or all.")] = "test",
+    limit: Annotated[int, typer.Option(min=0, help="Use only the first N pairs of a public set (0 = all).")] = 0,
     datasets_dir: Annotated[Optional[Path], typer.Option(help="Where the public test splits are [default: KEFU_DATASETS_DIR].")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ):
-    """FAQ matching on a public customer-service set through the bot's own retrieval code."""
+    """FAQ matching (questions against FAQ entries' questions) through the bot's own FAQ mode."""
     from eval.faq_bench import render_faq_table, run_faq_benchmark
 
     settings = _settings(ctx)
     try:
-        result = run_faq_benchmark(settings, datasets_dir or settings.datasets_dir, dataset, limit)
+        result = run_faq_benchmark(settings, datasets_dir or settings.datasets_dir, dataset, limit, split=split)
     except (KefuError, OSError, ValueError) as exc:
         fail(exc)
     if as_json:

@@ -12,8 +12,7 @@ import time
 from bot.answer import AnswerContext, Persona, compose_answer
 from bot.confidence import confidence, gather_signals
 from bot.retrieve.dense import search_dense
-from bot.retrieve.fuse import top
-from bot.retrieve.search import Hit, RetrievalMode, ranks
+from bot.retrieve.search import RetrievalMode, passage_fusion, ranked_hits
 from bot.retrieve.sparse import search_sparse
 from bot.service import SEARCH_DEPTH, BotService, check_question
 from eval.loadgen import latency_summary
@@ -45,9 +44,7 @@ def time_stages(service: BotService, question: str) -> dict[str, float]:
     dense = search_dense(index.dense, index.unit_owner, vector, settings.candidates)
     out["faiss"] = _ms(t)
     t = time.perf_counter()
-    ranked = top(searcher.fuse(sparse, dense, RetrievalMode.hybrid), SEARCH_DEPTH)
-    dense_ranks, sparse_ranks = ranks(dense), ranks(sparse)
-    hits = [Hit(index.chunks[i], s, dense.get(i), sparse.get(i), dense_ranks.get(i), sparse_ranks.get(i), i) for i, s in ranked]
+    hits = ranked_hits(index.chunks, sparse, dense, RetrievalMode.hybrid, passage_fusion(settings), SEARCH_DEPTH)
     out["fuse"] = _ms(t)
     t = time.perf_counter()
     passage = reader.passage_tokens.passage(hits[0].row) if hits else []

@@ -1,30 +1,37 @@
-"""FAQ matching on public customer-service question pairs, through the bot's own retrieval.
+"""FAQ matching through the bot's own FAQ mode (`Searcher.match_questions`).
 
-A pair set becomes FAQ retrieval as the datasets' README reads it: the corpus is the
+A public pair set becomes FAQ retrieval as the datasets' README reads it: the corpus is the
 distinct second questions, the queries are the distinct first questions of label-1 pairs,
 and a query's relevant entries are its label-1 partners. A corpus entry identical to the
 query is left out of its results (self-matches). The sets are research-only: read from a
 path, never copied.
+
+The gold set has an FAQ reading too (`gold`): every gold question is an FAQ entry, and each
+answerable item's hand-written paraphrases (another user asking the same thing) are queries
+whose answer is that item. Its dev half chooses FAQ mode's weights; the public sets never do.
 """
 
 import sys
 from pathlib import Path
 
-import faiss
 import numpy as np
 from tqdm import tqdm
 
-from bot.retrieve.index import LoadedIndex, unit_layout
+from bot.retrieve.index import LoadedIndex, QuestionIndex
 from bot.retrieve.search import RetrievalMode, Searcher
+from eval.gold import load_gold
 from eval.metrics import mean, mrr_at, recall_at
-from indexer.build import build_sparse_index
-from indexer.chunk import Chunk
+from indexer.build import build_question_index, embed_texts
+from indexer.chunk import PATH_SEPARATOR, Chunk
 from indexer.embed import Encoder
-from indexer.embed_cache import EmbeddingCache, model_slug, text_key
+from indexer.embed_cache import EmbeddingCache, model_slug
+from indexer.faq import FAQ_DOC_ID
 from indexer.settings import Settings, cache_root
 from indexer.textnorm import Tokenizer, fold_for_search
 
 DATASETS = {"bq": "bq/BQ.test.data", "atec": "atec/ATEC.test.data", "lcqmc": "lcqmc/LCQMC.test.data"}
+GOLD = "gold"
+FaqTask = tuple[list[str], list[tuple[str, frozenset[int]]]]
 DEPTH = 10
 
 
@@ -41,7 +48,7 @@ def read_pairs(path: Path, limit: int = 0) -> list[tuple[str, str, int]]:
     return pairs
 
 
-def faq_task(pairs: list[tuple[str, str, int]]) -> tuple[list[str], list[tuple[str, frozenset[int]]]]:
+def faq_task(pairs: list[tuple[str, str, int]]) -> FaqTask:
     """(corpus of distinct second questions, [(distinct query, indices of its label-1 partners)]).
 
     The reading of the datasets' README: a query may have several partners, and a partner
@@ -56,51 +63,77 @@ def faq_task(pairs: list[tuple[str, str, int]]) -> tuple[list[str], list[tuple[s
     return corpus, [(query, frozenset(answers)) for query, answers in partners.items()]
 
 
-def embed_cached(texts: list[str], encoder: Encoder, folder: Path) -> np.ndarray:
-    cache = EmbeddingCache(folder, encoder.dimension)
-    keys = [text_key(t) for t in texts]
-    cached = cache.lookup(keys)
-    missing = list(dict.fromkeys(k for k in keys if k not in cached))
-    by_key = dict(zip(keys, texts))
-    fresh = dict(zip(missing, encoder.encode([by_key[k] for k in missing], show_progress=True))) if missing else {}
-    cache.save(fresh, keep=set(keys))
-    rows = {**cached, **fresh}
-    return np.stack([rows[k] for k in keys]).astype(np.float32)
+def gold_faq_task(gold_path: Path, split: str) -> FaqTask:
+    """(every gold question, [(paraphrase, {its item's position})] for the split's answerable items)."""
+    if split not in ("dev", "test", "all"):
+        raise ValueError(f"未知的一半 {split!r} / unknown split; choose dev, test or all")
+    items = load_gold(gold_path)
+    corpus = [item.question for item in items]
+    queries = [
+        (paraphrase, frozenset({position}))
+        for position, item in enumerate(items)
+        if item.answerable and split in ("all", item.split)
+        for paraphrase in item.paraphrases
+    ]
+    return corpus, queries
 
 
-def corpus_index(corpus: list[str], encoder: Encoder, settings: Settings, name: str) -> LoadedIndex:
-    chunks = [Chunk(str(i), "faq-bench", name, name, text, 0, len(text), "text") for i, text in enumerate(corpus)]
-    folder = cache_root(settings) / "embeddings" / model_slug(settings.embed_model) / f"bench-{name}"
-    vectors = embed_cached([fold_for_search(t) for c in chunks for t in c.unit_index_texts()], encoder, folder)
-    dense = faiss.IndexFlatIP(vectors.shape[1])
-    dense.add(vectors)
-    sparse = build_sparse_index(chunks, Tokenizer(), settings)
-    owner, start = unit_layout(chunks)
-    return LoadedIndex(f"bench-{name}", {"dimension": vectors.shape[1]}, chunks, dense, sparse, owner, start)
+def faq_entries_index(corpus: list[str], encoder: Encoder, settings: Settings, name: str) -> LoadedIndex:
+    """An index whose every chunk is an FAQ entry answering one corpus question, as kb/faq.md's
+    entries are; its passages are the questions themselves, one unit each."""
+    chunks = [Chunk(str(i), FAQ_DOC_ID, name, f"{name}{PATH_SEPARATOR}{text}", text, 0, len(text), "text") for i, text in enumerate(corpus)]
+    cache = EmbeddingCache(cache_root(settings) / "embeddings" / model_slug(settings.embed_model) / f"bench-{name}", encoder.dimension)
+    vectors, _, _ = embed_texts([fold_for_search(text) for text in corpus], encoder, cache)
+    dense, sparse = build_question_index(corpus, vectors, Tokenizer(), settings)
+    rows = np.arange(len(chunks), dtype=np.int64)
+    return LoadedIndex(f"bench-{name}", {"dimension": vectors.shape[1]}, chunks, dense, sparse, rows, np.arange(len(chunks) + 1), QuestionIndex(dense, sparse, rows))
 
 
-def faq_setup(settings: Settings, datasets_dir: Path, dataset: str, limit: int = 0, encoder: Encoder | None = None):
-    """(searcher over the set's corpus, [(query, answers)], query vectors through the bot's query path)."""
+def read_task(settings: Settings, datasets_dir: Path, dataset: str, limit: int, split: str) -> FaqTask:
+    if dataset == GOLD:
+        return gold_faq_task(settings.gold_path, split)
     if dataset not in DATASETS:
-        raise ValueError(f"未知数据集 {dataset!r} / unknown dataset; choose one of {', '.join(DATASETS)}")
+        raise ValueError(f"未知数据集 {dataset!r} / unknown dataset; choose one of {', '.join([*DATASETS, GOLD])}")
     path = datasets_dir / DATASETS[dataset]
     if not path.is_file():
         raise ValueError(f"{path}: 找不到数据集 / dataset not found; pass --datasets-dir")
-    corpus, queries = faq_task(read_pairs(path, limit))
+    return faq_task(read_pairs(path, limit))
+
+
+def faq_setup(settings: Settings, datasets_dir: Path, dataset: str, limit: int = 0, encoder: Encoder | None = None, split: str = "test"):
+    """(searcher over the set's FAQ entries, [(query, answers)], query vectors through the bot's
+    query path). `split` applies to the gold set only."""
+    corpus, queries = read_task(settings, datasets_dir, dataset, limit, split)
     encoder = encoder or Encoder(settings)
-    searcher = Searcher(corpus_index(corpus, encoder, settings, dataset), encoder, Tokenizer(), settings)
+    searcher = Searcher(faq_entries_index(corpus, encoder, settings, dataset), encoder, Tokenizer(), settings)
     # The bot's own query path (int8 when KEFU_QUERY_INT8), without its cache: every query counts.
     vectors = encoder.encode_queries([fold_for_search(q) for q, _ in queries])
     return searcher, queries, vectors
 
 
 def faq_flags(searcher: Searcher, query: str, answers: frozenset[int], vector, mode: RetrievalMode) -> list[bool]:
-    hits = [h for h in searcher.search(query, DEPTH + 1, mode, query_vector=vector) if h.chunk.text != query][:DEPTH]
+    hits = [h for h in searcher.match_questions(query, DEPTH + 1, mode, query_vector=vector) if h.chunk.text != query][:DEPTH]
     return [int(h.chunk.id) in answers for h in hits]
 
 
-def run_faq_benchmark(settings: Settings, datasets_dir: Path, dataset: str, limit: int = 0, encoder: Encoder | None = None) -> dict:
-    searcher, queries, vectors = faq_setup(settings, datasets_dir, dataset, limit, encoder)
+def promotion_table(searcher: Searcher, queries: list[tuple[str, frozenset[int]]], vectors, thresholds: tuple[float, ...]) -> list[str]:
+    """How often FAQ mode would put an entry above the passages (question cosine at least the
+    threshold): the right entry, ahead of every other; and a wrong one, were the right entry
+    not in the FAQ at all (the common case in the bot: most questions have no entry)."""
+    own, other = [], []
+    for (query, answers), vector in zip(queries, vectors):
+        hits = searcher.match_questions(query, DEPTH, RetrievalMode.dense, query_vector=vector)
+        own.append(next((h.dense_score for h in hits if int(h.chunk.id) in answers), 0.0))
+        other.append(next((h.dense_score for h in hits if int(h.chunk.id) not in answers), 0.0))
+    lines = ["| min cosine | right entry promoted, first | wrong entry promoted, right one absent |", "|---|---|---|"]
+    for t in thresholds:
+        right = mean([o >= t and o > w for o, w in zip(own, other)])
+        lines.append(f"| {t:.2f} | {right:.3f} | {mean([w >= t for w in other]):.3f} |")
+    return lines
+
+
+def run_faq_benchmark(settings: Settings, datasets_dir: Path, dataset: str, limit: int = 0, encoder: Encoder | None = None, split: str = "test") -> dict:
+    searcher, queries, vectors = faq_setup(settings, datasets_dir, dataset, limit, encoder, split)
     scores: dict[str, dict[str, list[float]]] = {m.value: {"R@1": [], "R@5": [], "MRR@10": []} for m in RetrievalMode}
     for (query, answers), vector in tqdm(zip(queries, vectors), total=len(queries), desc=f"faq {dataset}", unit="q", file=sys.stderr):
         for mode in RetrievalMode:
@@ -109,7 +142,7 @@ def run_faq_benchmark(settings: Settings, datasets_dir: Path, dataset: str, limi
             scores[mode.value]["R@5"].append(recall_at(flags, 5))
             scores[mode.value]["MRR@10"].append(mrr_at(flags, 10))
     return {
-        "dataset": dataset,
+        "dataset": f"{GOLD} {split}" if dataset == GOLD else dataset,
         "pairs": limit or "all",
         "corpus": len(searcher.index.chunks),
         "queries": len(queries),

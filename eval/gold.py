@@ -20,6 +20,7 @@ class GoldItem:
     split: str
     doc: str | None = None
     key_phrases: tuple[str, ...] = field(default_factory=tuple)
+    paraphrases: tuple[str, ...] = field(default_factory=tuple)  # the same question as other users ask it
 
 
 def load_gold(path: Path = DEFAULT_GOLD, split: str | None = None) -> list[GoldItem]:
@@ -30,7 +31,7 @@ def load_gold(path: Path = DEFAULT_GOLD, split: str | None = None) -> list[GoldI
                 continue
             try:
                 raw = json.loads(line)
-                item = GoldItem(**{**raw, "key_phrases": tuple(raw.get("key_phrases", ()))})
+                item = GoldItem(**{**raw, "key_phrases": tuple(raw.get("key_phrases", ())), "paraphrases": tuple(raw.get("paraphrases", ()))})
             except (ValueError, TypeError) as exc:
                 raise ValueError(f"{path}:{number}: 不是有效的金标准条目 / not a valid gold item ({exc})") from exc
             if split in (None, "all") or item.split == split:

@@ -26,6 +26,7 @@ from indexer.chunk import Chunk, chunk_document
 from indexer.dense_index import build_dense_index
 from indexer.embed import Encoder
 from indexer.errors import DocumentUnreadable
+from indexer.faq import question_rows
 from indexer.embed_cache import EmbeddingCache, model_slug, text_key
 from indexer.load import KbDocument, list_kb_files, read_document
 from indexer.settings import Settings, cache_root, index_root
@@ -34,6 +35,8 @@ from indexer.textnorm import Tokenizer, fold_for_search, lexicon_hash
 CHUNKS_FILE = "chunks.jsonl"
 DENSE_FILE = "dense.faiss"
 BM25_DIR = "bm25"
+QUESTIONS_DENSE_FILE = "questions.faiss"  # FAQ mode, only when kb has FAQ entries
+QUESTIONS_BM25_DIR = "questions_bm25"
 EMBED_SLICE = 256  # texts per encode call when reporting progress
 # progress(stage, done, total): stages load, chunk, embed, write, check, publish, in order.
 Progress = Callable[[str, int, int], None]
@@ -108,18 +111,18 @@ def encode_missing(texts: list[str], encoder: Encoder, progress: Progress, alrea
     return np.concatenate(parts) if parts else np.zeros((0, encoder.dimension), np.float32)
 
 
-def embed_units(chunks: list[Chunk], encoder: Encoder, cache: EmbeddingCache, progress: Progress = no_progress) -> tuple[np.ndarray, int, int]:
-    """Vectors of every chunk's quotable units, in chunk order (embedded count, reused count);
-    unchanged texts come from the cache."""
-    unit_texts = [fold_for_search(text) for c in chunks for text in c.unit_index_texts()]
-    keys = [text_key(t) for t in unit_texts]
+def embed_texts(texts: list[str], encoder: Encoder, cache: EmbeddingCache, progress: Progress = no_progress) -> tuple[np.ndarray, int, int]:
+    """Vectors of the (already folded) texts, in order (embedded count, reused count); unchanged
+    texts come from the cache, which keeps only these texts afterwards, so embed a version's
+    texts in one call."""
+    keys = [text_key(t) for t in texts]
     cached = cache.lookup(keys)
     missing = list(dict.fromkeys(k for k in keys if k not in cached))
-    texts = dict(zip(keys, unit_texts))
+    by_key = dict(zip(keys, texts))
     fresh: dict[str, np.ndarray] = {}
     progress("embed", len(keys) - len(missing), len(keys))
     if missing:
-        vectors = encode_missing([texts[k] for k in missing], encoder, progress, len(keys) - len(missing), len(keys))
+        vectors = encode_missing([by_key[k] for k in missing], encoder, progress, len(keys) - len(missing), len(keys))
         fresh = dict(zip(missing, vectors))
     cache.save(fresh, keep=set(keys))
     rows = {**cached, **fresh}
@@ -127,11 +130,27 @@ def embed_units(chunks: list[Chunk], encoder: Encoder, cache: EmbeddingCache, pr
     return matrix.astype(np.float32), len(missing), len(keys) - len(missing)
 
 
-def build_sparse_index(chunks: list[Chunk], tokenizer: Tokenizer, settings: Settings) -> bm25s.BM25:
-    corpus = [tokenizer.tokenize(c.index_text()) or [""] for c in chunks]
+def unit_texts(chunks: list[Chunk]) -> list[str]:
+    return [fold_for_search(text) for c in chunks for text in c.unit_index_texts()]
+
+
+def build_bm25(texts: list[str], tokenizer: Tokenizer, settings: Settings) -> bm25s.BM25:
+    corpus = [tokenizer.tokenize(text) or [""] for text in texts]
     retriever = bm25s.BM25(k1=settings.bm25_k1, b=settings.bm25_b)
     retriever.index(corpus, show_progress=False)
     return retriever
+
+
+def build_sparse_index(chunks: list[Chunk], tokenizer: Tokenizer, settings: Settings) -> bm25s.BM25:
+    return build_bm25([c.index_text() for c in chunks], tokenizer, settings)
+
+
+def build_question_index(questions: list[str], vectors: np.ndarray, tokenizer: Tokenizer, settings: Settings) -> tuple[faiss.Index, bm25s.BM25]:
+    """FAQ mode: exact dense search and BM25 over the entries' questions alone (editors' FAQ
+    lists are small, so a flat index is always fast enough)."""
+    dense = faiss.IndexFlatIP(vectors.shape[1])
+    dense.add(vectors)
+    return dense, build_bm25(questions, tokenizer, settings)
 
 
 def write_chunks(path: Path, chunks: list[Chunk]) -> None:
@@ -160,7 +179,10 @@ def build_index(
         chunks = chunk_documents(docs, settings, progress)
         encoder = encoder or Encoder(settings)
         cache = EmbeddingCache(cache_root(settings) / "embeddings" / model_slug(settings.embed_model), encoder.dimension)
-        vectors, embedded, reused = embed_units(chunks, encoder, cache, progress)
+        units = unit_texts(chunks)
+        questions = [question for _, question in question_rows(chunks)]
+        vectors, embedded, reused = embed_texts(units + [fold_for_search(q) for q in questions], encoder, cache, progress)
+        vectors, question_vectors = vectors[: len(units)], vectors[len(units) :]
         progress("write", 0, 1)
         version = versions.new_version_id()
         versions.remove_stale_builds(root)
@@ -169,7 +191,12 @@ def build_index(
         write_chunks(building / CHUNKS_FILE, chunks)
         dense, dense_info = build_dense_index(vectors, settings)
         faiss.write_index(dense, str(building / DENSE_FILE))
-        build_sparse_index(chunks, tokenizer or Tokenizer(), settings).save(str(building / BM25_DIR), show_progress=False)
+        tokenizer = tokenizer or Tokenizer()
+        build_sparse_index(chunks, tokenizer, settings).save(str(building / BM25_DIR), show_progress=False)
+        if questions:
+            question_dense, question_sparse = build_question_index(questions, question_vectors, tokenizer, settings)
+            faiss.write_index(question_dense, str(building / QUESTIONS_DENSE_FILE))
+            question_sparse.save(str(building / QUESTIONS_BM25_DIR), show_progress=False)
         seconds = time.perf_counter() - started
         manifest = {
             "format": versions.FORMAT_VERSION,
@@ -182,7 +209,14 @@ def build_index(
             "kb_files": {d.path.name: d.sha256 for d in docs},
             "documents": {d.doc_id: {"title": d.title, "date": d.meta.get("date")} for d in docs},
             "dense_unit": "sentence",
-            "counts": {"docs": len(docs), "chunks": len(chunks), "sentences": len(vectors), "embedded": embedded, "reused": reused},
+            "counts": {
+                "docs": len(docs),
+                "chunks": len(chunks),
+                "sentences": len(vectors),
+                "faq_questions": len(questions),
+                "embedded": embedded,
+                "reused": reused,
+            },
             "files": versions.checksums(building),
         }
         versions.write_json_atomic(building / versions.MANIFEST, manifest)

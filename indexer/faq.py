@@ -1,7 +1,9 @@
 """Editor-written Q&A entries in kb/faq.md: the loop from a missed question to a cited answer.
 
 Entries are marked editor-written with author and date, so a reader of a citation can tell
-them from the manuals; they are indexed like any kb file.
+them from the manuals. They are indexed like any kb file, and each entry's question also goes
+into the version's question index: matching a question against questions is another task
+than matching it against passages, with its own fusion weights (FAQ mode).
 """
 
 import os
@@ -9,6 +11,7 @@ import re
 from datetime import date
 from pathlib import Path
 
+from indexer.chunk import PATH_SEPARATOR, Chunk
 from indexer.importer import front_matter
 
 FAQ_FILE = "faq.md"
@@ -37,3 +40,20 @@ def append_faq(kb_dir: Path, question: str, answer: str, author: str, when: date
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
     return path
+
+
+def entry_question(chunk: Chunk) -> str | None:
+    """The question an FAQ entry answers (its `##` heading in kb/faq.md); None for manual text."""
+    if chunk.doc != FAQ_DOC_ID or PATH_SEPARATOR not in chunk.section:
+        return None
+    return chunk.section.split(PATH_SEPARATOR)[-1]
+
+
+def question_rows(chunks: list[Chunk]) -> list[tuple[int, str]]:
+    """(chunk row, question) for each FAQ entry, at its first chunk when a long answer is split."""
+    rows: dict[str, int] = {}
+    for row, chunk in enumerate(chunks):
+        question = entry_question(chunk)
+        if question is not None:
+            rows.setdefault(question, row)
+    return [(row, question) for question, row in rows.items()]

@@ -106,6 +106,18 @@ class Settings(BaseSettings):
     dense_weight: float = Field(0.7, ge=0, description="Weight of the dense retriever in fusion (BM25's is sparse_weight).")
     sparse_weight: float = Field(1.0, ge=0, description="Weight of the BM25 retriever in fusion.")
     candidates: int = Field(50, ge=1, le=1000, description="Passages each retriever hands to fusion.")
+    faq_fusion: FusionMethod = Field(
+        FusionMethod.score,
+        description="FAQ mode: how BM25 and dense matches of the question against FAQ entries' questions are fused. Chosen on the gold dev half's paraphrases: README, FAQ mode.",
+    )
+    faq_dense_weight: float = Field(10.0, ge=0, description="FAQ mode: weight of the dense retriever (BM25's is faq_sparse_weight); BM25 breaks near-ties.")
+    faq_sparse_weight: float = Field(1.0, ge=0, description="FAQ mode: weight of the BM25 retriever.")
+    faq_min_cosine: float = Field(
+        0.91,
+        ge=0,
+        le=1,
+        description="FAQ mode: an FAQ entry whose question has at least this cosine with the asked question is ranked above the passages. Chosen on the gold dev half: the lowest that promotes a wrong entry for at most 5 % of paraphrases (README, FAQ mode).",
+    )
     keep_versions: int = Field(5, ge=2, le=100, description="Index versions kept on disk (for rollback).")
     gold_path: Path = Field(Path("eval/gold.jsonl"), description="Gold question set used by `kefu eval` and the re-index quality gate.")
     datasets_dir: Path = Field(

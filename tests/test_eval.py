@@ -6,7 +6,7 @@ import math
 import pytest
 
 from eval.baseline import fixed_chunks
-from eval.faq_bench import faq_task
+from eval.faq_bench import faq_task, gold_faq_task
 from eval.gold import DEFAULT_GOLD, load_gold
 from eval.handoff import Row, expected_calibration_error, handoff_scores, reliability, threshold_sweep
 from eval.metrics import mrr_at, ndcg_at, recall_at, summarize
@@ -52,6 +52,32 @@ def test_faq_task_groups_each_querys_positive_partners_and_skips_self_matches():
     corpus, queries = faq_task(pairs)
     assert corpus == ["b", "d", "f", "g"]
     assert queries == [("a?", frozenset({0, 2})), ("e", frozenset({2}))]
+
+
+def test_gold_faq_reading_asks_each_paraphrase_of_the_splits_answerable_items(tmp_path):
+    rows = [
+        {"id": "q1", "question": "奶过期了能退吗", "persona": "customer", "answerable": True, "doc": "000", "key_phrases": ["x"], "kind": "other", "split": "dev", "paraphrases": ["过期牛奶给退不", "奶放过期了咋办"]},
+        {"id": "q2", "question": "投诉几小时上报", "persona": "agent", "answerable": True, "doc": "001", "key_phrases": ["y"], "kind": "other", "split": "test", "paraphrases": ["投诉多久报上去"]},
+        {"id": "u1", "question": "今天天气怎样", "persona": "customer", "answerable": False, "kind": "out_of_scope", "split": "dev"},
+    ]
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    corpus, queries = gold_faq_task(gold, "dev")
+    assert corpus == ["奶过期了能退吗", "投诉几小时上报", "今天天气怎样"]
+    assert queries == [("过期牛奶给退不", frozenset({0})), ("奶放过期了咋办", frozenset({0}))]
+    assert gold_faq_task(gold, "all")[1][-1] == ("投诉多久报上去", frozenset({1}))
+    with pytest.raises(ValueError, match="split"):
+        gold_faq_task(gold, "tset")
+
+
+def test_every_answerable_gold_item_has_two_paraphrases_of_its_own():
+    items = load_gold(DEFAULT_GOLD)
+    questions = {i.question for i in items}
+    for item in items:
+        if item.answerable:
+            assert len(set(item.paraphrases)) == 2 and not questions & set(item.paraphrases), item.id
+        else:
+            assert item.paraphrases == (), item.id
 
 
 def test_gold_set_is_large_enough_and_split():
@@ -109,3 +135,14 @@ def test_kefu_eval_faq_scores_a_small_pair_file_and_names_a_bad_line(built_setti
     (tmp_path / "bq" / "BQ.test.data").write_text("怎么退货\t如何办理退货手续\n", encoding="utf-8")
     result = run_kefu(["eval", "faq", "--dataset", "bq", "--datasets-dir", str(tmp_path)], built_settings)
     assert result.returncode != 0 and "BQ.test.data:1" in result.stderr
+
+
+def test_kefu_eval_faq_on_the_gold_paraphrases_beats_chance_and_names_a_bad_split(built_settings):
+    result = run_kefu(["eval", "faq", "--dataset", "gold", "--split", "dev", "--json"], built_settings)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["dataset"] == "gold dev" and report["corpus"] == len(load_gold(DEFAULT_GOLD))
+    # 342 entries: chance R@5 is under 0.015; the paraphrases must find their own item far more often.
+    assert report["results"]["hybrid"]["R@5"] > 0.5
+    result = run_kefu(["eval", "faq", "--dataset", "gold", "--split", "half"], built_settings)
+    assert result.returncode != 0 and "split" in result.stderr

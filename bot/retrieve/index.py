@@ -16,12 +16,22 @@ import numpy as np
 from bot.retrieve.dense import load_faiss
 from bot.retrieve.sparse import load_bm25
 from indexer import versions
-from indexer.build import BM25_DIR, CHUNKS_FILE, DENSE_FILE, expected_manifest_fields
+from indexer.build import BM25_DIR, CHUNKS_FILE, DENSE_FILE, QUESTIONS_BM25_DIR, QUESTIONS_DENSE_FILE, expected_manifest_fields
 from indexer.chunk import Chunk
 from indexer.errors import IndexCorrupt
+from indexer.faq import question_rows
 from indexer.settings import Settings, index_root
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class QuestionIndex:
+    """FAQ mode: the FAQ entries' questions, searched on their own."""
+
+    dense: faiss.Index  # one vector per question
+    sparse: bm25s.BM25  # one row per question
+    rows: np.ndarray  # question -> the chunk row of its entry
 
 
 @dataclass(frozen=True)
@@ -33,6 +43,7 @@ class LoadedIndex:
     sparse: bm25s.BM25  # one row per chunk
     unit_owner: np.ndarray  # dense row -> chunk row
     unit_start: np.ndarray  # chunk row -> its first dense row (one extra entry at the end)
+    questions: QuestionIndex | None = None  # when kb has FAQ entries
 
     @property
     def dimension(self) -> int:
@@ -64,7 +75,20 @@ def load_version(version_dir: Path, settings: Settings) -> LoadedIndex:
     owner, start = unit_layout(chunks)
     if not (len(chunks) == sparse.scores["num_docs"] == manifest["counts"]["chunks"] and len(owner) == dense.ntotal):
         raise IndexCorrupt(f"{version_dir.name}: 分块数量不一致 / chunk counts disagree between files")
-    return LoadedIndex(manifest["version"], manifest, chunks, dense, sparse, owner, start)
+    questions = load_questions(version_dir, chunks, manifest, settings)
+    return LoadedIndex(manifest["version"], manifest, chunks, dense, sparse, owner, start, questions)
+
+
+def load_questions(version_dir: Path, chunks: list[Chunk], manifest: dict, settings: Settings) -> QuestionIndex | None:
+    expected = manifest["counts"].get("faq_questions", 0)
+    if not expected:
+        return None
+    rows = np.array([row for row, _ in question_rows(chunks)], dtype=np.int64)
+    dense = load_faiss(version_dir / QUESTIONS_DENSE_FILE, settings)
+    sparse = load_bm25(version_dir / QUESTIONS_BM25_DIR)
+    if not (len(rows) == expected == dense.ntotal == sparse.scores["num_docs"]):
+        raise IndexCorrupt(f"{version_dir.name}: 常见问题数量不一致 / FAQ question counts disagree between files")
+    return QuestionIndex(dense, sparse, rows)
 
 
 def load_current(settings: Settings) -> LoadedIndex:

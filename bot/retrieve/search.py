@@ -34,6 +34,51 @@ def ranks(scores: dict[int, float]) -> dict[int, int]:
     return {doc: rank for rank, (doc, _) in enumerate(top(scores, len(scores)), start=1)}
 
 
+@dataclass(frozen=True)
+class Fusion:
+    method: FusionMethod
+    dense_weight: float
+    sparse_weight: float
+    rrf_k: int
+
+
+def passage_fusion(settings: Settings) -> Fusion:
+    return Fusion(settings.fusion, settings.dense_weight, settings.sparse_weight, settings.rrf_k)
+
+
+def question_fusion(settings: Settings) -> Fusion:
+    return Fusion(settings.faq_fusion, settings.faq_dense_weight, settings.faq_sparse_weight, settings.rrf_k)
+
+
+def fuse(sparse: dict[int, float], dense: dict[int, float], mode: RetrievalMode, fusion: Fusion) -> dict[int, float]:
+    if mode == RetrievalMode.sparse:
+        return sparse
+    if mode == RetrievalMode.dense:
+        return dense
+    weights = (fusion.sparse_weight, fusion.dense_weight)
+    if fusion.method == FusionMethod.score:
+        return score_fusion([sparse, dense], weights)
+    rankings = [list(ranks(scores)) for scores in (sparse, dense)]
+    return rrf(rankings, weights, fusion.rrf_k)
+
+
+def ranked_hits(chunks: list[Chunk], sparse: dict[int, float], dense: dict[int, float], mode: RetrievalMode, fusion: Fusion, k: int) -> list[Hit]:
+    ranked = top(fuse(sparse, dense, mode, fusion), k)
+    dense_ranks, sparse_ranks = ranks(dense), ranks(sparse)
+    return [
+        Hit(chunks[i], score, dense.get(i), sparse.get(i), dense_ranks.get(i), sparse_ranks.get(i), i)
+        for i, score in ranked
+    ]
+
+
+def promote_entries(passages: list[Hit], entries: list[Hit], min_cosine: float, k: int) -> list[Hit]:
+    """FAQ entries whose question is as close as a paraphrase go first: an editor's answer to
+    the very question asked beats a passage that merely shares its words."""
+    promoted = [hit for hit in entries if hit.dense_score is not None and hit.dense_score >= min_cosine]
+    taken = {hit.row for hit in promoted}
+    return (promoted + [hit for hit in passages if hit.row not in taken])[:k]
+
+
 class Searcher:
     """Reads one LoadedIndex; the encoder and tokenizer are loaded once and shared."""
 
@@ -47,33 +92,42 @@ class Searcher:
         return Searcher(index, self.encoder, self.tokenizer, self.settings)
 
     def search(self, query: str, k: int = 5, mode: RetrievalMode = RetrievalMode.hybrid, query_vector=None, query_tokens=None) -> list[Hit]:
-        """Top k chunks; pass `query_vector` / `query_tokens` when the caller already has them."""
-        n = self.settings.candidates
-        sparse = dense = {}
+        """Top k chunks, FAQ entries whose question matches first (FAQ mode); pass `query_vector`
+        / `query_tokens` when the caller already has them."""
+        tokens, vector = self.features(query, mode, query_vector, query_tokens)
+        index = self.index
+        passages = self.rank(index.sparse, None, index.dense, index.unit_owner, tokens, vector, mode, passage_fusion(self.settings), k)
+        if index.questions is None or mode == RetrievalMode.sparse:
+            return passages
+        entries = self.match_questions(query, k, mode, vector, tokens)
+        return promote_entries(passages, entries, self.settings.faq_min_cosine, k)
+
+    def match_questions(self, query: str, k: int = 5, mode: RetrievalMode = RetrievalMode.hybrid, query_vector=None, query_tokens=None) -> list[Hit]:
+        """FAQ mode: the top k FAQ entries by how well their question matches `query`; a hit's
+        scores are those of the entry's question, not of its answer."""
+        questions = self.index.questions
+        if questions is None:
+            return []
+        tokens, vector = self.features(query, mode, query_vector, query_tokens)
+        return self.rank(questions.sparse, questions.rows, questions.dense, questions.rows, tokens, vector, mode, question_fusion(self.settings), k)
+
+    def features(self, query: str, mode: RetrievalMode, query_vector, query_tokens):
+        """(BM25 tokens, query vector), each None when the mode does not use it."""
+        tokens = vector = None
         if mode != RetrievalMode.dense:
             tokens = self.tokenizer.tokenize(query) if query_tokens is None else query_tokens
-            sparse = search_sparse(self.index.sparse, tokens, n)
         if mode != RetrievalMode.sparse:
             vector = self.encode_query(query) if query_vector is None else query_vector
-            dense = search_dense(self.index.dense, self.index.unit_owner, vector, n)
-        ranked = top(self.fuse(sparse, dense, mode), k)
-        dense_ranks, sparse_ranks = ranks(dense), ranks(sparse)
-        chunks = self.index.chunks
-        return [
-            Hit(chunks[i], score, dense.get(i), sparse.get(i), dense_ranks.get(i), sparse_ranks.get(i), i)
-            for i, score in ranked
-        ]
+        return tokens, vector
+
+    def rank(self, sparse_index, sparse_rows, dense_index, dense_owner, tokens, vector, mode: RetrievalMode, fusion: Fusion, k: int) -> list[Hit]:
+        """Fused top k chunk rows; `sparse_rows` / `dense_owner` map the two indexes' rows to chunk rows."""
+        n = self.settings.candidates
+        sparse = {} if tokens is None else search_sparse(sparse_index, tokens, n)
+        if sparse_rows is not None:
+            sparse = {int(sparse_rows[i]): score for i, score in sparse.items()}
+        dense = {} if vector is None else search_dense(dense_index, dense_owner, vector, n)
+        return ranked_hits(self.index.chunks, sparse, dense, mode, fusion, k)
 
     def encode_query(self, query: str):
         return self.encoder.encode_query(fold_for_search(query))
-
-    def fuse(self, sparse: dict[int, float], dense: dict[int, float], mode: RetrievalMode) -> dict[int, float]:
-        if mode == RetrievalMode.sparse:
-            return sparse
-        if mode == RetrievalMode.dense:
-            return dense
-        weights = (self.settings.sparse_weight, self.settings.dense_weight)
-        if self.settings.fusion == FusionMethod.score:
-            return score_fusion([sparse, dense], weights)
-        rankings = [list(ranks(scores)) for scores in (sparse, dense)]
-        return rrf(rankings, weights, self.settings.rrf_k)
