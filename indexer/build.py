@@ -26,8 +26,8 @@ from indexer.chunk import Chunk, chunk_document
 from indexer.dense_index import build_dense_index
 from indexer.embed import Encoder
 from indexer.errors import DocumentUnreadable
-from indexer.faq import question_rows
 from indexer.embed_cache import EmbeddingCache, model_slug, text_key
+from indexer.faq import question_rows
 from indexer.load import KbDocument, list_kb_files, read_document
 from indexer.settings import Settings, cache_root, index_root
 from indexer.textnorm import Tokenizer, fold_for_search, lexicon_hash
