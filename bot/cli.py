@@ -261,16 +261,14 @@ def eval_cmd(
     """Retrieval (BM25, dense, hybrid, peer baseline), answers, handoff, calibration, latency — one run."""
     if ctx.invoked_subcommand:
         return
-    from eval.gold import load_gold
+    from eval.gold import check_split, load_gold
     from eval.report import to_markdown, write_report
     from eval.run import evaluate
     from indexer.build import load_documents
 
-    if split not in ("dev", "test", "all"):
-        fail(ValueError(f"--split 只能是 dev、test 或 all / --split must be dev, test or all, not {split!r}"))
     settings = _settings(ctx)
     try:
-        items = load_gold(gold, split)
+        items = load_gold(gold, check_split(split))
         if not items:
             fail(ValueError(f"{gold}: {split} 部分没有问题 / no questions in the {split} split"))
         service = _bot(settings)

@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from bot.retrieve.index import LoadedIndex, QuestionIndex
 from bot.retrieve.search import RetrievalMode, Searcher
-from eval.gold import load_gold
+from eval.gold import check_split, load_gold
 from eval.metrics import mean, mrr_at, recall_at
 from indexer.build import build_question_index, embed_texts
 from indexer.chunk import PATH_SEPARATOR, Chunk
@@ -65,8 +65,7 @@ def faq_task(pairs: list[tuple[str, str, int]]) -> FaqTask:
 
 def gold_faq_task(gold_path: Path, split: str) -> FaqTask:
     """(every gold question, [(paraphrase, {its item's position})] for the split's answerable items)."""
-    if split not in ("dev", "test", "all"):
-        raise ValueError(f"未知的一半 {split!r} / unknown split; choose dev, test or all")
+    check_split(split)
     items = load_gold(gold_path)
     corpus = [item.question for item in items]
     queries = [

@@ -18,7 +18,7 @@ import itertools
 from bot.retrieve.search import RetrievalMode
 from bot.retrieve.service import open_searcher
 from eval.faq_bench import DATASETS, GOLD, faq_flags, faq_setup, promotion_table
-from eval.gold import load_gold
+from eval.gold import SPLITS, load_gold
 from eval.metrics import summarize
 from eval.retrieval import relevance_flags
 from indexer.settings import FusionMethod, load_settings
@@ -71,7 +71,7 @@ def sweep(searcher, label: str, flags, fields: tuple[str, str, str], extra: list
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", default="dev", choices=("dev", "test", "all"))
+    parser.add_argument("--split", default="dev", choices=SPLITS)
     parser.add_argument("--faq", choices=(GOLD, *DATASETS), help="sweep FAQ mode on the gold paraphrases or a public set (public: to compare, never to choose)")
     args = parser.parse_args()
     print("\n".join(sweep(*(faq_case(args.faq, args.split) if args.faq else gold_case(args.split)))))

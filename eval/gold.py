@@ -8,6 +8,13 @@ from indexer.chunk import PATH_SEPARATOR, Chunk
 from indexer.textnorm import compact
 
 DEFAULT_GOLD = Path(__file__).parent / "gold.jsonl"
+SPLITS = ("dev", "test", "all")
+
+
+def check_split(split: str) -> str:
+    if split not in SPLITS:
+        raise ValueError(f"--split 只能是 dev、test 或 all / --split must be dev, test or all, not {split!r}")
+    return split
 
 
 @dataclass(frozen=True)
