@@ -3,8 +3,9 @@
 A public pair set becomes FAQ retrieval as the datasets' README reads it: the corpus is the
 distinct second questions, the queries are the distinct first questions of label-1 pairs,
 and a query's relevant entries are its label-1 partners. A corpus entry identical to the
-query is left out of its results (self-matches). The sets are research-only: read from a
-path, never copied.
+query (a self-match) is no candidate for it: it is left out before fusion, as if it were not
+in the corpus, so that it cannot rescale the other candidates' scores. The sets are
+research-only: read from a path, never copied.
 
 The gold set has an FAQ reading too (`gold`): every gold question is an FAQ entry, and each
 answerable item's hand-written paraphrases (another user asking the same thing) are queries
@@ -13,6 +14,7 @@ whose answer is that item. Its dev half chooses FAQ mode's weights; the public s
 
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from tqdm import tqdm
@@ -31,8 +33,20 @@ from indexer.textnorm import Tokenizer, fold_for_search
 
 DATASETS = {"bq": "bq/BQ.test.data", "atec": "atec/ATEC.test.data", "lcqmc": "lcqmc/LCQMC.test.data"}
 GOLD = "gold"
-FaqTask = tuple[list[str], list[tuple[str, frozenset[int]]]]
 DEPTH = 10
+
+
+class FaqQuery(NamedTuple):
+    text: str
+    answers: frozenset[int]  # corpus positions of the entries that answer it
+    skip: frozenset[int]  # the corpus entry identical to the query, if any: a self-match
+
+
+FaqTask = tuple[list[str], list[FaqQuery]]
+
+
+def faq_query(text: str, answers, position: dict[str, int]) -> FaqQuery:
+    return FaqQuery(text, frozenset(answers), frozenset({position[text]}) if text in position else frozenset())
 
 
 def read_pairs(path: Path, limit: int = 0) -> list[tuple[str, str, int]]:
@@ -49,10 +63,10 @@ def read_pairs(path: Path, limit: int = 0) -> list[tuple[str, str, int]]:
 
 
 def faq_task(pairs: list[tuple[str, str, int]]) -> FaqTask:
-    """(corpus of distinct second questions, [(distinct query, indices of its label-1 partners)]).
+    """(corpus of distinct second questions, a FaqQuery per distinct first question of a label-1 pair).
 
     The reading of the datasets' README: a query may have several partners, and a partner
-    identical to the query is not counted (it is left out of the results as a self-match).
+    identical to the query is not counted (it is a self-match, skipped).
     """
     corpus = list(dict.fromkeys(s2 for _, s2, _ in pairs))
     position = {text: i for i, text in enumerate(corpus)}
@@ -60,16 +74,17 @@ def faq_task(pairs: list[tuple[str, str, int]]) -> FaqTask:
     for s1, s2, label in pairs:
         if label == 1 and s1 != s2:
             partners.setdefault(s1, set()).add(position[s2])
-    return corpus, [(query, frozenset(answers)) for query, answers in partners.items()]
+    return corpus, [faq_query(query, answers, position) for query, answers in partners.items()]
 
 
 def gold_faq_task(gold_path: Path, split: str) -> FaqTask:
-    """(every gold question, [(paraphrase, {its item's position})] for the split's answerable items)."""
+    """(every gold question, a FaqQuery per paraphrase of the split's answerable items, answered by its item)."""
     check_split(split)
     items = load_gold(gold_path)
     corpus = [item.question for item in items]
+    positions = {text: i for i, text in enumerate(corpus)}
     queries = [
-        (paraphrase, frozenset({position}))
+        faq_query(paraphrase, {position}, positions)
         for position, item in enumerate(items)
         if item.answerable and split in ("all", item.split)
         for paraphrase in item.paraphrases
@@ -106,24 +121,24 @@ def faq_setup(settings: Settings, datasets_dir: Path, dataset: str, limit: int =
     encoder = encoder or Encoder(settings)
     searcher = Searcher(faq_entries_index(corpus, encoder, settings, dataset), encoder, Tokenizer(), settings)
     # The bot's own query path (int8 when KEFU_QUERY_INT8), without its cache: every query counts.
-    vectors = encoder.encode_queries([fold_for_search(q) for q, _ in queries])
+    vectors = encoder.encode_queries([fold_for_search(q.text) for q in queries])
     return searcher, queries, vectors
 
 
-def faq_flags(searcher: Searcher, query: str, answers: frozenset[int], vector, mode: RetrievalMode) -> list[bool]:
-    hits = [h for h in searcher.match_questions(query, DEPTH + 1, mode, query_vector=vector) if h.chunk.text != query][:DEPTH]
-    return [int(h.chunk.id) in answers for h in hits]
+def faq_flags(searcher: Searcher, query: FaqQuery, vector, mode: RetrievalMode) -> list[bool]:
+    hits = searcher.match_questions(query.text, DEPTH, mode, query_vector=vector, exclude=query.skip)
+    return [int(h.chunk.id) in query.answers for h in hits]
 
 
-def promotion_table(searcher: Searcher, queries: list[tuple[str, frozenset[int]]], vectors, thresholds: tuple[float, ...]) -> list[str]:
+def promotion_table(searcher: Searcher, queries: list[FaqQuery], vectors, thresholds: tuple[float, ...]) -> list[str]:
     """How often FAQ mode would put an entry above the passages (question cosine at least the
     threshold): the right entry, ahead of every other; and a wrong one, were the right entry
     not in the FAQ at all (the common case in the bot: most questions have no entry)."""
     own, other = [], []
-    for (query, answers), vector in zip(queries, vectors):
-        hits = searcher.match_questions(query, DEPTH, RetrievalMode.dense, query_vector=vector)
-        own.append(next((h.dense_score for h in hits if int(h.chunk.id) in answers), 0.0))
-        other.append(next((h.dense_score for h in hits if int(h.chunk.id) not in answers), 0.0))
+    for query, vector in zip(queries, vectors):
+        hits = searcher.match_questions(query.text, DEPTH, RetrievalMode.dense, query_vector=vector, exclude=query.skip)
+        own.append(next((h.dense_score for h in hits if int(h.chunk.id) in query.answers), 0.0))
+        other.append(next((h.dense_score for h in hits if int(h.chunk.id) not in query.answers), 0.0))
     lines = ["| min cosine | right entry promoted, first | wrong entry promoted, right one absent |", "|---|---|---|"]
     for t in thresholds:
         right = mean([o >= t and o > w for o, w in zip(own, other)])
@@ -134,9 +149,9 @@ def promotion_table(searcher: Searcher, queries: list[tuple[str, frozenset[int]]
 def run_faq_benchmark(settings: Settings, datasets_dir: Path, dataset: str, limit: int = 0, encoder: Encoder | None = None, split: str = "test") -> dict:
     searcher, queries, vectors = faq_setup(settings, datasets_dir, dataset, limit, encoder, split)
     scores: dict[str, dict[str, list[float]]] = {m.value: {"R@1": [], "R@5": [], "MRR@10": []} for m in RetrievalMode}
-    for (query, answers), vector in tqdm(zip(queries, vectors), total=len(queries), desc=f"faq {dataset}", unit="q", file=sys.stderr):
+    for query, vector in tqdm(zip(queries, vectors), total=len(queries), desc=f"faq {dataset}", unit="q", file=sys.stderr):
         for mode in RetrievalMode:
-            flags = faq_flags(searcher, query, answers, vector, mode)
+            flags = faq_flags(searcher, query, vector, mode)
             scores[mode.value]["R@1"].append(recall_at(flags, 1))
             scores[mode.value]["R@5"].append(recall_at(flags, 5))
             scores[mode.value]["MRR@10"].append(mrr_at(flags, 10))

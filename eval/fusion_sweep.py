@@ -49,7 +49,7 @@ def faq_case(dataset: str, split: str):
     label = f"FAQ mode, {dataset} {split}" if dataset == GOLD else f"FAQ mode, {dataset}"
 
     def flags(trial, mode):
-        return [faq_flags(trial, q, a, v, mode) for (q, a), v in zip(queries, vectors)]
+        return [faq_flags(trial, q, v, mode) for q, v in zip(queries, vectors)]
 
     extra = promotion_table(searcher, queries, vectors, MIN_COSINES) if dataset == GOLD else []
     return searcher, f"{label}, {len(queries)} queries", flags, FAQ_FIELDS, extra

@@ -48,10 +48,11 @@ def test_peer_baseline_chunks_are_250_characters_with_50_overlap():
 
 
 def test_faq_task_groups_each_querys_positive_partners_and_skips_self_matches():
-    pairs = [("a?", "b", 1), ("c", "b", 0), ("d", "d", 1), ("e", "f", 1), ("a?", "f", 1), ("a?", "g", 0)]
+    pairs = [("a?", "b", 1), ("c", "b", 0), ("d", "d", 1), ("e", "f", 1), ("a?", "f", 1), ("a?", "g", 0), ("b", "g", 1)]
     corpus, queries = faq_task(pairs)
     assert corpus == ["b", "d", "f", "g"]
-    assert queries == [("a?", frozenset({0, 2})), ("e", frozenset({2}))]
+    # "b" is also an entry: that entry is its self-match, no candidate for it.
+    assert queries == [("a?", frozenset({0, 2}), frozenset()), ("e", frozenset({2}), frozenset()), ("b", frozenset({3}), frozenset({0}))]
 
 
 def test_gold_faq_reading_asks_each_paraphrase_of_the_splits_answerable_items(tmp_path):
@@ -64,8 +65,8 @@ def test_gold_faq_reading_asks_each_paraphrase_of_the_splits_answerable_items(tm
     gold.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     corpus, queries = gold_faq_task(gold, "dev")
     assert corpus == ["奶过期了能退吗", "投诉几小时上报", "今天天气怎样"]
-    assert queries == [("过期牛奶给退不", frozenset({0})), ("奶放过期了咋办", frozenset({0}))]
-    assert gold_faq_task(gold, "all")[1][-1] == ("投诉多久报上去", frozenset({1}))
+    assert queries == [("过期牛奶给退不", frozenset({0}), frozenset()), ("奶放过期了咋办", frozenset({0}), frozenset())]
+    assert gold_faq_task(gold, "all")[1][-1] == ("投诉多久报上去", frozenset({1}), frozenset())
     with pytest.raises(ValueError, match="split"):
         gold_faq_task(gold, "tset")
 

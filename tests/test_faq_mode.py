@@ -24,6 +24,11 @@ def test_an_faq_entry_goes_first_when_its_question_is_asked_in_other_words(tmp_p
     # Another wording still finds the entry in FAQ mode, but too far from it to be promoted.
     loose = searcher.match_questions("寄回去的邮费谁来付", 2)
     assert loose[0].row == close.row and loose[0].dense_score < settings.faq_min_cosine
+    # An excluded entry is no candidate at all: the other is scaled as the best there is, not
+    # against the excluded one (a benchmark's self-match must not rescale the rest).
+    others = searcher.match_questions("快递运费是谁承担", 2, exclude=frozenset({close.row}))
+    assert [h.chunk.section.endswith("会员积分怎么兑换?") for h in others] == [True]
+    assert others[0].score >= settings.faq_dense_weight
     # A manual question is not pulled to an FAQ entry it does not match.
     assert searcher.search("纯牛奶有哪几种包装", 3)[0].chunk.doc != "faq"
 

@@ -71,6 +71,11 @@ def ranked_hits(chunks: list[Chunk], sparse: dict[int, float], dense: dict[int, 
     ]
 
 
+def without(scores: dict[int, float], exclude: frozenset[int], n: int) -> dict[int, float]:
+    """The best n candidates not in `exclude`."""
+    return dict(top({row: s for row, s in scores.items() if row not in exclude}, n))
+
+
 def promote_entries(passages: list[Hit], entries: list[Hit], min_cosine: float, k: int) -> list[Hit]:
     """FAQ entries whose question is as close as a paraphrase go first: an editor's answer to
     the very question asked beats a passage that merely shares its words."""
@@ -102,14 +107,15 @@ class Searcher:
         entries = self.match_questions(query, k, mode, vector, tokens)
         return promote_entries(passages, entries, self.settings.faq_min_cosine, k)
 
-    def match_questions(self, query: str, k: int = 5, mode: RetrievalMode = RetrievalMode.hybrid, query_vector=None, query_tokens=None) -> list[Hit]:
+    def match_questions(self, query: str, k: int = 5, mode: RetrievalMode = RetrievalMode.hybrid, query_vector=None, query_tokens=None, exclude: frozenset[int] = frozenset()) -> list[Hit]:
         """FAQ mode: the top k FAQ entries by how well their question matches `query`; a hit's
-        scores are those of the entry's question, not of its answer."""
+        scores are those of the entry's question, not of its answer. Chunk rows in `exclude` are
+        no candidates at all (a benchmark's self-match)."""
         questions = self.index.questions
         if questions is None:
             return []
         tokens, vector = self.features(query, mode, query_vector, query_tokens)
-        return self.rank(questions.sparse, questions.rows, questions.dense, questions.rows, tokens, vector, mode, question_fusion(self.settings), k)
+        return self.rank(questions.sparse, questions.rows, questions.dense, questions.rows, tokens, vector, mode, question_fusion(self.settings), k, exclude)
 
     def features(self, query: str, mode: RetrievalMode, query_vector, query_tokens):
         """(BM25 tokens, query vector), each None when the mode does not use it."""
@@ -120,13 +126,17 @@ class Searcher:
             vector = self.encode_query(query) if query_vector is None else query_vector
         return tokens, vector
 
-    def rank(self, sparse_index, sparse_rows, dense_index, dense_owner, tokens, vector, mode: RetrievalMode, fusion: Fusion, k: int) -> list[Hit]:
-        """Fused top k chunk rows; `sparse_rows` / `dense_owner` map the two indexes' rows to chunk rows."""
+    def rank(self, sparse_index, sparse_rows, dense_index, dense_owner, tokens, vector, mode: RetrievalMode, fusion: Fusion, k: int, exclude: frozenset[int] = frozenset()) -> list[Hit]:
+        """Fused top k chunk rows; `sparse_rows` / `dense_owner` map the two indexes' rows to chunk rows.
+        Rows in `exclude` are dropped before fusion, since min-max scaling would otherwise
+        measure every other candidate against them."""
         n = self.settings.candidates
-        sparse = {} if tokens is None else search_sparse(sparse_index, tokens, n)
+        sparse = {} if tokens is None else search_sparse(sparse_index, tokens, n + len(exclude))
         if sparse_rows is not None:
             sparse = {int(sparse_rows[i]): score for i, score in sparse.items()}
-        dense = {} if vector is None else search_dense(dense_index, dense_owner, vector, n)
+        dense = {} if vector is None else search_dense(dense_index, dense_owner, vector, n + len(exclude))
+        if exclude:
+            sparse, dense = without(sparse, exclude, n), without(dense, exclude, n)
         return ranked_hits(self.index.chunks, sparse, dense, mode, fusion, k)
 
     def encode_query(self, query: str):
