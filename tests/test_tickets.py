@@ -83,6 +83,22 @@ def test_idempotency_key_creates_one_ticket(client, agent):
     assert [t["id"] for t in client.get("/api/tickets", headers=agent).json()].count(first["ticket_id"]) == 1
 
 
+def test_an_idempotency_key_reused_for_another_request_is_refused_not_answered_with_the_first_ticket(client, agent):
+    """Keys are the clients' choice: a second customer sending the same key must not be told
+    the first customer's ticket is theirs while their own request is dropped."""
+    first = client.post("/api/tickets", json={"name": "王五", "phone": "010-12345678"}, headers={"Idempotency-Key": "shared-key"})
+    assert first.status_code == 201
+    before = len(client.get("/api/tickets", headers=agent).json())
+    for other in ({"name": "赵六", "phone": "010-12345678"}, {"name": "王五", "phone": "13912345678"}, {"name": "王五", "phone": "010-12345678", "fields": {"问题": "漏液"}}):
+        refused = client.post("/api/tickets", json=other, headers={"Idempotency-Key": "shared-key"})
+        assert refused.status_code == 409, other
+        assert refused.json()["error"]["code"] == "idempotency_key_reused" and "Idempotency-Key" in refused.json()["error"]["message"]
+    assert len(client.get("/api/tickets", headers=agent).json()) == before
+    # The same request again is still a retry: the first ticket, no second one.
+    again = client.post("/api/tickets", json={"name": " 王五", "phone": "010-12345678"}, headers={"Idempotency-Key": "shared-key"})
+    assert again.status_code == 201 and again.json()["ticket_id"] == first.json()["ticket_id"]
+
+
 def test_urgent_complaint_ticket_is_urgent_and_due_in_two_hours(client, agent):
     body = ask(client, "孩子喝了你们的奶拉肚子住院了")
     assert body["handoff"]["priority"] == "urgent"

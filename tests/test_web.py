@@ -156,6 +156,35 @@ def test_handoff_form_validates_then_the_ticket_reaches_the_console(page, server
     expect(panel.locator(".msg.note").last).to_contain_text(f"您的工单 {ticket_id} 已处理完毕")
 
 
+def test_a_ticket_whose_reply_was_lost_is_sent_again_under_its_key_and_changed_details_under_a_new_one(page, server):
+    panel = open_widget(page, server)
+    panel.get_by_role("button", name="转人工客服").click()
+    form = panel.get_by_role("form", name="留下联系方式")
+    form.get_by_label("姓名").fill("孙七")
+    form.get_by_label("联系电话").fill("13812345678")
+    made = []
+
+    def lose_reply(route):
+        made.append(route.fetch().json()["ticket_id"])  # the server opens the ticket; its reply never arrives
+        route.abort("connectionreset")
+
+    page.route("**/api/tickets", lose_reply)
+    form.get_by_role("button", name="提交").click()
+    expect(panel.get_by_role("alert")).to_contain_text("网络连接失败")
+    panel.get_by_role("alert").get_by_role("button", name="重试").click()
+    expect(panel.get_by_role("alert")).to_contain_text("网络连接失败")
+    page.wait_for_timeout(200)
+    assert len(made) == 2 and made[0] == made[1], "a retry of the same details opened a second ticket"
+    page.unroute("**/api/tickets")
+
+    # The customer corrects the phone number: a new request, not a retry the server would refuse.
+    form.get_by_label("联系电话").fill("13912345678")
+    form.get_by_role("button", name="提交").click()
+    note = panel.locator(".msg.note").filter(has_text="工单号")
+    expect(note).to_contain_text("前与您联系")
+    assert re.search(r"T\d{8}-[0-9A-F]{6}", note.inner_text()).group(0) != made[0]
+
+
 def test_markup_in_a_question_is_shown_as_text(page, server):
     panel = open_widget(page, server)
     hostile = '牛奶能退吗<img src=x onerror=alert(1)>'

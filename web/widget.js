@@ -366,7 +366,7 @@
   // ---- the handoff form ----
   function openForm(fields, reason) {
     // What the customer already typed into an earlier form is kept.
-    state.form = { fields: fields, reason: reason || "user_request", key: newKey(), values: state.form ? state.form.values : {} };
+    state.form = { fields: fields, reason: reason || "user_request", values: state.form ? state.form.values : {} };
     saveState();
     renderLog();
     focusForm();
@@ -425,6 +425,10 @@
     form.fields.filter((k) => k !== "name" && k !== "phone").forEach((k) => { if (value(k)) fields[k] = value(k); });
     const body = { session_id: state.sessionId, name: value("name"), phone: value("phone"), reason: form.reason, channel: "widget" };
     if (Object.keys(fields).length) body.fields = fields;
+    // A retry of the same details keeps its key (one ticket however often it is sent); changed
+    // details are a new request, which the server would refuse under the old key.
+    const sent = JSON.stringify(body);
+    if (form.sent !== sent) { form.key = newKey(); form.sent = sent; saveState(); }
     submit.disabled = true;
     try {
       const result = await post("/api/tickets", body, { "Idempotency-Key": form.key });

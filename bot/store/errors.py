@@ -27,6 +27,10 @@ class InvalidTicket(StoreError):
         self.field = field
 
 
+class IdempotencyKeyReused(StoreError):
+    status, code = 409, "idempotency_key_reused"
+
+
 class StoreUnavailable(StoreError):
     status, code = 503, "store_unavailable"
 

@@ -10,7 +10,7 @@ from sqlalchemy import case, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.store.errors import InvalidTicket, TicketNotFound
+from bot.store.errors import IdempotencyKeyReused, InvalidTicket, TicketNotFound
 from bot.store.models import Ticket, TicketMessage
 
 STATUSES = ("open", "assigned", "resolved", "closed")
@@ -75,19 +75,33 @@ def new_ticket_id(now: datetime) -> str:
     return f"T{now:%Y%m%d}-{secrets.token_hex(3).upper()}"
 
 
+def replayed(first: Ticket, request: tuple) -> Ticket:
+    """The ticket an idempotency key first made, when `request` (name, phone, channel, session,
+    fields) is a retry of the one that made it. Keys are chosen by clients, not scoped to one:
+    a different request with the same key must not be answered with the first request's
+    ticket, its own details silently dropped."""
+    if (first.name, first.phone, first.channel, first.session_id, first.fields) != request:
+        raise IdempotencyKeyReused(
+            "此 Idempotency-Key 已用于另一份工单申请(联系人、会话或详情不同),请换一个新的 / "
+            "this Idempotency-Key was already used for a different ticket request (contact, session or details); send a new key"
+        )
+    return first
+
+
 def create_ticket(
     db: Session, *, name: str, phone: str, reason: str, priority: str, channel: str, session_id: str | None = None,
     fields: dict | None = None, transcript=(), idempotency_key: str | None = None, now: datetime | None = None,
 ) -> tuple[Ticket, str | None]:
-    """(ticket, access key). A repeated idempotency key returns the first ticket and no key."""
+    """(ticket, access key). A retry with the same idempotency key returns the first ticket and no key."""
     check_choice("reason", reason, REASONS)
     check_choice("priority", priority, PRIORITIES)
     name, phone = check_contact(name, phone)
     fields = check_fields(fields)
+    request = (name, phone, channel, session_id, fields)
     if idempotency_key:
         existing = db.scalar(select(Ticket).where(Ticket.idempotency_key == idempotency_key))
         if existing:
-            return existing, None
+            return replayed(existing, request), None
     now = now or now_utc()
     key = secrets.token_urlsafe(16)
     ticket = Ticket(
@@ -103,7 +117,7 @@ def create_ticket(
         existing = db.scalar(select(Ticket).where(Ticket.idempotency_key == idempotency_key)) if idempotency_key else None
         if existing is None:
             raise
-        return existing, None
+        return replayed(existing, request), None
     for role, text in transcript:
         db.add(TicketMessage(ticket_id=ticket.id, role="customer" if role == "user" else "bot", author=None, text=text[:MAX_TEXT], created_at=now))
     return ticket, key
