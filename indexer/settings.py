@@ -141,7 +141,7 @@ class Settings(BaseSettings):
         2.0,
         gt=0,
         le=60,
-        description="How long one attempt waits for a busy or unreachable store (SQLite lock, PostgreSQL connect); three attempts, then HTTP 503.",
+        description="How long one attempt waits for a busy or unreachable store (a SQLite or PostgreSQL lock, a PostgreSQL connect); three attempts, then HTTP 503.",
     )
     answer_threshold: float = Field(
         0.40, ge=0, le=1, description="Confidence at or above which the bot answers (chosen on the gold dev half)."

@@ -12,6 +12,7 @@ import sys
 import time
 
 import httpx
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
@@ -172,3 +173,30 @@ def test_a_corrupted_version_is_refused_by_the_server_and_a_reindex_rebuilds_it(
         status = client.app.state.reindexer.wait(timeout=300)
         assert status["state"] == "done" and status["version"] > newer.version
         assert client.get("/readyz").json()["index_version"] == status["version"]
+
+
+def test_a_locked_postgresql_table_gives_503_on_tickets_within_the_store_timeout(built_settings, encoder, postgres_url):
+    """PostgreSQL waits for a lock forever unless told otherwise: the store timeout must bound it."""
+
+    settings = built_settings.model_copy(update={"database_url": postgres_url, "store_timeout_seconds": 0.3})
+    contact = {"name": "吴十", "phone": "13900139000"}
+    with TestClient(create_app(settings, encoder=encoder)) as client:
+        assert client.post("/api/tickets", json=contact).status_code == 201
+        with psycopg.connect(postgres_url) as blocker:
+            blocker.execute("LOCK TABLE tickets IN ACCESS EXCLUSIVE MODE")  # another writer holds the table
+            refused = client.post("/api/tickets", json=contact)
+            assert refused.status_code == 503 and refused.json()["error"]["code"] == "store_unavailable"
+            answered = client.post("/api/ask", json={"question": "电话铃响几声必须接听"})
+            assert answered.status_code == 200 and answered.json()["band"] == "answer"
+        assert client.post("/api/tickets", json=contact).status_code == 201  # back once the lock is gone
+
+
+def test_an_unreachable_postgresql_gives_503_on_tickets_while_questions_are_answered(built_settings, encoder):
+    nothing_listens = free_port()
+    settings = built_settings.model_copy(update={"database_url": f"postgresql://kefu@127.0.0.1:{nothing_listens}/kefu", "store_timeout_seconds": 0.3})
+    with TestClient(create_app(settings, encoder=encoder)) as client:
+        assert client.get("/readyz").json()["store"] is False
+        refused = client.post("/api/tickets", json={"name": "郑一", "phone": "13700137000"})
+        assert refused.status_code == 503 and refused.json()["error"]["code"] == "unavailable"
+        handoff = client.post("/api/ask", json={"question": "转人工"})
+        assert handoff.status_code == 200 and handoff.json()["answer"].endswith(TICKETS_UNAVAILABLE)

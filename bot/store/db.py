@@ -16,7 +16,7 @@ _PG_MIGRATION_LOCK = 4242_0001  # advisory lock id: one migrating replica at a t
 
 
 def make_engine(url: str, timeout: float = 5.0) -> Engine:
-    """`timeout`: seconds one attempt waits for a lock (SQLite) or a connection (PostgreSQL).
+    """`timeout`: seconds one attempt waits for a lock (SQLite, PostgreSQL) or a connection (PostgreSQL).
     Parameters are kept out of SQL errors and logs: they hold customers' names and phones."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
@@ -34,7 +34,11 @@ def make_engine(url: str, timeout: float = 5.0) -> Engine:
             cursor.close()
 
         return engine
-    connect_args = {"connect_timeout": max(1, round(timeout))} if url.startswith("postgresql") else {}
+    connect_args = {}
+    if url.startswith("postgresql"):
+        # PostgreSQL waits for a row or table lock forever by default: lock_timeout turns a busy
+        # store into an error that with_retry can answer with a 503.
+        connect_args = {"connect_timeout": max(1, round(timeout)), "options": f"-c lock_timeout={max(1, round(timeout * 1000))}"}
     return create_engine(url, connect_args=connect_args, pool_pre_ping=True, hide_parameters=True)
 
 
@@ -43,6 +47,7 @@ def migrate(engine: Engine) -> list[int]:
     applied = []
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
+            connection.execute(text("SET LOCAL lock_timeout = 0"))  # a replica starting up waits for the one migrating
             connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_MIGRATION_LOCK})
         connection.execute(text(_LEDGER))
         done = {row[0] for row in connection.execute(text("SELECT version FROM schema_migrations"))}
