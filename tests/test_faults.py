@@ -177,7 +177,6 @@ def test_a_corrupted_version_is_refused_by_the_server_and_a_reindex_rebuilds_it(
 
 def test_a_locked_postgresql_table_gives_503_on_tickets_within_the_store_timeout(built_settings, encoder, postgres_url):
     """PostgreSQL waits for a lock forever unless told otherwise: the store timeout must bound it."""
-
     settings = built_settings.model_copy(update={"database_url": postgres_url, "store_timeout_seconds": 0.3})
     contact = {"name": "吴十", "phone": "13900139000"}
     with TestClient(create_app(settings, encoder=encoder)) as client:
