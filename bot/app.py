@@ -41,12 +41,12 @@ def error_body(code: str, message: str) -> dict:
     return {"error": {"code": code, "message": message}}
 
 
-def open_records(settings: Settings):
+def open_records(settings: Settings, ticket_key_secret: str):
     try:
         from bot.records import Records
         from bot.store.db import open_store
 
-        return Records(open_store(database_url(settings), settings.store_timeout_seconds))
+        return Records(open_store(database_url(settings), settings.store_timeout_seconds), ticket_key_secret)
     except Exception as exc:  # the bot still answers without a store; tickets return 503
         log.error("ticket store unavailable (%s): answering continues without tickets", type(exc).__name__)
         return None
@@ -57,7 +57,7 @@ def reconnect_records(app: FastAPI):
     when the database does; the bot answers with it again from then on."""
     with app.state.store_lock:
         if app.state.records is None:
-            app.state.records = open_records(app.state.settings)
+            app.state.records = open_records(app.state.settings, app.state.tokens.ticket_key_secret)
             if app.state.records is not None and app.state.service is not None:
                 app.state.service.store = app.state.records
         return app.state.records
@@ -116,7 +116,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         model = encoder or Encoder(settings)
-        app.state.records = open_records(settings)
+        app.state.records = open_records(settings, app.state.tokens.ticket_key_secret)
         app.state.service = open_service(settings, model, app.state.records)
         app.state.reindexer = Reindexer(settings, app.state.service) if app.state.service else None
         yield

@@ -1,4 +1,4 @@
-"""Agent and admin tokens: from the settings, or generated once into the data dir.
+"""Agent and admin tokens and the ticket-key secret: from the settings, or generated once into the data dir.
 
 `make run` must give a working console on a fresh machine without ever running open, so a
 missing token is generated (never a default), kept in `<data_dir>/tokens.json` (mode 600).
@@ -21,7 +21,11 @@ TOKENS_FILE = "tokens.json"
 class Tokens:
     agent: str
     admin: str
-    path: Path | None  # where generated tokens were kept, None when both came from settings
+    ticket_key_secret: str  # the secret ticket access keys are derived from (bot.store.tickets.access_key)
+    path: Path | None  # where generated secrets were kept, None when all came from settings
+
+
+SECRETS = ("agent", "admin", "ticket_key_secret")
 
 
 def _read(path: Path) -> dict:
@@ -41,19 +45,16 @@ def _write_private(path: Path, data: dict) -> None:
 
 
 def load_tokens(settings: Settings) -> Tokens:
-    configured = {
-        "agent": settings.agent_token.get_secret_value() if settings.agent_token else None,
-        "admin": settings.admin_token.get_secret_value() if settings.admin_token else None,
-    }
+    given = {"agent": settings.agent_token, "admin": settings.admin_token, "ticket_key_secret": settings.ticket_key_secret}
+    configured = {name: value.get_secret_value() if value else None for name, value in given.items()}
     if all(configured.values()):
-        return Tokens(configured["agent"], configured["admin"], None)
+        return Tokens(**configured, path=None)
     path = settings.data_dir / TOKENS_FILE
     stored = _read(path)
-    generated = {role: stored.get(role) or secrets.token_urlsafe(24) for role in ("agent", "admin")}
+    generated = {name: stored.get(name) or secrets.token_urlsafe(24) for name in SECRETS}
     if generated != stored:
         _write_private(path, generated)
-    tokens = {role: configured[role] or generated[role] for role in ("agent", "admin")}
-    return Tokens(tokens["agent"], tokens["admin"], path)
+    return Tokens(**{name: configured[name] or generated[name] for name in SECRETS}, path=path)
 
 
 def bearer(authorization: str | None) -> str | None:

@@ -165,9 +165,10 @@ def serve_cmd(
 
 def _bot(settings: Settings):
     from bot.app import open_records, open_service
+    from bot.auth import load_tokens
     from indexer.embed import Encoder
 
-    service = open_service(settings, Encoder(settings), open_records(settings))
+    service = open_service(settings, Encoder(settings), open_records(settings, load_tokens(settings).ticket_key_secret))
     if service is None:
         fail(ValueError("还没有可用的索引 / no index to answer from: run `kefu index`"))
     return service
@@ -232,8 +233,10 @@ def tickets_list_cmd(
     from rich.table import Table
 
     from bot.app import open_records
+    from bot.auth import load_tokens
 
-    records = open_records(_settings(ctx))
+    settings = _settings(ctx)
+    records = open_records(settings, load_tokens(settings).ticket_key_secret)
     if records is None:
         fail(ValueError("工单库不可用 / the ticket store is unavailable"))
     try:

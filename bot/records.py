@@ -21,8 +21,9 @@ def now_utc() -> datetime:
 
 
 class Records:
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, ticket_key_secret: str):
         self.store = store
+        self.ticket_key_secret = ticket_key_secret
 
     def _run(self, work):
         def attempt():
@@ -81,17 +82,18 @@ class Records:
             reason = (request.reason.value if request.reason else None) or self._last_reason(db, chat) or "user_request"
             priority = "urgent" if reason == "urgent" else ("high" if reason == "user_request" else "normal")
             transcript = sessions.transcript(db, chat.id) if chat else []
-            ticket, key = tickets.create_ticket(
+            opened = tickets.create_ticket(
                 db, name=request.name, phone=request.phone, reason=reason, priority=priority, channel=request.channel,
-                session_id=chat.id if chat else None, fields=request.fields, transcript=transcript, idempotency_key=idempotency_key,
+                session_id=chat.id if chat else None, key_secret=self.ticket_key_secret, fields=request.fields, transcript=transcript,
+                idempotency_key=idempotency_key,
             )
             if chat:
-                chat.ticket_id = ticket.id
+                chat.ticket_id = opened.ticket.id
                 chat.contact = {"name": request.name, "phone": request.phone}
-            return ticket_view(db, ticket), key
+            return ticket_view(db, opened.ticket), opened.access_key, opened.new
 
-        view, key = self._run(work)
-        if key is not None:  # a repeated idempotency key opened nothing new
+        view, key, new = self._run(work)
+        if new:
             log.info("ticket %s opened for %s, %s (%s, %s)", view["id"], mask_name(view["name"]), mask_phone(view["phone"]), view["priority"], view["reason"])
         return view, key
 
@@ -104,10 +106,10 @@ class Records:
             current = db.get(tickets.Ticket, chat.ticket_id) if chat.ticket_id else None
             if current is not None and current.status in ("open", "assigned"):
                 return tickets.escalate_to_urgent(db, current.id, text).id
-            ticket, _ = tickets.create_ticket(
+            ticket = tickets.create_ticket(
                 db, name=chat.contact["name"], phone=chat.contact["phone"], reason="urgent", priority="urgent",
-                channel=chat.channel, session_id=chat.id, transcript=sessions.transcript(db, chat.id),
-            )
+                channel=chat.channel, session_id=chat.id, key_secret=self.ticket_key_secret, transcript=sessions.transcript(db, chat.id),
+            ).ticket
             chat.ticket_id = ticket.id
             return ticket.id
 

@@ -156,6 +156,14 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = Field(
         None, description="Token for the editor page and admin endpoints; generated into `<data_dir>/tokens.json` when unset."
     )
+    ticket_key_secret: SecretStr | None = Field(
+        None,
+        description=(
+            "Secret that ticket access keys are derived from (HMAC of the ticket id), so that a retried ticket request "
+            "from the same chat session is given its key again; generated into `<data_dir>/tokens.json` when unset. "
+            "Replicas sharing one store must share it."
+        ),
+    )
     cors_origins: list[str] = Field(
         default_factory=list, description='Web origins allowed to embed the widget, as a JSON list: `["https://shop.example.com"]`.'
     )

@@ -83,6 +83,18 @@ def test_idempotency_key_creates_one_ticket(client, agent):
     assert [t["id"] for t in client.get("/api/tickets", headers=agent).json()].count(first["ticket_id"]) == 1
 
 
+def test_a_retry_from_the_chat_session_that_opened_a_ticket_gets_its_access_key_again(client):
+    """The customer whose first reply was lost must still be able to read the agent's answers."""
+    body = {"session_id": ask(client, "转人工")["session_id"], "name": "钱八", "phone": "13612345678"}
+    first = client.post("/api/tickets", json=body, headers={"Idempotency-Key": "reply-lost"}).json()
+    again = client.post("/api/tickets", json=body, headers={"Idempotency-Key": "reply-lost"}).json()
+    assert again["ticket_id"] == first["ticket_id"] and again["access_key"] == first["access_key"]
+    assert client.get(f"/api/tickets/{first['ticket_id']}", params={"key": again["access_key"]}).status_code == 200
+    other = client.post("/api/tickets", json={"name": "钱八", "phone": "13612345678"}).json()
+    assert other["access_key"] != first["access_key"]
+    assert client.get(f"/api/tickets/{other['ticket_id']}", params={"key": first["access_key"]}).status_code == 404
+
+
 def test_an_idempotency_key_reused_for_another_request_is_refused_not_answered_with_the_first_ticket(client, agent):
     """Keys are the clients' choice: a second customer sending the same key must not be told
     the first customer's ticket is theirs while their own request is dropped."""

@@ -3,6 +3,7 @@ real index and real model: the widget on /demo, the agent console, the editor pa
 
 import re
 
+import httpx
 import pytest
 
 from bot.app import create_app
@@ -156,33 +157,59 @@ def test_handoff_form_validates_then_the_ticket_reaches_the_console(page, server
     expect(panel.locator(".msg.note").last).to_contain_text(f"您的工单 {ticket_id} 已处理完毕")
 
 
-def test_a_ticket_whose_reply_was_lost_is_sent_again_under_its_key_and_changed_details_under_a_new_one(page, server):
-    panel = open_widget(page, server)
+def fill_handoff_form(panel, name, phone):
     panel.get_by_role("button", name="转人工客服").click()
     form = panel.get_by_role("form", name="留下联系方式")
-    form.get_by_label("姓名").fill("孙七")
-    form.get_by_label("联系电话").fill("13812345678")
+    form.get_by_label("姓名").fill(name)
+    form.get_by_label("联系电话").fill(phone)
+    return form
+
+
+def lose_ticket_replies(page) -> list[str]:
+    """From now on the server opens each ticket the widget sends, but its reply never arrives."""
     made = []
 
     def lose_reply(route):
-        made.append(route.fetch().json()["ticket_id"])  # the server opens the ticket; its reply never arrives
+        made.append(route.fetch().json()["ticket_id"])
         route.abort("connectionreset")
 
     page.route("**/api/tickets", lose_reply)
-    form.get_by_role("button", name="提交").click()
-    expect(panel.get_by_role("alert")).to_contain_text("网络连接失败")
-    panel.get_by_role("alert").get_by_role("button", name="重试").click()
-    expect(panel.get_by_role("alert")).to_contain_text("网络连接失败")
-    page.wait_for_timeout(200)
-    assert len(made) == 2 and made[0] == made[1], "a retry of the same details opened a second ticket"
-    page.unroute("**/api/tickets")
+    return made
 
-    # The customer corrects the phone number: a new request, not a retry the server would refuse.
-    form.get_by_label("联系电话").fill("13912345678")
-    form.get_by_role("button", name="提交").click()
+
+def ticket_number(panel) -> str:
     note = panel.locator(".msg.note").filter(has_text="工单号")
     expect(note).to_contain_text("前与您联系")
-    assert re.search(r"T\d{8}-[0-9A-F]{6}", note.inner_text()).group(0) != made[0]
+    return re.search(r"T\d{8}-[0-9A-F]{6}", note.inner_text()).group(0)
+
+
+def test_a_ticket_whose_reply_was_lost_is_sent_again_under_its_key_and_the_agents_replies_still_arrive(page, server):
+    panel = open_widget(page, server)
+    form = fill_handoff_form(panel, "孙七", "13812345678")
+    made = lose_ticket_replies(page)
+    form.get_by_role("button", name="提交").click()
+    expect(panel.get_by_role("alert")).to_contain_text("网络连接失败")
+    page.unroute("**/api/tickets")
+    panel.get_by_role("alert").get_by_role("button", name="重试").click()
+    assert ticket_number(panel) == made[0], "a retry of the same details opened a second ticket"
+
+    reply = httpx.post(f"{server.url}/api/tickets/{made[0]}/messages", json={"text": "孙先生您好,已收到。", "author": "周客服"},
+                       headers={"Authorization": f"Bearer {server.tokens.agent}"})
+    assert reply.status_code == 200
+    page.reload()  # the widget reads the ticket with the access key the retry got
+    expect(panel.locator(".msg.agent")).to_contain_text("已收到")
+
+
+def test_details_changed_after_a_lost_reply_are_a_new_ticket_not_a_refused_retry(page, server):
+    panel = open_widget(page, server)
+    form = fill_handoff_form(panel, "孙七", "13812345678")
+    made = lose_ticket_replies(page)
+    form.get_by_role("button", name="提交").click()
+    expect(panel.get_by_role("alert")).to_contain_text("网络连接失败")
+    page.unroute("**/api/tickets")
+    form.get_by_label("联系电话").fill("13912345678")  # the customer corrects the number
+    form.get_by_role("button", name="提交").click()
+    assert ticket_number(panel) not in made
 
 
 def test_markup_in_a_question_is_shown_as_text(page, server):

@@ -1,10 +1,12 @@
 """Tickets: a person takes over where the bot stops. Plain functions over a SQLAlchemy Session."""
 
+import base64
 import hashlib
 import hmac
 import re
 import secrets
 from datetime import datetime, timedelta, timezone
+from typing import NamedTuple
 
 from sqlalchemy import case, select
 from sqlalchemy.exc import IntegrityError
@@ -75,24 +77,41 @@ def new_ticket_id(now: datetime) -> str:
     return f"T{now:%Y%m%d}-{secrets.token_hex(3).upper()}"
 
 
-def replayed(first: Ticket, request: tuple) -> Ticket:
-    """The ticket an idempotency key first made, when `request` (name, phone, channel, session,
-    fields) is a retry of the one that made it. Keys are chosen by clients, not scoped to one:
-    a different request with the same key must not be answered with the first request's
-    ticket, its own details silently dropped."""
+class Opened(NamedTuple):
+    ticket: Ticket
+    access_key: str | None  # None when a replay may not be given it (see `replay`)
+    new: bool  # False for a retry answered with the ticket its idempotency key first made
+
+
+def access_key(secret: str, ticket_id: str) -> str:
+    """The key a customer reads their ticket with. Derived from the server's secret rather than
+    drawn at random, so that a retried request can be given it again; only its hash is stored."""
+    digest = hmac.new(secret.encode(), f"ticket-access:{ticket_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
+
+
+def replay(first: Ticket, request: tuple, key_secret: str) -> Opened:
+    """The ticket an idempotency key first made, with its access key or None, when `request` (name,
+    phone, channel, session, fields) is a retry of the one that made it. Keys are chosen by
+    clients, not scoped to one: a different request with the same key must not be answered with
+    the first request's ticket, its own details silently dropped. The access key is given again
+    only within the chat session that opened the ticket: a session id is unguessable, a
+    client's idempotency key need not be."""
     if (first.name, first.phone, first.channel, first.session_id, first.fields) != request:
         raise IdempotencyKeyReused(
             "此 Idempotency-Key 已用于另一份工单申请(联系人、会话或详情不同),请换一个新的 / "
             "this Idempotency-Key was already used for a different ticket request (contact, session or details); send a new key"
         )
-    return first
+    key = access_key(key_secret, first.id)
+    # Not a key the ticket cannot be read with: one made under an earlier secret, or another replica's.
+    return Opened(first, key if first.session_id and check_access_key(first, key) else None, False)
 
 
 def create_ticket(
     db: Session, *, name: str, phone: str, reason: str, priority: str, channel: str, session_id: str | None = None,
-    fields: dict | None = None, transcript=(), idempotency_key: str | None = None, now: datetime | None = None,
-) -> tuple[Ticket, str | None]:
-    """(ticket, access key). A retry with the same idempotency key returns the first ticket and no key."""
+    key_secret: str, fields: dict | None = None, transcript=(), idempotency_key: str | None = None, now: datetime | None = None,
+) -> Opened:
+    """The new ticket and its access key; a retry with the same idempotency key gets the first ticket (see `replay`)."""
     check_choice("reason", reason, REASONS)
     check_choice("priority", priority, PRIORITIES)
     name, phone = check_contact(name, phone)
@@ -101,11 +120,12 @@ def create_ticket(
     if idempotency_key:
         existing = db.scalar(select(Ticket).where(Ticket.idempotency_key == idempotency_key))
         if existing:
-            return replayed(existing, request), None
+            return replay(existing, request, key_secret)
     now = now or now_utc()
-    key = secrets.token_urlsafe(16)
+    ticket_id = new_ticket_id(now)
+    key = access_key(key_secret, ticket_id)
     ticket = Ticket(
-        id=new_ticket_id(now), access_key_hash=hash_key(key), idempotency_key=idempotency_key, session_id=session_id,
+        id=ticket_id, access_key_hash=hash_key(key), idempotency_key=idempotency_key, session_id=session_id,
         status="open", priority=priority, reason=reason, channel=channel, name=name, phone=phone, fields=fields,
         assignee=None, sla_due_at=sla_due(priority, reason, fields, now), created_at=now, updated_at=now,
     )
@@ -117,10 +137,10 @@ def create_ticket(
         existing = db.scalar(select(Ticket).where(Ticket.idempotency_key == idempotency_key)) if idempotency_key else None
         if existing is None:
             raise
-        return replayed(existing, request), None
+        return replay(existing, request, key_secret)
     for role, text in transcript:
         db.add(TicketMessage(ticket_id=ticket.id, role="customer" if role == "user" else "bot", author=None, text=text[:MAX_TEXT], created_at=now))
-    return ticket, key
+    return Opened(ticket, key, True)
 
 
 def get_ticket(db: Session, ticket_id: str) -> Ticket:
