@@ -115,7 +115,7 @@ def read_task(settings: Settings, datasets_dir: Path, dataset: str, limit: int, 
 
 
 def faq_setup(settings: Settings, datasets_dir: Path, dataset: str, limit: int = 0, encoder: Encoder | None = None, split: str = "test"):
-    """(searcher over the set's FAQ entries, [(query, answers)], query vectors through the bot's
+    """(searcher over the set's FAQ entries, its FaqQuery list, query vectors through the bot's
     query path). `split` applies to the gold set only."""
     corpus, queries = read_task(settings, datasets_dir, dataset, limit, split)
     encoder = encoder or Encoder(settings)

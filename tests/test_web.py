@@ -111,21 +111,48 @@ def test_widget_session_survives_a_reload(page, server):
     expect(page.get_by_role("button", name="打开在线客服")).to_be_focused()
 
 
-def test_handoff_form_validates_then_the_ticket_reaches_the_console(page, server):
-    panel = open_widget(page, server)
+def fill_handoff_form(panel, name, phone):
     panel.get_by_role("button", name="转人工客服").click()
     form = panel.get_by_role("form", name="留下联系方式")
     expect(form).to_be_visible()
-    form.get_by_label("姓名").fill("王小明")
-    form.get_by_label("联系电话").fill("12345")
+    form.get_by_label("姓名").fill(name)
+    form.get_by_label("联系电话").fill(phone)
+    return form
+
+
+def submit_with_the_reply_lost(page, server):
+    """(panel, form, ids of the tickets made): the customer asks for a person and submits the
+    form; the server opens the ticket, but its reply never reaches the widget."""
+    panel = open_widget(page, server)
+    form = fill_handoff_form(panel, "孙七", "13812345678")
+    made = []
+
+    def lose_reply(route):
+        made.append(route.fetch().json()["ticket_id"])
+        route.abort("connectionreset")
+
+    page.route("**/api/tickets", lose_reply)
+    form.get_by_role("button", name="提交").click()
+    expect(panel.get_by_role("alert")).to_contain_text("网络连接失败")
+    page.unroute("**/api/tickets")
+    return panel, form, made
+
+
+def ticket_number(panel) -> str:
+    note = panel.locator(".msg.note").filter(has_text="工单号")
+    expect(note).to_contain_text("前与您联系")
+    return re.search(r"T\d{8}-[0-9A-F]{6}", note.inner_text()).group(0)
+
+
+def test_handoff_form_validates_then_the_ticket_reaches_the_console(page, server):
+    panel = open_widget(page, server)
+    form = fill_handoff_form(panel, "王小明", "12345")
     form.get_by_role("button", name="提交").click()
     expect(form.get_by_text("请填写有效的手机号")).to_be_visible()
     expect(form.get_by_label("联系电话")).to_have_attribute("aria-invalid", "true")
     form.get_by_label("联系电话").fill("138 1234 5678")
     form.get_by_role("button", name="提交").click()
-    note = panel.locator(".msg.note").filter(has_text="工单号")
-    expect(note).to_contain_text("前与您联系")
-    ticket_id = re.search(r"T\d{8}-[0-9A-F]{6}", note.inner_text()).group(0)
+    ticket_id = ticket_number(panel)
 
     page.goto(server.url + "/console")
     page.get_by_label("坐席令牌").fill(server.tokens.agent)
@@ -157,39 +184,8 @@ def test_handoff_form_validates_then_the_ticket_reaches_the_console(page, server
     expect(panel.locator(".msg.note").last).to_contain_text(f"您的工单 {ticket_id} 已处理完毕")
 
 
-def fill_handoff_form(panel, name, phone):
-    panel.get_by_role("button", name="转人工客服").click()
-    form = panel.get_by_role("form", name="留下联系方式")
-    form.get_by_label("姓名").fill(name)
-    form.get_by_label("联系电话").fill(phone)
-    return form
-
-
-def lose_ticket_replies(page) -> list[str]:
-    """From now on the server opens each ticket the widget sends, but its reply never arrives."""
-    made = []
-
-    def lose_reply(route):
-        made.append(route.fetch().json()["ticket_id"])
-        route.abort("connectionreset")
-
-    page.route("**/api/tickets", lose_reply)
-    return made
-
-
-def ticket_number(panel) -> str:
-    note = panel.locator(".msg.note").filter(has_text="工单号")
-    expect(note).to_contain_text("前与您联系")
-    return re.search(r"T\d{8}-[0-9A-F]{6}", note.inner_text()).group(0)
-
-
 def test_a_ticket_whose_reply_was_lost_is_sent_again_under_its_key_and_the_agents_replies_still_arrive(page, server):
-    panel = open_widget(page, server)
-    form = fill_handoff_form(panel, "孙七", "13812345678")
-    made = lose_ticket_replies(page)
-    form.get_by_role("button", name="提交").click()
-    expect(panel.get_by_role("alert")).to_contain_text("网络连接失败")
-    page.unroute("**/api/tickets")
+    panel, _, made = submit_with_the_reply_lost(page, server)
     panel.get_by_role("alert").get_by_role("button", name="重试").click()
     assert ticket_number(panel) == made[0], "a retry of the same details opened a second ticket"
 
@@ -201,12 +197,7 @@ def test_a_ticket_whose_reply_was_lost_is_sent_again_under_its_key_and_the_agent
 
 
 def test_details_changed_after_a_lost_reply_are_a_new_ticket_not_a_refused_retry(page, server):
-    panel = open_widget(page, server)
-    form = fill_handoff_form(panel, "孙七", "13812345678")
-    made = lose_ticket_replies(page)
-    form.get_by_role("button", name="提交").click()
-    expect(panel.get_by_role("alert")).to_contain_text("网络连接失败")
-    page.unroute("**/api/tickets")
+    panel, form, made = submit_with_the_reply_lost(page, server)
     form.get_by_label("联系电话").fill("13912345678")  # the customer corrects the number
     form.get_by_role("button", name="提交").click()
     assert ticket_number(panel) not in made
