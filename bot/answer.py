@@ -5,7 +5,6 @@ the only words the bot adds are the frame (根据《…》:) and the column name
 
 import re
 from dataclasses import dataclass
-from enum import Enum
 
 import numpy as np
 
@@ -14,17 +13,13 @@ from bot.retrieve.index import LoadedIndex
 from bot.retrieve.passage_tokens import PassageTokens
 from bot.retrieve.search import Hit
 from indexer.chunk import PATH_SEPARATOR
+from kefu.vocab import ChunkKind, Persona
 
 MAX_CITATIONS = 3
 SENTENCE_SLACK = 0.08  # a further sentence is quoted when it scores this close to the best
 AMOUNT_BONUS = 0.1  # about one shared content word's worth of overlap
 TIME_LIMIT = re.compile(r"\d+(?:\.\d+)?\s*(?:个)?(?:小时|分钟|天|日|个工作日|秒|声|周|月)(?:内|以内)?")
 PHRASE_COLUMNS = ("应对用语", "避免用语", "应说", "不可以说")
-
-
-class Persona(str, Enum):
-    customer = "customer"
-    agent = "agent"
 
 
 @dataclass(frozen=True)
@@ -108,7 +103,7 @@ def table_row_lines(text: str) -> list[str]:
 def frame(quote: Quote, number: int, persona: Persona) -> str:
     chunk = quote.hit.chunk
     heading = chunk.section.split(PATH_SEPARATOR)[-1]
-    if chunk.kind == "table_row":
+    if chunk.kind == ChunkKind.table_row:
         body = "\n".join(table_row_lines(quote.text))
         return f"根据《{chunk.title}》“{heading}”:\n{body} [{number}]"
     if persona == Persona.agent:

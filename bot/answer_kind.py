@@ -7,7 +7,7 @@ turn goes to the 您是想问 band instead of quoting a sentence that does not a
 
 import re
 
-from indexer.textnorm import fold_for_search
+from kefu.text.normalize import fold_for_search
 
 ASKS_AMOUNT = re.compile(
     r"多久|多长时间|多长|多少(天|小时|分钟|钱|元|块|分|次|时间)|几(天|小时|个小时|分钟|秒|声|个月|年|次|遍|日|点|个工作日)|"

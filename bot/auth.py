@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import Forbidden, Unauthorized
-from indexer.settings import Settings
+from kefu.settings import Settings
 
 TOKENS_FILE = "tokens.json"
 

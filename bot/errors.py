@@ -3,7 +3,7 @@
 Every 4xx/5xx body has one shape: {"error": {"code": "...", "message": "中文 / English"}}.
 """
 
-from indexer.errors import DocumentUnreadable, IndexCorrupt, IndexMissing, KefuError, ModelUnavailable
+from kefu.errors import DocumentUnreadable, IndexCorrupt, IndexMissing, KefuError, ModelUnavailable
 
 
 class BotError(KefuError):

@@ -3,7 +3,7 @@ previous question, since on its own it names nothing retrieval can find."""
 
 import re
 
-from indexer.textnorm import compact, fold_for_search
+from kefu.text.normalize import compact, fold_for_search
 
 FOLLOW_UP_CHARS = 12
 _FOLLOW_UP = re.compile(

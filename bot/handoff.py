@@ -5,24 +5,9 @@ the phrases the manuals' complaint procedures are about (illness, foreign matter
 """
 
 import re
-from enum import Enum
 
-from indexer.textnorm import fold_for_search
-
-
-class HandoffReason(str, Enum):
-    low_confidence = "low_confidence"
-    user_request = "user_request"
-    urgent = "urgent"
-    out_of_scope = "out_of_scope"
-    repeated_failure = "repeated_failure"
-
-
-class Priority(str, Enum):
-    urgent = "urgent"
-    high = "high"
-    normal = "normal"
-
+from kefu.text.normalize import fold_for_search
+from kefu.vocab import ComplaintField, HandoffReason, Priority, values
 
 # Someone who asks for a person gets one (转人工, 人工客服, 找真人, 我要投诉 ...).
 USER_REQUEST = re.compile(
@@ -46,7 +31,6 @@ OUT_OF_SCOPE = re.compile(
 )
 # Product complaints need the complaint-record fields the dairy manual lists (第9条).
 PRODUCT_COMPLAINT = re.compile(r"奶|饮料|产品|质量|变质|过期|胀包|异味|味道|包装|批号|生产日期")
-COMPLAINT_FIELDS = ("产品名称", "生产日期", "生产批号", "数量", "问题", "饮用后情况")
 
 
 def detect_request(question: str) -> HandoffReason | None:
@@ -75,4 +59,4 @@ def needs_complaint_fields(question: str, reason: HandoffReason) -> bool:
 
 def required_fields(question: str, reason: HandoffReason) -> list[str]:
     """What the handoff form must ask: name and phone always, the complaint record for products."""
-    return ["name", "phone"] + (list(COMPLAINT_FIELDS) if needs_complaint_fields(question, reason) else [])
+    return ["name", "phone"] + (list(values(ComplaintField)) if needs_complaint_fields(question, reason) else [])

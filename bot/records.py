@@ -6,18 +6,15 @@ without it (BotService treats a missing store as "no memory, no tickets").
 """
 
 import logging
-from datetime import datetime, timezone
 
+from bot.handoff import priority_for
 from bot.logmask import mask_name, mask_phone
 from bot.store import sessions, tickets
 from bot.store.db import Store
 from bot.store.errors import with_retry
+from kefu.vocab import HandoffReason, Priority, TicketStatus
 
 log = logging.getLogger(__name__)
-
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class Records:
@@ -39,7 +36,7 @@ class Records:
             chat = sessions.get_or_create_session(db, session_id, persona=persona, channel=channel, ttl_minutes=ttl_minutes)
             silenced = False
             if chat.ticket_id:
-                silenced = tickets.get_ticket(db, chat.ticket_id).status == "assigned"
+                silenced = tickets.get_ticket(db, chat.ticket_id).status == TicketStatus.assigned
             return {
                 "id": chat.id,
                 "last_question": chat.last_question,
@@ -79,8 +76,8 @@ class Records:
     def create_ticket(self, request, idempotency_key: str | None) -> tuple:
         def work(db):
             chat = db.get(sessions.ChatSession, request.session_id) if request.session_id else None
-            reason = (request.reason.value if request.reason else None) or self._last_reason(db, chat) or "user_request"
-            priority = "urgent" if reason == "urgent" else ("high" if reason == "user_request" else "normal")
+            reason = (request.reason.value if request.reason else None) or self._last_reason(db, chat) or HandoffReason.user_request.value
+            priority = priority_for(HandoffReason(reason)).value
             transcript = sessions.transcript(db, chat.id) if chat else []
             opened = tickets.create_ticket(
                 db, name=request.name, phone=request.phone, reason=reason, priority=priority, channel=request.channel,
@@ -104,10 +101,10 @@ class Records:
         def work(db):
             chat = db.get(sessions.ChatSession, session["id"])
             current = db.get(tickets.Ticket, chat.ticket_id) if chat.ticket_id else None
-            if current is not None and current.status in ("open", "assigned"):
+            if current is not None and current.status in (TicketStatus.open, TicketStatus.assigned):
                 return tickets.escalate_to_urgent(db, current.id, text).id
             ticket = tickets.create_ticket(
-                db, name=chat.contact["name"], phone=chat.contact["phone"], reason="urgent", priority="urgent",
+                db, name=chat.contact["name"], phone=chat.contact["phone"], reason=HandoffReason.urgent.value, priority=Priority.urgent.value,
                 channel=chat.channel, session_id=chat.id, key_secret=self.ticket_key_secret, transcript=sessions.transcript(db, chat.id),
             ).ticket
             chat.ticket_id = ticket.id

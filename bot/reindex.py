@@ -5,14 +5,17 @@ import threading
 from datetime import datetime, timezone
 
 from bot.errors import Conflict
+from bot.gate import quality_gate
 from bot.retrieve.index import LoadedIndex, load_current
+from bot.retrieve.query_encoder import QueryEncoder
 from bot.retrieve.search import Searcher
 from bot.service import BotService, Reader
-from eval.gate import quality_gate
 from indexer.build import build_index
-from indexer.errors import IndexMissing, KefuError
-from indexer.settings import Settings, index_root
 from indexer.versions import previous_version, set_current
+from kefu.errors import IndexMissing, KefuError
+from kefu.model import Encoder
+from kefu.settings import Settings, index_root
+from kefu.text.tokenize import Tokenizer
 
 
 def chunk_changes(old: LoadedIndex | None, new: LoadedIndex) -> dict[str, dict[str, int]]:
@@ -39,9 +42,15 @@ def chunk_changes(old: LoadedIndex | None, new: LoadedIndex) -> dict[str, dict[s
 
 
 class Reindexer:
-    def __init__(self, settings: Settings, service: BotService):
+    """Builds and rolls back for one service; the first build of a server started without an
+    index gives the service its first reader."""
+
+    def __init__(self, settings: Settings, service: BotService, encoder: Encoder, queries: QueryEncoder, tokenizer: Tokenizer):
         self.settings = settings
         self.service = service
+        self.encoder = encoder
+        self.queries = queries
+        self.tokenizer = tokenizer
         self._lock = threading.Lock()
         self.status: dict = {"state": "idle"}
 
@@ -54,10 +63,10 @@ class Reindexer:
 
     def _run(self, force: bool) -> None:
         try:
-            old = self.service.reader.searcher.index
-            encoder = self.service.reader.searcher.encoder
-            gate = None if force else quality_gate(self.settings, encoder)
-            result = build_index(self.settings, encoder=encoder, gate=gate, progress=self._report)
+            reader = self.service.reader
+            old = reader.searcher.index if reader else None
+            gate = None if force else quality_gate(self.settings, self.queries, self.tokenizer)
+            result = build_index(self.settings, encoder=self.encoder, gate=gate, progress=self._report, tokenizer=self.tokenizer)
             self._report("switch", 0, 1)
             new = self._swap_to_current()
             self._report("switch", 1, 1)
@@ -75,9 +84,8 @@ class Reindexer:
         self.status = {**self.status, "progress": {"stage": stage, "done": done, "total": total}}
 
     def _swap_to_current(self) -> LoadedIndex:
-        current = self.service.reader.searcher
         index = load_current(self.settings)
-        self.service.use_reader(Reader.from_searcher(Searcher(index, current.encoder, current.tokenizer, self.settings)))
+        self.service.use_reader(Reader.from_searcher(Searcher(index, self.queries, self.tokenizer, self.settings)))
         return index
 
     def rollback(self) -> str:

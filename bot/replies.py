@@ -3,8 +3,7 @@
 These frame a handoff; they state no policy, so they promise nothing the manuals do not.
 """
 
-from bot.answer import Persona
-from bot.handoff import HandoffReason
+from kefu.vocab import HandoffReason, Persona
 
 CUSTOMER = {
     HandoffReason.urgent: (

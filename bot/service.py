@@ -6,33 +6,26 @@ Plain Python: the HTTP routers and the CLI both call `BotService.ask`.
 import logging
 import uuid
 from dataclasses import dataclass, field
-from enum import Enum
 
-from bot.answer import AnswerContext, ComposedAnswer, Persona, compose_answer, compose_faq_answer
+from bot.answer import AnswerContext, ComposedAnswer, compose_answer, compose_faq_answer
 from bot.answer_kind import answers_kind
 from bot.confidence import Signals, confidence, gather_signals, idf_from_bm25
-from bot.errors import EmptyQuestion, InvalidRequest, QuestionTooLong
+from bot.errors import EmptyQuestion, InvalidRequest, NotReady, QuestionTooLong
 from bot.followup import resolve_follow_up
-from bot.handoff import HandoffReason, detect_request, priority_for, required_fields
+from bot.handoff import detect_request, priority_for, required_fields
 from bot.replies import SILENT, TICKETS_UNAVAILABLE, handoff_reply, suggestion_reply
 from bot.retrieve.passage_tokens import PassageTokens
 from bot.retrieve.search import Hit, Searcher
 from bot.store.errors import StoreUnavailable
 from indexer.chunk import PATH_SEPARATOR
 from indexer.faq import FAQ_DOC_ID
-from indexer.settings import Settings
-from indexer.textnorm import normalize_text
+from kefu.settings import Settings
+from kefu.text.normalize import normalize_text
+from kefu.vocab import Band, HandoffReason, Persona
 
 log = logging.getLogger(__name__)
 SEARCH_DEPTH = 5
-FAQ_MATCH = 0.85  # cosine at which a question counts as asking an approved FAQ entry
 PREVIEW_CHARS = 40
-
-
-class Band(str, Enum):
-    answer = "answer"
-    suggest = "suggest"
-    handoff = "handoff"
 
 
 @dataclass(frozen=True)
@@ -149,22 +142,29 @@ class Outcome:
     signals: Signals | None
     hits: list[Hit]
     composed: ComposedAnswer | None
+    index_version: str  # of the reader that decided, even if a re-index swapped another in since
 
 
 class BotService:
-    def __init__(self, settings: Settings, reader: Reader, store=None):
+    def __init__(self, settings: Settings, reader: Reader | None, store=None):
         self.settings = settings
-        self.reader = reader  # swapped whole by `use_reader` after a re-index
+        self.reader = reader  # None until an index is built; swapped whole by `use_reader` after a re-index
         self.store = store
 
     def use_reader(self, reader: Reader) -> None:
         self.reader = reader
 
+    def current_reader(self) -> Reader:
+        reader = self.reader
+        if reader is None:
+            raise NotReady("索引尚未就绪 / the index is not loaded yet: run `kefu index` or re-index from the editor page")
+        return reader
+
     def decide(self, question: str, persona: Persona, low_streak: int) -> Outcome:
-        reader = self.reader  # one version for the whole answer, even if a swap happens meanwhile
+        reader = self.current_reader()  # one version for the whole answer, even if a swap happens meanwhile
         reason = detect_request(question) if persona == Persona.customer else None
         if reason in (HandoffReason.urgent, HandoffReason.user_request):
-            return Outcome(Band.handoff, reason, 0.0, None, [], None)
+            return Outcome(Band.handoff, reason, 0.0, None, [], None, reader.version)
         searcher = reader.searcher
         question_tokens = searcher.tokenizer.tokenize(question)
         vector = searcher.encode_query(question)
@@ -173,18 +173,19 @@ class BotService:
         signals = gather_signals(hits, question_tokens, passage_tokens, reader.idf)
         score = confidence(signals)
         if reason == HandoffReason.out_of_scope:
-            return Outcome(Band.handoff, reason, score, signals, hits, None)
-        if hits and hits[0].chunk.doc == FAQ_DOC_ID and (hits[0].dense_score or 0) >= FAQ_MATCH:
-            return Outcome(Band.answer, None, max(score, self.settings.answer_threshold), signals, hits, compose_faq_answer(hits[0], reader.dates))
+            return Outcome(Band.handoff, reason, score, signals, hits, None, reader.version)
+        if hits and hits[0].chunk.doc == FAQ_DOC_ID and (hits[0].dense_score or 0) >= self.settings.faq_min_cosine:
+            composed = compose_faq_answer(hits[0], reader.dates)
+            return Outcome(Band.answer, None, max(score, self.settings.answer_threshold), signals, hits, composed, reader.version)
         band = band_for(score, self.settings)
         if band == Band.answer:
             context = AnswerContext(question, vector, question_tokens, searcher.index, reader.passage_tokens, reader.idf)
             composed = compose_answer(context, hits, persona, reader.dates)
             if answers_kind(question, composed.quotes):
-                return Outcome(band, None, score, signals, hits, composed)
+                return Outcome(band, None, score, signals, hits, composed, reader.version)
             band = Band.suggest  # the topic was found, the asked-for amount or time was not
-        repeated = low_streak >= 1
-        return Outcome(band, HandoffReason.repeated_failure if repeated else HandoffReason.low_confidence, score, signals, hits, None)
+        reason = HandoffReason.repeated_failure if low_streak >= 1 else HandoffReason.low_confidence
+        return Outcome(band, reason, score, signals, hits, None, reader.version)
 
     def ask(self, question: str, session_id: str | None = None, persona: Persona = Persona.customer, channel: str = "api") -> AskResult:
         text = check_question(question, self.settings.max_question_chars)
@@ -194,7 +195,7 @@ class BotService:
         resolved = resolve_follow_up(text, session.get("last_question"))
         outcome = self.decide(resolved, persona, session.get("low_streak", 0))
         result = self._result(outcome, session, persona, text, resolved)
-        self._record(session, text, resolved, result)
+        self._record(session, text, resolved, result, outcome.index_version)
         if result.handoff.reason == HandoffReason.urgent and session.get("contact"):
             result.handoff.ticket_id = self._raise_urgent(session, text) or result.handoff.ticket_id
         return result
@@ -251,10 +252,10 @@ class BotService:
             log.exception("could not open an urgent ticket for session %s", session["id"])
             return None
 
-    def _record(self, session: dict, text: str, resolved: str, result: AskResult) -> None:
+    def _record(self, session: dict, text: str, resolved: str, result: AskResult, index_version: str) -> None:
         if self.store is None or session.get("store_down"):
             return
         try:
-            self.store.record_turn(session, text, resolved, result, self.reader.version)
+            self.store.record_turn(session, text, resolved, result, index_version)
         except Exception:  # an answer already composed is still worth returning
             log.exception("could not record answer %s", result.answer_id)

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from indexer.embed import Encoder
-from indexer.textnorm import fold_for_search
+from kefu.model import Encoder
+from kefu.text.normalize import fold_for_search
 
 SAME_QUESTION = 0.85  # m3e cosine above which two questions ask the same thing
 

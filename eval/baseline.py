@@ -10,11 +10,11 @@ from dataclasses import dataclass
 import faiss
 import numpy as np
 
-from eval.gold import GoldItem
-from indexer.embed import Encoder
 from indexer.load import KbDocument
 from indexer.markdown import parse_markdown
-from indexer.textnorm import compact, fold_for_search
+from kefu.gold import GoldItem, answers_from
+from kefu.model import Encoder
+from kefu.text.normalize import fold_for_search
 
 CHUNK_SIZE, OVERLAP = 250, 50
 
@@ -51,7 +51,4 @@ class BaselineRetriever:
 
 
 def baseline_answers(passage: BaselinePassage, item: GoldItem) -> bool:
-    if not item.answerable or not passage.doc.startswith(item.doc or ""):
-        return False
-    text = compact(passage.text)
-    return any(compact(phrase) in text for phrase in item.key_phrases)
+    return answers_from(passage.doc, passage.text, item)

@@ -20,16 +20,19 @@ import numpy as np
 from tqdm import tqdm
 
 from bot.retrieve.index import LoadedIndex, QuestionIndex
+from bot.retrieve.query_encoder import QueryEncoder
 from bot.retrieve.search import RetrievalMode, Searcher
-from eval.gold import check_split, load_gold
 from eval.metrics import mean, mrr_at, recall_at
-from indexer.build import build_question_index, embed_texts
+from indexer.build import build_question_index
 from indexer.chunk import PATH_SEPARATOR, Chunk
-from indexer.embed import Encoder
+from indexer.embed import embed_texts
 from indexer.embed_cache import EmbeddingCache, model_slug
 from indexer.faq import FAQ_DOC_ID
-from indexer.settings import Settings, cache_root
-from indexer.textnorm import Tokenizer, fold_for_search
+from kefu.gold import check_split, gold_file, load_gold
+from kefu.model import Encoder
+from kefu.settings import Settings, cache_root
+from kefu.text.normalize import fold_for_search
+from kefu.text.tokenize import Tokenizer
 
 DATASETS = {"bq": "bq/BQ.test.data", "atec": "atec/ATEC.test.data", "lcqmc": "lcqmc/LCQMC.test.data"}
 GOLD = "gold"
@@ -105,7 +108,7 @@ def faq_entries_index(corpus: list[str], encoder: Encoder, settings: Settings, n
 
 def read_task(settings: Settings, datasets_dir: Path, dataset: str, limit: int, split: str) -> FaqTask:
     if dataset == GOLD:
-        return gold_faq_task(settings.gold_path, split)
+        return gold_faq_task(gold_file(settings), split)
     if dataset not in DATASETS:
         raise ValueError(f"未知数据集 {dataset!r} / unknown dataset; choose one of {', '.join([*DATASETS, GOLD])}")
     path = datasets_dir / DATASETS[dataset]
@@ -119,9 +122,10 @@ def faq_setup(settings: Settings, datasets_dir: Path, dataset: str, limit: int =
     query path). `split` applies to the gold set only."""
     corpus, queries = read_task(settings, datasets_dir, dataset, limit, split)
     encoder = encoder or Encoder(settings)
-    searcher = Searcher(faq_entries_index(corpus, encoder, settings, dataset), encoder, Tokenizer(), settings)
+    query_encoder = QueryEncoder(encoder, settings)
+    searcher = Searcher(faq_entries_index(corpus, encoder, settings, dataset), query_encoder, Tokenizer(), settings)
     # The bot's own query path (int8 when KEFU_QUERY_INT8), without its cache: every query counts.
-    vectors = encoder.encode_queries([fold_for_search(q.text) for q in queries])
+    vectors = query_encoder.encode_batch([fold_for_search(q.text) for q in queries])
     return searcher, queries, vectors
 
 

@@ -15,13 +15,13 @@ the passages at each KEFU_FAQ_MIN_COSINE.
 import argparse
 import itertools
 
+from bot.assemble import open_searcher
 from bot.retrieve.search import RetrievalMode
-from bot.retrieve.service import open_searcher
 from eval.faq_bench import DATASETS, GOLD, faq_flags, faq_setup, promotion_table
-from eval.gold import SPLITS, load_gold
 from eval.metrics import summarize
-from eval.retrieval import relevance_flags
-from indexer.settings import FusionMethod, load_settings
+from eval.run import DEPTH
+from kefu.gold import SPLITS, answers, gold_file, load_gold
+from kefu.settings import FusionMethod, load_settings
 
 GRID = {
     FusionMethod.rrf: {"dense_weight": (0.35, 0.5, 1.0, 2.0, 5.0), "rrf_k": (5, 20, 60)},
@@ -33,13 +33,18 @@ PASSAGE_FIELDS = ("fusion", "dense_weight", "sparse_weight")
 FAQ_FIELDS = ("faq_fusion", "faq_dense_weight", "faq_sparse_weight")
 
 
+def relevance_flags(searcher, item, mode: RetrievalMode) -> list[bool]:
+    return [answers(hit.chunk, item) for hit in searcher.search(item.question, DEPTH, mode)]
+
+
 def row(label: str, scores: dict[str, float]) -> str:
     return f"| {label} | " + " | ".join(f"{scores[m]:.3f}" for m in METRICS) + " |"
 
 
 def gold_case(split: str):
-    searcher = open_searcher(load_settings())
-    items = [item for item in load_gold(split=split) if item.answerable]
+    settings = load_settings()
+    searcher = open_searcher(settings)
+    items = [item for item in load_gold(gold_file(settings), split) if item.answerable]
     return searcher, f"gold {split}, {len(items)} questions", lambda trial, mode: [relevance_flags(trial, i, mode) for i in items], PASSAGE_FIELDS, []
 
 
@@ -63,7 +68,7 @@ def sweep(searcher, label: str, flags, fields: tuple[str, str, str], extra: list
     for method, grid in GRID.items():
         for weight, k in itertools.product(grid["dense_weight"], grid["rrf_k"]):
             update = {method_field: method, dense_field: weight, sparse_field: 1.0, "rrf_k": k}
-            trial = type(searcher)(searcher.index, searcher.encoder, searcher.tokenizer, searcher.settings.model_copy(update=update))
+            trial = type(searcher)(searcher.index, searcher.queries, searcher.tokenizer, searcher.settings.model_copy(update=update))
             setting = f"{method.value}, dense weight {weight}" + (f", k={k}" if method == FusionMethod.rrf else "")
             lines.append(row(setting, summarize(flags(trial, RetrievalMode.hybrid))))
     return lines + ([""] + extra if extra else [])

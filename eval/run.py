@@ -10,16 +10,14 @@ from datetime import datetime, timezone
 
 from tqdm import tqdm
 
-from bot.answer import Persona
-from bot.handoff import HandoffReason
 from bot.retrieve.search import RetrievalMode
-from bot.service import Band, BotService
+from bot.service import BotService
 from eval.baseline import BaselineRetriever, baseline_answers
-from eval.gold import GoldItem, answers
 from eval.handoff import Row, expected_calibration_error, handoff_scores, reliability, threshold_sweep
 from eval.metrics import percentile, summarize
 from indexer.load import KbDocument
-from indexer.textnorm import compact
+from kefu.gold import GoldItem, answers, holds_key_phrase
+from kefu.vocab import Band, HandoffReason, Persona
 
 DEPTH = 10
 FORCING = {HandoffReason.urgent, HandoffReason.user_request, HandoffReason.out_of_scope}
@@ -27,8 +25,7 @@ SWEEP = [round(0.20 + 0.05 * i, 2) for i in range(11)]
 
 
 def quotes_key_phrase(quotes: list[str], item: GoldItem) -> bool:
-    text = compact("".join(quotes))
-    return any(compact(phrase) in text for phrase in item.key_phrases)
+    return holds_key_phrase("".join(quotes), item)
 
 
 def judge(service: BotService, item: GoldItem) -> tuple[Row, float, dict[str, list[bool]]]:
@@ -71,7 +68,7 @@ def machine() -> str:
 
 def evaluate(service: BotService, documents: list[KbDocument], items: list[GoldItem], split: str, progress: bool = True) -> dict:
     rows, latencies, per_mode = [], [], {mode.value: [] for mode in RetrievalMode}
-    baseline = BaselineRetriever(documents, service.reader.searcher.encoder)
+    baseline = BaselineRetriever(documents, service.reader.searcher.queries.encoder)
     baseline_flags = []
     for item in tqdm(items, desc="eval", unit="q", file=sys.stderr, disable=not progress):
         row, elapsed_ms, flags = judge(service, item)

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 
 from indexer.load import KbDocument
 from indexer.markdown import Section, parse_markdown, sections
-from indexer.textnorm import sentence_spans
+from kefu.text.sentences import sentence_spans
 
 PATH_SEPARATOR = " › "
 _LIST_MARK = re.compile(r"^(?:[-*+]\s+|>\s*)")

@@ -6,7 +6,7 @@ manuals): the manual's own words are never changed, only uncovered.
 
 import re
 
-from indexer.textnorm import normalize_text
+from kefu.text.normalize import normalize_text
 
 # Lines that belong to the hosting site, not the manual: upload banners, viewer controls,
 # licence/disclaimer boilerplate, recommendations. Matched against a whole stripped line.

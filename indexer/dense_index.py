@@ -13,7 +13,7 @@ import math
 import faiss
 import numpy as np
 
-from indexer.settings import DenseIndexKind, Settings
+from kefu.settings import DenseIndexKind, Settings
 
 PQ_BYTES = 64  # sub-quantisers of IVF-PQ: 512 dimensions in 64 codes of 8 bits
 TRAIN_PER_LIST = 64  # training vectors per inverted list (FAISS warns below 39)

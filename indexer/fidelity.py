@@ -9,7 +9,8 @@ import re
 
 from indexer.clean import clean_capture
 from indexer.markdown import parse_markdown
-from indexer.textnorm import compact, normalize_text, split_sentences
+from kefu.text.normalize import compact, normalize_text
+from kefu.text.sentences import split_sentences
 
 _TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}")
 _MARKUP = re.compile(r"^(#{1,6}\s+|-\s+|\*\s+|>\s*)|\*\*")

@@ -12,8 +12,8 @@ from pathlib import Path
 import yaml
 
 from indexer.clean import clean_capture
-from indexer.errors import ImportRefused
 from indexer.structure import to_markdown
+from kefu.errors import ImportRefused
 
 # Registered names (…有限公司) are preferred over short ones (…集团, …公司).
 _ORG_PATTERNS = [

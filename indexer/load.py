@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from indexer.clean import clean_capture
-from indexer.errors import DocumentUnreadable
 from indexer.markdown import parse_markdown, sections
 from indexer.structure import to_markdown
-from indexer.textnorm import normalize_text
+from kefu.errors import DocumentUnreadable
+from kefu.text.normalize import normalize_text
 
 SUPPORTED_SUFFIXES = (".md", ".txt", ".docx", ".pdf", ".html", ".htm")
 # A .docx is a zip: refuse one that would inflate absurdly before any parser opens it.

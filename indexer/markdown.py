@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from indexer.errors import DocumentUnreadable
+from kefu.errors import DocumentUnreadable
 
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n?", re.DOTALL)
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")

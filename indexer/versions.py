@@ -13,11 +13,28 @@ import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
-from indexer.errors import IndexCorrupt, IndexMissing
+from kefu.errors import IndexCorrupt, IndexMissing
+from kefu.settings import Settings
+from kefu.text.tokenize import lexicon_hash
 
+# The files of a version folder: the writer (indexer.build) and the reader (bot.retrieve.index)
+# both take the names from here.
 MANIFEST = "manifest.json"
+CHUNKS_FILE = "chunks.jsonl"
+DENSE_FILE = "dense.faiss"
+BM25_DIR = "bm25"
+QUESTIONS_DENSE_FILE = "questions.faiss"  # FAQ mode, only when kb has FAQ entries
+QUESTIONS_BM25_DIR = "questions_bm25"
 FORMAT_VERSION = 2  # 2: the dense index holds one vector per quotable sentence
 BUILDING_PREFIX = ".building-"
+
+
+def expected_manifest_fields(settings: Settings, dimension: int | None = None) -> dict:
+    """Manifest fields a reader must agree with before it may query a version."""
+    fields = {"model": settings.embed_model, "normalized": True, "lexicon_hash": lexicon_hash()}
+    if dimension is not None:
+        fields["dimension"] = dimension
+    return fields
 
 
 def new_version_id() -> str:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.settings import Settings, load_settings
+from kefu.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parent.parent
 KB_DIR = REPO / "kb"
@@ -25,9 +25,17 @@ def manuals_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def encoder(tmp_path_factory):
-    from indexer.embed import Encoder
+    from kefu.model import Encoder
 
     return Encoder(make_settings(tmp_path_factory.mktemp("model")))
+
+
+@pytest.fixture(scope="session")
+def queries(encoder, tmp_path_factory):
+    """The bot's query path (int8, cached, micro-batched) on the shared model."""
+    from bot.retrieve.query_encoder import QueryEncoder
+
+    return QueryEncoder(encoder, make_settings(tmp_path_factory.mktemp("queries")))
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +50,7 @@ def built_settings(tmp_path_factory, encoder) -> Settings:
 
 @pytest.fixture(scope="session")
 def searcher(built_settings, encoder):
-    from bot.retrieve.service import open_searcher
+    from bot.assemble import open_searcher
 
     return open_searcher(built_settings, encoder=encoder)
 

@@ -4,12 +4,13 @@ initialised in a temp dir and started on 127.0.0.1 on a free port, stopped at th
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from bench.loadgen import free_port
 
 
 class PostgresUnavailable(Exception):
@@ -29,12 +30,6 @@ def install_with_apt() -> None:
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
         if done.returncode != 0:
             raise PostgresUnavailable(f"{' '.join(command)} failed: {done.stderr.strip()[-300:]}")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def as_server_user(command: list[str]) -> list[str]:

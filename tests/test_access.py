@@ -224,7 +224,7 @@ def test_phone_numbers_and_names_are_masked_in_logs(client, caplog):
     for secret in ("欧阳锋", "138 0013 8000", "13800138000", "13912345678", "87654321"):
         assert secret not in caplog.text
     with pytest.raises(IntegrityError) as failed:  # a database error carries no customer data either
-        with client.app.state.records.store.session() as db:
+        with client.app.state.bot.records.store.session() as db:
             db.execute(text("INSERT INTO tickets (id, access_key_hash, status, priority, reason, channel, name, phone, sla_due_at, created_at, updated_at) "
                             "VALUES (:id, 'x', 'open', 'normal', 'user_request', 'api', :name, :phone, '2026-01-01', '2026-01-01', '2026-01-01')"),
                        {"id": created["ticket_id"], "name": "欧阳锋", "phone": "13800138000"})

@@ -147,8 +147,9 @@ def test_health_readiness_and_metrics(client):
 
 
 def test_an_approved_faq_entry_is_answered_directly_after_reindex(tmp_path, kb_copy, encoder):
-    from conftest import make_settings
     from indexer.build import build_index
+
+    from conftest import make_settings
 
     settings = make_settings(tmp_path, kb_dir=kb_copy)
     build_index(settings, encoder=encoder)
@@ -159,7 +160,7 @@ def test_an_approved_faq_entry_is_answered_directly_after_reindex(tmp_path, kb_c
         entry = {"question": "快递运费由谁承担?", "answer": "质量问题退换货的运费由公司承担。", "author": "王编辑"}
         assert local.post("/api/admin/faq", json=entry, headers=admin).status_code == 201
         assert local.post("/api/admin/reindex", headers=admin).status_code == 202
-        status = local.app.state.reindexer.wait(timeout=300)
+        status = local.app.state.bot.reindexer.wait(timeout=300)
         assert status["state"] == "done", status
         assert status["changes"]["faq"]["added"] == 1
         after = local.post("/api/ask", json={"question": "你们的快递运费由谁承担"}).json()

@@ -9,16 +9,17 @@ import os
 import subprocess
 import sys
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from bot.app import create_app
-from conftest import REPO
 from indexer import versions
-from indexer.settings import index_root
+from kefu.settings import index_root
+
+from conftest import REPO
 
 UPLOAD_LIMIT = 64 * 1024
 HOSTILE_HTML = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -51,7 +52,6 @@ class Row:
     names: str | None = None  # the error message must name this (a field, a limit)
     role: str | None = None  # "agent" or "admin": send that token
     check: callable = None  # extra assertions on a 2xx body
-    marks: list = field(default_factory=list)
 
 
 def upload(name: str, data: bytes, content_type: str = "application/octet-stream") -> dict:
@@ -69,7 +69,7 @@ def answered_with(expected: str):
 
 
 def stored_question(client, answer_id: str) -> str:
-    with client.app.state.records.store.session() as db:
+    with client.app.state.bot.records.store.session() as db:
         return db.execute(text("SELECT question FROM answers WHERE id = :id"), {"id": answer_id}).scalar_one()
 
 
@@ -136,7 +136,8 @@ ROWS = [
     # --- tickets ---
     Row("HTML in a ticket name", "POST", TICKETS, {"json": {**CONTACT, "name": '<b onclick="x()">张三</b>'}}, 201, check=stored_verbatim("name", '<b onclick="x()">张三</b>')),
     Row("SQL in a ticket name", "POST", TICKETS, {"json": {**CONTACT, "name": HOSTILE_SQL}}, 201, check=stored_verbatim("name", HOSTILE_SQL)),
-    Row("SQL and HTML in complaint fields", "POST", TICKETS, {"json": {**CONTACT, "fields": {"问题": HOSTILE_HTML + HOSTILE_SQL}}}, 201, check=stored_verbatim("fields", {"问题": HOSTILE_HTML + HOSTILE_SQL})),
+    Row("SQL and HTML in complaint fields", "POST", TICKETS, {"json": {**CONTACT, "fields": {"产品名称": "纯牛奶", "问题": HOSTILE_HTML + HOSTILE_SQL}}}, 201, check=stored_verbatim("fields", {"产品名称": "纯牛奶", "问题": HOSTILE_HTML + HOSTILE_SQL})),
+    Row("complaint record without the product", "POST", TICKETS, {"json": {**CONTACT, "fields": {"问题": "胀包"}}}, 422, "invalid_ticket", "产品名称"),
     Row("bad phone", "POST", TICKETS, {"json": {**CONTACT, "phone": "12345678901"}}, 422, "invalid_ticket", "phone"),
     Row("phone with letters", "POST", TICKETS, {"json": {**CONTACT, "phone": "138abcd8000"}}, 422, "invalid_ticket", "phone"),
     Row("ticket fields of the wrong type", "POST", TICKETS, {"json": {"name": 5, "phone": 13800138000}}, 422, "invalid_request", "name"),
@@ -171,7 +172,7 @@ def client(built_settings, encoder, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("bad-input")
     kb = tmp / "kb"
     shutil.copytree(KB_DIR, kb)
-    settings = built_settings.model_copy(update={"kb_dir": kb, "database_url": f"sqlite:///{tmp / 'kefu.db'}", "upload_max_bytes": UPLOAD_LIMIT})
+    settings = built_settings.model_copy(update={"kb_dir": kb, "database_url": f"sqlite:///{tmp / 'kefu.db'}", "upload_max_bytes": UPLOAD_LIMIT, "ticket_rate_per_minute": 1000})
     with TestClient(create_app(settings, encoder=encoder), raise_server_exceptions=False) as test_client:
         yield test_client
 
@@ -183,13 +184,13 @@ def kb_state(client) -> dict[str, str]:
 
 
 def stored_counts(client) -> dict[str, int]:
-    with client.app.state.records.store.session() as db:
+    with client.app.state.bot.records.store.session() as db:
         return {table: db.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one() for table in ("tickets", "ticket_messages", "feedback")}
 
 
 def index_state(client) -> tuple[str, str]:
     root = index_root(client.app.state.settings)
-    return versions.current_version(root), client.app.state.service.reader.version
+    return versions.current_version(root), client.app.state.bot.service.reader.version
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r.name for r in ROWS])
@@ -247,7 +248,7 @@ def test_cli_refuses_bad_input_before_loading_the_model(tmp_path, args, says):
     (tmp_path / "gbk.txt").write_bytes("电话铃响几声必须接听\n".encode("gbk") + b"\xff\n")
     (tmp_path / "long.txt").write_text("电话铃响几声必须接听\n" + "问" * 2001 + "\n", encoding="utf-8")
     (tmp_path / "q.txt").write_text("你好\n", encoding="utf-8")
-    command = [sys.executable.encode(), b"-m", b"bot.cli", b"--data-dir", str(tmp_path / "var").encode()]
+    command = [sys.executable.encode(), b"-m", b"kefu.cli", b"--data-dir", str(tmp_path / "var").encode()]
     command += [a if isinstance(a, bytes) else a.encode() for a in args]
     done = subprocess.run(command, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, timeout=120)
     stderr = done.stderr.decode("utf-8", errors="replace")

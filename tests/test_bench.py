@@ -24,7 +24,7 @@ def numbers(obj):
 @pytest.mark.model
 def test_quick_bench_runs_and_prints_every_section(tmp_path):
     run = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "--data-dir", str(tmp_path / "var"), "bench", "--quick", "--json", "--sizes", "500"],
+        [sys.executable, "-m", "kefu.cli", "--data-dir", str(tmp_path / "var"), "bench", "--quick", "--json", "--sizes", "500"],
         cwd=REPO, capture_output=True, text=True, timeout=1200,
     )
     assert run.returncode == 0, run.stderr[-3000:]

@@ -10,16 +10,17 @@ import time
 import pytest
 
 from bot.retrieve.index import load_current
-from conftest import KB_DIR, REPO, make_settings
 from indexer import versions
 from indexer.build import build_index
-from indexer.settings import index_root
+from kefu.settings import index_root
+
+from conftest import KB_DIR, REPO, make_settings
 
 
 def start_build(settings, log_path) -> subprocess.Popen:
     env = {**os.environ, "KEFU_DATA_DIR": str(settings.data_dir), "KEFU_KB_DIR": str(settings.kb_dir)}
     with log_path.open("w") as log:
-        return subprocess.Popen([sys.executable, "-m", "bot.cli", "index"], cwd=REPO, env=env, stdout=log, stderr=log)
+        return subprocess.Popen([sys.executable, "-m", "kefu.cli", "index"], cwd=REPO, env=env, stdout=log, stderr=log)
 
 
 def kill_when(process: subprocess.Popen, condition, timeout: float = 240) -> bool:
@@ -77,7 +78,7 @@ def test_killed_builds_never_damage_the_current_version(settings, encoder, tmp_p
 KILL_AT = """
 import os, signal, sys
 from indexer import build, versions
-from indexer.settings import load_settings
+from kefu.settings import load_settings
 step = sys.argv[1]
 def die(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)

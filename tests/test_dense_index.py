@@ -4,9 +4,10 @@ import faiss
 import numpy as np
 import pytest
 
-from conftest import make_settings
 from indexer.dense_index import build_dense_index, choose_kind, ivf_lists, prepare_for_search
-from indexer.settings import DenseIndexKind
+from kefu.settings import DenseIndexKind
+
+from conftest import make_settings
 
 
 def test_auto_chooses_flat_then_ivf_sq8(tmp_path):

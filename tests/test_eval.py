@@ -4,13 +4,13 @@ import json
 import math
 
 import pytest
+from test_search import run_kefu
 
 from eval.baseline import fixed_chunks
 from eval.faq_bench import faq_task, gold_faq_task
-from eval.gold import DEFAULT_GOLD, load_gold
 from eval.handoff import Row, expected_calibration_error, handoff_scores, reliability, threshold_sweep
 from eval.metrics import mrr_at, ndcg_at, recall_at, summarize
-from test_search import run_kefu
+from kefu.gold import DEFAULT_GOLD, load_gold
 
 
 def test_recall_mrr_ndcg_on_a_hand_computed_ranking():
@@ -19,6 +19,9 @@ def test_recall_mrr_ndcg_on_a_hand_computed_ranking():
     assert mrr_at(flags, 10) == pytest.approx(1 / 3)
     assert ndcg_at(flags, 10) == pytest.approx(1 / math.log2(4))
     assert ndcg_at([True, True], 10) == 1.0
+    # Two relevant passages at ranks 2 and 3: DCG 1/log2(3) + 1/log2(4) over the ideal 1 + 1/log2(3).
+    assert ndcg_at([False, True, True], 10) == pytest.approx((1 / math.log2(3) + 0.5) / (1 + 1 / math.log2(3)))
+    assert ndcg_at([False, False], 10) == 0.0
     assert summarize([[True], [False, True]])["MRR@10"] == pytest.approx(0.75)
 
 
@@ -91,8 +94,9 @@ def test_gold_set_is_large_enough_and_split():
 
 
 def test_every_key_phrase_exists_in_kb():
+    from kefu.text.normalize import compact
+
     from conftest import KB_DIR
-    from indexer.textnorm import compact
 
     texts = {p.name[:3]: compact(p.read_text(encoding="utf-8")) for p in KB_DIR.glob("0*.md")}
     missing = [(i.id, phrase) for i in load_gold(DEFAULT_GOLD) if i.answerable for phrase in i.key_phrases if compact(phrase) not in texts[i.doc]]

@@ -2,12 +2,14 @@
 
 import pytest
 
+from bot.assemble import open_searcher
 from bot.retrieve.index import load_version
-from bot.retrieve.service import open_searcher
-from conftest import make_settings
-from indexer.build import QUESTIONS_DENSE_FILE, build_index
-from indexer.errors import IndexCorrupt
+from indexer.build import build_index
 from indexer.faq import append_faq
+from indexer.versions import QUESTIONS_DENSE_FILE
+from kefu.errors import IndexCorrupt
+
+from conftest import make_settings
 
 
 def test_an_faq_entry_goes_first_when_its_question_is_asked_in_other_words(tmp_path, kb_copy, encoder):

@@ -5,7 +5,6 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -16,19 +15,16 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
+from bench.loadgen import free_port
 from bot.app import create_app
 from bot.replies import TICKETS_UNAVAILABLE
+from indexer.build import build_index
+from indexer.versions import DENSE_FILE
+
 from conftest import KB_DIR, REPO, make_settings
-from indexer.build import DENSE_FILE, build_index
 
 AGENT_TOKEN = "agent-" + "a1" * 16
 ADMIN_TOKEN = "admin-" + "b2" * 16
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def start_server(data_dir, db_path, log_path) -> tuple[subprocess.Popen, str]:
@@ -39,7 +35,7 @@ def start_server(data_dir, db_path, log_path) -> tuple[subprocess.Popen, str]:
         "KEFU_DATABASE_URL": f"sqlite:///{db_path}", "KEFU_AGENT_TOKEN": AGENT_TOKEN, "KEFU_ADMIN_TOKEN": ADMIN_TOKEN,
     }
     log = log_path.open("ab")
-    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--port", str(port)], cwd=REPO, env=env, stdout=log, stderr=log)
+    process = subprocess.Popen([sys.executable, "-m", "kefu.cli", "serve", "--port", str(port)], cwd=REPO, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
@@ -171,7 +167,7 @@ def test_a_corrupted_version_is_refused_by_the_server_and_a_reindex_rebuilds_it(
         assert client.post("/api/ask", json={"question": "保质期满的产品能退吗"}).json()["band"] == "answer"
         admin = {"Authorization": f"Bearer {client.app.state.tokens.admin}"}
         assert client.post("/api/admin/reindex", params={"force": True}, headers=admin).status_code == 202
-        status = client.app.state.reindexer.wait(timeout=300)
+        status = client.app.state.bot.reindexer.wait(timeout=300)
         assert status["state"] == "done" and status["version"] > newer.version
         assert client.get("/readyz").json()["index_version"] == status["version"]
 

@@ -6,13 +6,14 @@ import shutil
 import hypothesis
 import pytest
 import schemathesis
-from schemathesis import GenerationMode
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance, status_code_conformance
 
 from bot.app import create_app
+
 from conftest import KB_DIR
 
 EXAMPLES_PER_OPERATION = 25

@@ -2,19 +2,21 @@
 
 import pytest
 
-from conftest import make_settings
-from eval.gate import QualityGateFailed, quality_gate
+from bot.gate import GoldSetMissing, QualityGateFailed, quality_gate
 from indexer import versions
 from indexer.build import build_index
-from indexer.settings import index_root
+from kefu.settings import index_root
+from kefu.text.tokenize import Tokenizer
+
+from conftest import make_settings
 
 
-def test_gate_refuses_a_worse_index_and_force_overrides(tmp_path, kb_copy, encoder):
+def test_gate_refuses_a_worse_index_and_force_overrides(tmp_path, kb_copy, encoder, queries):
     settings = make_settings(tmp_path, kb_dir=kb_copy)
-    good = build_index(settings, encoder=encoder, gate=quality_gate(settings, encoder)).version
+    good = build_index(settings, encoder=encoder, gate=quality_gate(settings, queries, Tokenizer())).version
     (kb_copy / "000-客户服务知识手册.md").unlink()  # the dairy manual answers a quarter of the gold questions
     with pytest.raises(QualityGateFailed, match="Recall@5") as refused:
-        build_index(settings, encoder=encoder, gate=quality_gate(settings, encoder))
+        build_index(settings, encoder=encoder, gate=quality_gate(settings, queries, Tokenizer()))
     assert "regressed" in str(refused.value) and "--force" in str(refused.value)
     root = index_root(settings)
     assert versions.current_version(root) == good
@@ -23,8 +25,26 @@ def test_gate_refuses_a_worse_index_and_force_overrides(tmp_path, kb_copy, encod
     assert versions.current_version(root) == forced
 
 
-def test_gate_passes_an_unchanged_knowledge_base(tmp_path, kb_copy, encoder):
+def test_gate_passes_an_unchanged_knowledge_base(tmp_path, kb_copy, encoder, queries):
     settings = make_settings(tmp_path, kb_dir=kb_copy)
     build_index(settings, encoder=encoder)
-    result = build_index(settings, encoder=encoder, gate=quality_gate(settings, encoder))
+    result = build_index(settings, encoder=encoder, gate=quality_gate(settings, queries, Tokenizer()))
+    assert versions.current_version(index_root(settings)) == result.version
+
+
+def test_a_missing_gold_file_is_an_error_unless_the_gate_is_switched_off(tmp_path, monkeypatch, queries):
+    monkeypatch.chdir(tmp_path)  # the shipped gold set is found from anywhere, not only from the repo
+    assert quality_gate(make_settings(tmp_path), queries, Tokenizer()) is not None
+    missing = make_settings(tmp_path, gold_path=tmp_path / "no-such-gold.jsonl")
+    with pytest.raises(GoldSetMissing, match="KEFU_QUALITY_GATE=false"):
+        quality_gate(missing, queries, Tokenizer())
+    assert quality_gate(missing.model_copy(update={"quality_gate": False}), queries, Tokenizer()) is None
+
+
+def test_a_gold_set_without_answerable_dev_questions_lets_the_build_through(tmp_path, kb_copy, encoder, queries):
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text('{"id": "u001", "question": "今天天气怎么样", "persona": "customer", "answerable": false, "kind": "out_of_scope", "split": "dev"}\n', encoding="utf-8")
+    settings = make_settings(tmp_path, kb_dir=kb_copy, gold_path=gold)
+    build_index(settings, encoder=encoder)
+    result = build_index(settings, encoder=encoder, gate=quality_gate(settings, queries, Tokenizer()))
     assert versions.current_version(index_root(settings)) == result.version

@@ -3,7 +3,7 @@
 import pytest
 
 from conftest import KB_DIR
-from indexer.errors import ImportRefused
+from kefu.errors import ImportRefused
 from indexer.fidelity import unquoted_sentences
 from indexer.importer import capture_to_markdown, import_capture
 from indexer.markdown import parse_markdown

@@ -6,7 +6,7 @@ import docx
 import pytest
 
 from indexer.chunk import chunk_document
-from indexer.errors import DocumentUnreadable
+from kefu.errors import DocumentUnreadable
 from indexer.load import list_kb_files, read_document
 
 ARTICLE = "电话铃响3声内必须接听,直接接听人不在,由距离最近人员负责接听。"

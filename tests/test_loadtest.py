@@ -1,7 +1,7 @@
 """The load test in its short form: 50 clients for 10 s on loopback against the real app, model,
-index and a SQLite file (the full 60 s form: `python -m eval.loadtest`)."""
+index and a SQLite file (the full 60 s form: `python -m bench.loadtest`)."""
 
-from eval.loadtest import render, run_loadtest
+from bench.loadtest import render, run_loadtest
 
 
 def test_fifty_clients_mixing_ask_search_and_tickets(built_settings, encoder):

@@ -5,10 +5,11 @@ import threading
 import numpy as np
 import pytest
 
+from bot.retrieve.batcher import MicroBatcher
+from bot.retrieve.query_cache import QueryCache
+from kefu.text.normalize import fold_for_search
+
 from conftest import make_settings
-from indexer.batcher import MicroBatcher
-from indexer.query_cache import QueryCache
-from indexer.textnorm import fold_for_search
 
 QUESTIONS = [
     "电话铃响几声内必须接听", "保质期满的产品能退吗", "投诉预警信息多久内上报", "你们家奶都有哪几个系列啊",
@@ -19,13 +20,11 @@ QUESTIONS = [
 
 
 @pytest.fixture(scope="module")
-def float_encoder(tmp_path_factory):
-    """A float32 query model: the one whose batches share a forward pass."""
-    from indexer.embed import Encoder
+def float_queries(encoder, tmp_path_factory):
+    """A float32 query path: the one whose batches share a forward pass."""
+    from bot.retrieve.query_encoder import QueryEncoder
 
-    encoder = Encoder(make_settings(tmp_path_factory.mktemp("fp32"), query_int8=False))
-    yield encoder
-    encoder.close()
+    return QueryEncoder(encoder, make_settings(tmp_path_factory.mktemp("fp32"), query_int8=False))
 
 
 def encode_concurrently(encode, texts: list[str]) -> list[np.ndarray]:
@@ -46,10 +45,10 @@ def encode_concurrently(encode, texts: list[str]) -> list[np.ndarray]:
 
 
 @pytest.mark.model
-def test_batched_float_encodes_equal_one_at_a_time_and_keep_their_order(float_encoder):
+def test_batched_float_encodes_equal_one_at_a_time_and_keep_their_order(float_queries):
     texts = [fold_for_search(q) for q in QUESTIONS]
-    alone = np.stack([float_encoder.encode_queries([t])[0] for t in texts])
-    batcher = MicroBatcher(float_encoder.encode_queries, wait_ms=50, max_batch=32)
+    alone = np.stack([float_queries.encode_batch([t])[0] for t in texts])
+    batcher = MicroBatcher(float_queries.encode_batch, wait_ms=50, max_batch=32)
     together = np.stack(encode_concurrently(batcher.encode, texts))
     assert batcher.batches < len(texts), "concurrent queries were never batched"
     # Padding changes the summation order of the matrix products, nothing else: rounding-level
@@ -59,34 +58,33 @@ def test_batched_float_encodes_equal_one_at_a_time_and_keep_their_order(float_en
 
 
 @pytest.mark.model
-def test_int8_queries_are_bitwise_the_same_in_any_batch(encoder):
+def test_int8_queries_are_bitwise_the_same_in_any_batch(queries):
     """Dynamic quantisation scales activations per pass, so int8 queries run one per pass."""
-    assert encoder.query_int8
+    assert queries.int8
     texts = [fold_for_search(q) for q in QUESTIONS]
-    alone = np.stack([encoder.encode_queries([t])[0] for t in texts])
-    assert np.array_equal(encoder.encode_queries(texts), alone)
-    assert np.array_equal(np.stack(encode_concurrently(encoder.encode_query, texts)), alone)
+    alone = np.stack([queries.encode_batch([t])[0] for t in texts])
+    assert np.array_equal(queries.encode_batch(texts), alone)
+    assert np.array_equal(np.stack(encode_concurrently(queries.encode, texts)), alone)
 
 
 @pytest.mark.model
-def test_query_vectors_are_unit_float32_and_close_to_the_document_encoding(encoder, float_encoder):
+def test_query_vectors_are_unit_float32_and_close_to_the_document_encoding(encoder, queries, float_queries):
     texts = [fold_for_search(q) for q in QUESTIONS]
-    documents = float_encoder.encode(texts)
-    for model in (encoder, float_encoder):
-        queries = model.encode_queries(texts)
-        assert queries.dtype == np.float32 and queries.shape == (len(texts), model.dimension)
-        np.testing.assert_allclose(np.linalg.norm(queries, axis=1), 1.0, atol=1e-5)
-    np.testing.assert_allclose(float_encoder.encode_queries(texts), documents, atol=1e-5)
-    assert (np.sum(encoder.encode_queries(texts) * documents, axis=1) > 0.97).all()
+    documents = encoder.encode(texts)
+    for path in (queries, float_queries):
+        vectors = path.encode_batch(texts)
+        assert vectors.dtype == np.float32 and vectors.shape == (len(texts), encoder.dimension)
+        np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(float_queries.encode_batch(texts), documents, atol=1e-5)
+    assert (np.sum(queries.encode_batch(texts) * documents, axis=1) > 0.97).all()
 
 
 @pytest.mark.model
-def test_a_repeated_query_comes_from_the_cache(encoder):
-    text = fold_for_search("保质期满的产品还能退吗?")
-    first = encoder.encode_query(text)
-    hits = encoder.cache.hits
-    again = encoder.encode_query(text)
-    assert encoder.cache.hits == hits + 1 and again is first
+def test_a_repeated_query_comes_from_the_cache(queries):
+    first = queries.encode("保质期满的产品还能退吗?")
+    hits = queries.cache.hits
+    again = queries.encode("保质期满的產品还能退吗?")  # folded to the same text
+    assert queries.cache.hits == hits + 1 and again is first
     assert not again.flags.writeable
 
 

@@ -2,8 +2,9 @@
 
 import re
 
+from kefu.settings import settings_table
+
 from conftest import REPO
-from indexer.settings import settings_table
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 
@@ -11,7 +12,7 @@ README = (REPO / "README.md").read_text(encoding="utf-8")
 def test_readme_settings_table_matches_the_settings_class():
     match = re.search(r"<!-- settings-table:start -->\n(.*?)\n<!-- settings-table:end -->", README, re.DOTALL)
     assert match, "README.md lost its settings-table markers"
-    assert match.group(1) == settings_table(), "run `python -m indexer.settings` and paste the table into README.md"
+    assert match.group(1) == settings_table(), "run `python -m kefu.settings` and paste the table into README.md"
 
 
 def test_readme_shows_the_two_commands_and_the_model_licence():
@@ -23,7 +24,7 @@ def cli_commands() -> list[str]:
     """Every `kefu` command path, e.g. `kefu index`, `kefu tickets list`."""
     import typer.main
 
-    from bot.cli import app
+    from kefu.cli import app
 
     def walk(command, path: str) -> list[str]:
         if not hasattr(command, "commands"):  # a leaf command, not a group

@@ -8,8 +8,9 @@ import time
 from fastapi.testclient import TestClient
 
 from bot.app import create_app
-from conftest import KB_DIR, make_settings
 from indexer.build import build_index
+
+from conftest import KB_DIR, make_settings
 
 CLIENTS = 20
 NEW_DOC = "新增"
@@ -49,7 +50,7 @@ def test_reindex_while_twenty_clients_query(tmp_path, encoder):
             worker.start()
         assert client.post("/api/admin/reindex", params={"force": True}, headers=admin).status_code == 202
         assert client.post("/api/admin/reindex", params={"force": True}, headers=admin).status_code == 409  # one build at a time
-        status = client.app.state.reindexer.wait(timeout=600)
+        status = client.app.state.bot.reindexer.wait(timeout=600)
         after_swap = [len(s) for s in seen]
         deadline = time.monotonic() + 120  # a bound on waiting, not an assertion on speed
         while any(len(s) < n + 2 for s, n in zip(seen, after_swap)) and all(w.is_alive() for w in workers) and time.monotonic() < deadline:

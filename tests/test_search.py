@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from bot.retrieve.search import RetrievalMode
+
 from conftest import REPO
 
 RANK_ONE = [
@@ -52,7 +53,7 @@ def test_a_query_with_no_known_words_still_gets_dense_results(searcher):
 
 def run_kefu(args, settings, **kwargs):
     env = {**os.environ, "KEFU_DATA_DIR": str(settings.data_dir), "KEFU_KB_DIR": str(settings.kb_dir)}
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=300, **kwargs)
+    return subprocess.run([sys.executable, "-m", "kefu.cli", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=300, **kwargs)
 
 
 def test_cli_search_file_prints_one_json_object_per_line_in_order(built_settings, tmp_path):

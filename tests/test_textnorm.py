@@ -2,7 +2,9 @@
 
 import pytest
 
-from indexer.textnorm import Tokenizer, compact, fold_for_search, normalize_text, split_sentences
+from kefu.text.normalize import compact, fold_for_search, normalize_text
+from kefu.text.sentences import split_sentences
+from kefu.text.tokenize import Tokenizer
 
 
 def test_normalize_folds_full_width_and_drops_invisible_characters():

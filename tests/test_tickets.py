@@ -16,7 +16,7 @@ def client(request, built_settings, encoder, tmp_path_factory):
     # Many tickets come from one test client; the per-client rate limit has its own test.
     settings = built_settings.model_copy(update={"database_url": url, "ticket_rate_per_minute": 1000})
     with TestClient(create_app(settings, encoder=encoder)) as test_client:
-        assert test_client.app.state.records is not None, f"the {request.param} store did not open"
+        assert test_client.app.state.bot.records is not None, f"the {request.param} store did not open"
         yield test_client
 
 
@@ -101,7 +101,7 @@ def test_an_idempotency_key_reused_for_another_request_is_refused_not_answered_w
     first = client.post("/api/tickets", json={"name": "王五", "phone": "010-12345678"}, headers={"Idempotency-Key": "shared-key"})
     assert first.status_code == 201
     before = len(client.get("/api/tickets", headers=agent).json())
-    for other in ({"name": "赵六", "phone": "010-12345678"}, {"name": "王五", "phone": "13912345678"}, {"name": "王五", "phone": "010-12345678", "fields": {"问题": "漏液"}}):
+    for other in ({"name": "赵六", "phone": "010-12345678"}, {"name": "王五", "phone": "13912345678"}, {"name": "王五", "phone": "010-12345678", "fields": {"产品名称": "台灯", "问题": "漏液"}}):
         refused = client.post("/api/tickets", json=other, headers={"Idempotency-Key": "shared-key"})
         assert refused.status_code == 409, other
         assert refused.json()["error"]["code"] == "idempotency_key_reused" and "Idempotency-Key" in refused.json()["error"]["message"]
@@ -167,7 +167,7 @@ def test_bad_ticket_fields_are_422_and_nothing_is_stored(client, agent, body, fi
 
 def test_html_and_sql_in_ticket_fields_are_stored_as_text(client, agent):
     hostile = "<img src=x onerror=alert(1)>'); DROP TABLE tickets;--"
-    created = client.post("/api/tickets", json={"name": "测试", "phone": "13800138000", "fields": {"问题": hostile}}).json()
+    created = client.post("/api/tickets", json={"name": "测试", "phone": "13800138000", "fields": {"产品名称": "纯牛奶", "问题": hostile}}).json()
     stored = client.get(f"/api/tickets/{created['ticket_id']}", headers=agent).json()
     assert stored["fields"]["问题"] == hostile
     assert client.get("/api/tickets", headers=agent).status_code == 200

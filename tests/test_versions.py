@@ -7,13 +7,15 @@ import shutil
 import pytest
 
 from bot.retrieve.index import load_current, load_version
-from conftest import KB_DIR, make_settings
 from indexer import versions
-from indexer.build import CHUNKS_FILE, build_index
+from indexer.build import build_index
 from indexer.chunk import chunk_document
-from indexer.errors import DocumentUnreadable, IndexCorrupt
 from indexer.load import read_document
-from indexer.settings import index_root
+from indexer.versions import CHUNKS_FILE
+from kefu.errors import DocumentUnreadable, IndexCorrupt
+from kefu.settings import index_root
+
+from conftest import KB_DIR, make_settings
 
 SMALL_DOCS = ("003-顾客服务手册.md", "004-如何做售后服务的典范.md")
 

@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from bot.app import create_app
+
 from web_support import CHROMIUM_ARGS, LiveServer, StaticSite, ensure_chromium, server_settings
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed: pip install -e '.[dev]'")

@@ -7,9 +7,12 @@ from fastapi.testclient import TestClient
 
 from bot.app import create_app
 from bot.store import tickets
-from conftest import make_settings
 from indexer.build import build_index
+from kefu.vocab import REQUIRED_COMPLAINT_FIELDS, Channel, ComplaintField, HandoffReason, MessageRole, Priority, TicketStatus, values
 
+from conftest import make_settings
+
+WEB = Path(__file__).resolve().parent.parent / "web"
 STAGES = ["load", "chunk", "embed", "write", "check", "publish"]
 
 
@@ -47,7 +50,7 @@ def test_reindex_status_ends_with_the_switch(tmp_path, encoder):
     with TestClient(create_app(settings, encoder=encoder)) as client:
         admin = {"Authorization": f"Bearer {client.app.state.tokens.admin}"}
         assert client.post("/api/admin/reindex", params={"force": True}, headers=admin).status_code == 202
-        client.app.state.reindexer.wait(timeout=300)
+        client.app.state.bot.reindexer.wait(timeout=300)
         status = client.get("/api/admin/reindex", headers=admin).json()
     assert status["state"] == "done", status
     assert status["progress"] == {"stage": "switch", "done": 1, "total": 1}
@@ -64,7 +67,28 @@ def test_search_returns_the_query_terms_for_highlighting(built_settings, encoder
 
 def test_the_widget_checks_phones_with_the_servers_patterns():
     """The widget validates before sending with the ticket store's own patterns, not a look-alike."""
-    widget = (Path(__file__).resolve().parent.parent / "web" / "widget.js").read_text(encoding="utf-8")
+    widget = (WEB / "widget.js").read_text(encoding="utf-8")
     patterns = dict(re.findall(r"const (MOBILE|LANDLINE) = /(.+?)/;", widget))
     assert patterns == {"MOBILE": tickets._MOBILE.pattern, "LANDLINE": tickets._LANDLINE.pattern}
     assert 'replace(/[\\s()]/g, "")' in widget and 'replace(/-/g, "")' in widget  # compacted as valid_phone does
+
+
+def js_object_keys(source: str, name: str) -> set[str]:
+    """The keys of a one-line object literal `name: { key: "…", … }` or `const name = { … }`."""
+    body = re.search(rf"(?:const {name} =|\b{name}:) \{{(.*?)\}}", source).group(1)
+    return set(re.findall(r'(?:^|,)\s*"?([\w\u4e00-\u9fff]+)"?\s*:', body))
+
+
+def test_the_pages_labels_name_exactly_the_servers_vocabulary():
+    """A status, priority, reason, role or channel the server sends always has a label on the pages."""
+    common = (WEB / "static" / "common.js").read_text(encoding="utf-8")
+    expected = {"status": TicketStatus, "priority": Priority, "reason": HandoffReason, "role": MessageRole, "channel": Channel}
+    for name, enum in expected.items():
+        assert js_object_keys(common, name) == set(values(enum)), name
+
+
+def test_the_widget_asks_and_requires_the_servers_complaint_fields():
+    widget = (WEB / "widget.js").read_text(encoding="utf-8")
+    assert js_object_keys(widget, "FIELD_LABELS") == {"name", "phone", *values(ComplaintField)}
+    required = set(re.findall(r'"([^"]+)"', re.search(r"const REQUIRED = new Set\(\[(.*?)\]\)", widget).group(1)))
+    assert required == {"name", "phone", *(field.value for field in REQUIRED_COMPLAINT_FIELDS)}

@@ -5,9 +5,9 @@ import shutil
 import tempfile
 from pathlib import Path, PurePath
 
-from fastapi import APIRouter, Request, UploadFile
+from fastapi import APIRouter, UploadFile
 
-from bot.api.deps import AdminDep, RecordsDep, ServiceDep
+from bot.api.deps import AdminDep, BotDep, RecordsDep, ReindexerDep, ServiceDep, SettingsDep
 from bot.api.schemas import FaqEntry, IndexInfo, ReindexStatus
 from bot.errors import InvalidRequest, PayloadTooLarge, UnsupportedUpload
 from bot.unanswered import group_questions
@@ -35,10 +35,10 @@ async def read_limited(upload: UploadFile, limit: int) -> bytes:
 
 
 @router.post("/documents", status_code=201, summary="Upload a manual into kb/ (parsed first; the index changes on re-index)")
-async def upload_document(file: UploadFile, service: ServiceDep) -> dict:
+async def upload_document(file: UploadFile, settings: SettingsDep) -> dict:
     name = safe_upload_name(file.filename)
-    data = await read_limited(file, service.settings.upload_max_bytes)
-    kb_dir = service.settings.kb_dir
+    data = await read_limited(file, settings.upload_max_bytes)
+    kb_dir = settings.kb_dir
     kb_dir.mkdir(parents=True, exist_ok=True)
     # Staged under its own name in a hidden folder (never indexed), so errors name the file
     # the editor uploaded; moved into kb/ only once it parses.
@@ -54,20 +54,20 @@ async def upload_document(file: UploadFile, service: ServiceDep) -> dict:
 
 
 @router.post("/reindex", status_code=202, response_model=ReindexStatus, summary="Re-index in the background; answers switch atomically")
-def reindex(request: Request, force: bool = False) -> dict:
+def reindex(reindexer: ReindexerDep, force: bool = False) -> dict:
     """The gold dev half runs against the new version first; a Recall@5 drop beyond the
     allowed one fails the re-index (status shows the regressed questions) unless force."""
-    return request.app.state.reindexer.start(force)
+    return reindexer.start(force)
 
 
 @router.get("/reindex", response_model=ReindexStatus, summary="Progress and outcome of the last re-index")
-def reindex_status(request: Request) -> dict:
-    return request.app.state.reindexer.status
+def reindex_status(reindexer: ReindexerDep) -> dict:
+    return reindexer.status
 
 
 @router.post("/rollback", summary="Make the previous index version current")
-def rollback(request: Request) -> dict:
-    return {"version": request.app.state.reindexer.rollback()}
+def rollback(reindexer: ReindexerDep) -> dict:
+    return {"version": reindexer.rollback()}
 
 
 @router.get("/index", response_model=IndexInfo, summary="The index being served")
@@ -80,12 +80,12 @@ def index_info(service: ServiceDep) -> dict:
 
 
 @router.get("/unanswered", summary="Questions that ended in low confidence or handoff, grouped, with counts")
-def unanswered(service: ServiceDep, records: RecordsDep) -> list[dict]:
+def unanswered(bot: BotDep, records: RecordsDep) -> list[dict]:
     questions = [row["question"] for row in records.unanswered()]
-    return group_questions(questions, service.reader.searcher.encoder)
+    return group_questions(questions, bot.encoder)
 
 
 @router.post("/faq", status_code=201, summary="Save an editor-written answer to kb/faq.md (re-index to serve it)")
-def add_faq(body: FaqEntry, service: ServiceDep) -> dict:
-    path = append_faq(service.settings.kb_dir, body.question, body.answer, body.author)
+def add_faq(body: FaqEntry, settings: SettingsDep) -> dict:
+    path = append_faq(settings.kb_dir, body.question, body.answer, body.author)
     return {"question": body.question, "file": path.name}

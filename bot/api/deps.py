@@ -4,25 +4,40 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
+from bot.assemble import Bot
 from bot.auth import Tokens, bearer, check_token
 from bot.errors import NotReady, Unavailable
+from bot.reindex import Reindexer
 from bot.service import BotService
+from kefu.settings import Settings
 
 
-def get_service(request: Request) -> BotService:
-    service = request.app.state.service
-    if service is None:
-        raise NotReady("索引尚未就绪 / the index is not loaded yet: run `kefu index`")
-    return service
+def get_bot(request: Request) -> Bot:
+    bot = request.app.state.bot
+    if bot is None:
+        raise NotReady("服务正在启动 / the service is starting; try again shortly")
+    return bot
 
 
-def get_records(request: Request):
-    records = request.app.state.records
-    if records is None:  # unreachable at start-up: try once more, briefly
-        records = request.app.state.reconnect_records()
+def get_service(bot: Annotated[Bot, Depends(get_bot)]) -> BotService:
+    """The service with an index to answer from."""
+    bot.service.current_reader()
+    return bot.service
+
+
+def get_records(bot: Annotated[Bot, Depends(get_bot)]):
+    records = bot.records or bot.reconnect_records()  # unreachable at start-up: try once more, briefly
     if records is None:
         raise Unavailable("工单系统暂时不可用 / the ticket store is unavailable; try again shortly")
     return records
+
+
+def get_reindexer(bot: Annotated[Bot, Depends(get_bot)]) -> Reindexer:
+    return bot.reindexer
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
 
 
 def get_tokens(request: Request) -> Tokens:
@@ -42,8 +57,11 @@ def require_admin(tokens: Annotated[Tokens, Depends(get_tokens)], token: Annotat
     check_token(token, tokens.admin)
 
 
+BotDep = Annotated[Bot, Depends(get_bot)]
 ServiceDep = Annotated[BotService, Depends(get_service)]
 RecordsDep = Annotated[object, Depends(get_records)]
+ReindexerDep = Annotated[Reindexer, Depends(get_reindexer)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
 AgentDep = Depends(require_agent)
 AdminDep = Depends(require_admin)
 

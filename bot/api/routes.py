@@ -21,6 +21,7 @@ from bot.errors import InvalidRequest, Unauthorized
 from bot.replies import callback_promise
 from bot.retrieve.results import hits_to_json
 from bot.service import check_question
+from kefu.vocab import Priority, TicketStatus
 
 router = APIRouter(prefix="/api")
 
@@ -62,16 +63,16 @@ def create_ticket(body: TicketCreate, records: RecordsDep, idempotency_key: Anno
 @router.get("/tickets", response_model=list[TicketOut], dependencies=[AgentDep], summary="The queue: urgent and overdue first")
 def list_tickets(
     records: RecordsDep,
-    status: Annotated[str | None, Query(pattern="^(open|assigned|resolved|closed)$")] = None,
-    priority: Annotated[str | None, Query(pattern="^(urgent|high|normal)$")] = None,
+    status: TicketStatus | None = None,
+    priority: Priority | None = None,
 ) -> list[dict]:
-    return records.list_tickets(status, priority)
+    return records.list_tickets(status and status.value, priority and priority.value)
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketOut, summary="A ticket: agents with their token, customers with the access key")
 def get_ticket(ticket_id: str, records: RecordsDep, request: Request, key: Annotated[str | None, Query(max_length=128)] = None) -> dict:
     token = presented_token(request.headers.get("authorization"))
-    tokens = request.app.state.tokens
+    tokens = request.app.state.tokens  # the same object require_agent reads
     as_agent = False
     if token:
         check_token(token, tokens.agent, tokens.admin)
@@ -85,7 +86,7 @@ def get_ticket(ticket_id: str, records: RecordsDep, request: Request, key: Annot
 def patch_ticket(ticket_id: str, body: TicketPatch, records: RecordsDep) -> dict:
     if body.status is None and body.assignee is None and body.note is None:
         raise InvalidRequest("没有要修改的内容 / nothing to change: give status, assignee or note")
-    return records.update_ticket(ticket_id, body, author=body.assignee)
+    return records.update_ticket(ticket_id, body, author=body.author)
 
 
 @router.post("/tickets/{ticket_id}/messages", response_model=TicketOut, dependencies=[AgentDep], summary="An agent's reply to the customer")

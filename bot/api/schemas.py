@@ -6,8 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.answer import Persona
-from bot.handoff import HandoffReason
+from kefu.vocab import Band, Channel, HandoffReason, MessageRole, Persona, Priority, TicketStatus
 
 
 def is_unicode_text(text: str) -> bool:
@@ -37,7 +36,7 @@ class AskRequest(Strict):
     question: str = Field(description="The customer's or agent's question.")
     session_id: str | None = Field(None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
     persona: Persona = Persona.customer
-    channel: Literal["widget", "console", "api"] = "api"
+    channel: Channel = Channel.api
 
 
 class CitationOut(BaseModel):
@@ -54,7 +53,7 @@ class HandoffOut(BaseModel):
     needed: bool
     reason: HandoffReason | None
     ticket_id: str | None
-    priority: str | None = None
+    priority: Priority | None = None
     fields: list[str] = []
 
 
@@ -73,7 +72,7 @@ class AskResponse(BaseModel):
     citations: list[CitationOut]
     confidence: float
     handoff: HandoffOut
-    band: Literal["answer", "suggest", "handoff"]
+    band: Band
     suggestions: list[SuggestionOut] = []
     resolved_question: str | None = None
 
@@ -101,20 +100,20 @@ class TicketCreate(Strict):
     phone: str = Field(min_length=5, max_length=30)
     fields: dict[str, str] | None = None
     reason: HandoffReason | None = None
-    channel: Literal["widget", "console", "api"] = "api"
+    channel: Channel = Channel.api
 
 
 class TicketCreated(BaseModel):
     ticket_id: str
     access_key: str | None
-    status: str
-    priority: str
+    status: TicketStatus
+    priority: Priority
     sla_due_at: datetime
     message: str
 
 
 class TicketMessageOut(BaseModel):
-    role: str
+    role: MessageRole
     author: str | None
     text: str
     created_at: datetime
@@ -122,10 +121,10 @@ class TicketMessageOut(BaseModel):
 
 class TicketOut(BaseModel):
     id: str
-    status: str
-    priority: str
-    reason: str
-    channel: str
+    status: TicketStatus
+    priority: Priority
+    reason: HandoffReason
+    channel: Channel
     name: str
     phone: str
     fields: dict | None
@@ -137,9 +136,10 @@ class TicketOut(BaseModel):
 
 
 class TicketPatch(Strict):
-    status: Literal["open", "assigned", "resolved", "closed"] | None = None
+    status: TicketStatus | None = None
     assignee: str | None = Field(None, max_length=50)
     note: str | None = Field(None, max_length=5000)
+    author: str | None = Field(None, max_length=50, description="Who writes the note (the agent's name).")
 
 
 class TicketMessageIn(Strict):

@@ -6,7 +6,7 @@ import faiss
 import numpy as np
 
 from indexer.dense_index import prepare_for_search
-from indexer.settings import Settings
+from kefu.settings import Settings
 
 
 def load_faiss(path: Path, settings: Settings) -> faiss.Index:

@@ -16,11 +16,11 @@ import numpy as np
 from bot.retrieve.dense import load_faiss
 from bot.retrieve.sparse import load_bm25
 from indexer import versions
-from indexer.build import BM25_DIR, CHUNKS_FILE, DENSE_FILE, QUESTIONS_BM25_DIR, QUESTIONS_DENSE_FILE, expected_manifest_fields
 from indexer.chunk import Chunk
-from indexer.errors import IndexCorrupt
 from indexer.faq import question_rows
-from indexer.settings import Settings, index_root
+from indexer.versions import BM25_DIR, CHUNKS_FILE, DENSE_FILE, QUESTIONS_BM25_DIR, QUESTIONS_DENSE_FILE, expected_manifest_fields
+from kefu.errors import IndexCorrupt
+from kefu.settings import Settings, index_root
 
 log = logging.getLogger(__name__)
 

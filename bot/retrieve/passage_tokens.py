@@ -6,7 +6,7 @@ Readers on many threads may fill the memo at once: a row cut twice gives the sam
 """
 
 from indexer.chunk import Chunk
-from indexer.textnorm import Tokenizer
+from kefu.text.tokenize import Tokenizer
 
 
 class PassageTokens:

@@ -6,11 +6,11 @@ from enum import Enum
 from bot.retrieve.dense import search_dense
 from bot.retrieve.fuse import rrf, score_fusion, top
 from bot.retrieve.index import LoadedIndex
+from bot.retrieve.query_encoder import QueryEncoder
 from bot.retrieve.sparse import search_sparse
 from indexer.chunk import Chunk
-from indexer.embed import Encoder
-from indexer.settings import FusionMethod, Settings
-from indexer.textnorm import Tokenizer, fold_for_search
+from kefu.settings import FusionMethod, Settings
+from kefu.text.tokenize import Tokenizer
 
 
 class RetrievalMode(str, Enum):
@@ -85,16 +85,13 @@ def promote_entries(passages: list[Hit], entries: list[Hit], min_cosine: float, 
 
 
 class Searcher:
-    """Reads one LoadedIndex; the encoder and tokenizer are loaded once and shared."""
+    """Reads one LoadedIndex; the query encoder and tokenizer are loaded once and shared."""
 
-    def __init__(self, index: LoadedIndex, encoder: Encoder, tokenizer: Tokenizer, settings: Settings):
+    def __init__(self, index: LoadedIndex, queries: QueryEncoder, tokenizer: Tokenizer, settings: Settings):
         self.index = index
-        self.encoder = encoder
+        self.queries = queries
         self.tokenizer = tokenizer
         self.settings = settings
-
-    def with_index(self, index: LoadedIndex) -> "Searcher":
-        return Searcher(index, self.encoder, self.tokenizer, self.settings)
 
     def search(self, query: str, k: int = 5, mode: RetrievalMode = RetrievalMode.hybrid, query_vector=None, query_tokens=None) -> list[Hit]:
         """Top k chunks, FAQ entries whose question matches first (FAQ mode); pass `query_vector`
@@ -140,4 +137,4 @@ class Searcher:
         return ranked_hits(self.index.chunks, sparse, dense, mode, fusion, k)
 
     def encode_query(self, query: str):
-        return self.encoder.encode_query(fold_for_search(query))
+        return self.queries.encode(query)

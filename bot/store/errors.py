@@ -4,7 +4,7 @@ import time
 
 from sqlalchemy.exc import OperationalError
 
-from indexer.errors import KefuError
+from kefu.errors import KefuError
 
 
 class StoreError(KefuError):

@@ -1,17 +1,13 @@
 """Chat sessions, their turns, the answer log and feedback."""
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.store.errors import AnswerNotFound
-from bot.store.models import AnswerLog, ChatSession, Feedback, Turn
-
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
+from bot.store.models import AnswerLog, ChatSession, Feedback, Turn, now_utc
 
 
 def get_or_create_session(db: Session, session_id: str | None, *, persona: str, channel: str, ttl_minutes: int, now: datetime | None = None) -> ChatSession:

@@ -5,7 +5,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import case, select
@@ -13,24 +13,24 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.store.errors import IdempotencyKeyReused, InvalidTicket, TicketNotFound
-from bot.store.models import Ticket, TicketMessage
+from bot.store.models import Ticket, TicketMessage, now_utc
+from kefu.vocab import REQUIRED_COMPLAINT_FIELDS, ComplaintField, HandoffReason, MessageRole, Priority, TicketStatus, values
 
-STATUSES = ("open", "assigned", "resolved", "closed")
-PRIORITIES = ("urgent", "high", "normal")
-REASONS = ("low_confidence", "user_request", "urgent", "out_of_scope", "repeated_failure")
-MESSAGE_ROLES = ("customer", "agent", "bot", "note")
-COMPLAINT_FIELDS = ("产品名称", "生产日期", "生产批号", "数量", "问题", "饮用后情况")
+STATUSES = values(TicketStatus)
+PRIORITIES = values(Priority)
+REASONS = values(HandoffReason)
+MESSAGE_ROLES = values(MessageRole)
+COMPLAINT_FIELDS = values(ComplaintField)
 MAX_TEXT = 5000
 # The manuals' time limits. 000 第9条: a product-quality complaint is passed on 在2小时内;
 # 002 (script 21): simple complaints are answered 2小时之内, complex ones 24小时之内. A question
 # the manuals could not answer is treated as complex.
-SLA_HOURS = {"urgent": 2, "user_request": 2, "low_confidence": 24, "out_of_scope": 24, "repeated_failure": 24}
+SLA_HOURS = {
+    HandoffReason.urgent: 2, HandoffReason.user_request: 2,
+    HandoffReason.low_confidence: 24, HandoffReason.out_of_scope: 24, HandoffReason.repeated_failure: 24,
+}
 _MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(?:-\d{1,6})?$")
-
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def valid_phone(phone: str) -> bool:
@@ -61,11 +61,15 @@ def check_fields(fields: dict | None) -> dict | None:
     for key, value in fields.items():
         if not isinstance(value, str) or len(value) > 200:
             raise InvalidTicket(f"fields.{key}", "需为不超过 200 字的文本 / must be text of at most 200 characters")
-    return {k: v.strip() for k, v in fields.items() if v.strip()} or None
+    kept = {k: v.strip() for k, v in fields.items() if v.strip()}
+    for required in REQUIRED_COMPLAINT_FIELDS:
+        if kept and required.value not in kept:
+            raise InvalidTicket(f"fields.{required.value}", f"投诉记录需填写{required.value} / a complaint record needs {required.value}")
+    return kept or None
 
 
 def sla_due(priority: str, reason: str, fields: dict | None, now: datetime) -> datetime:
-    hours = 2 if priority == "urgent" or fields else SLA_HOURS[reason]
+    hours = 2 if priority == Priority.urgent or fields else SLA_HOURS[HandoffReason(reason)]
     return now + timedelta(hours=hours)
 
 
@@ -126,7 +130,7 @@ def create_ticket(
     key = access_key(key_secret, ticket_id)
     ticket = Ticket(
         id=ticket_id, access_key_hash=hash_key(key), idempotency_key=idempotency_key, session_id=session_id,
-        status="open", priority=priority, reason=reason, channel=channel, name=name, phone=phone, fields=fields,
+        status=TicketStatus.open.value, priority=priority, reason=reason, channel=channel, name=name, phone=phone, fields=fields,
         assignee=None, sla_due_at=sla_due(priority, reason, fields, now), created_at=now, updated_at=now,
     )
     try:
@@ -139,7 +143,7 @@ def create_ticket(
             raise
         return replay(existing, request, key_secret)
     for role, text in transcript:
-        db.add(TicketMessage(ticket_id=ticket.id, role="customer" if role == "user" else "bot", author=None, text=text[:MAX_TEXT], created_at=now))
+        db.add(TicketMessage(ticket_id=ticket.id, role=(MessageRole.customer if role == "user" else MessageRole.bot).value, author=None, text=text[:MAX_TEXT], created_at=now))
     return Opened(ticket, key, True)
 
 
@@ -164,7 +168,7 @@ def list_tickets(db: Session, *, status: str | None = None, priority: str | None
     if priority:
         check_choice("priority", priority, PRIORITIES)
         query = query.where(Ticket.priority == priority)
-    urgent_first = case((Ticket.priority == "urgent", 0), else_=1)
+    urgent_first = case((Ticket.priority == Priority.urgent.value, 0), else_=1)
     overdue_first = case((Ticket.sla_due_at < now, 0), else_=1)
     return list(db.scalars(query.order_by(urgent_first, overdue_first, Ticket.sla_due_at).limit(limit)))
 
@@ -174,13 +178,13 @@ def update_ticket(db: Session, ticket_id: str, *, status: str | None = None, ass
     now = now_utc()
     if assignee is not None:
         ticket.assignee = assignee.strip() or None
-        if ticket.assignee and ticket.status == "open" and status is None:
-            ticket.status = "assigned"
+        if ticket.assignee and ticket.status == TicketStatus.open and status is None:
+            ticket.status = TicketStatus.assigned.value
     if status is not None:
         check_choice("status", status, STATUSES)
         ticket.status = status
     if note:
-        add_ticket_message(db, ticket_id, role="note", text=note, author=author)
+        add_ticket_message(db, ticket_id, role=MessageRole.note.value, text=note, author=author)
     ticket.updated_at = now
     return ticket
 
@@ -190,10 +194,10 @@ def escalate_to_urgent(db: Session, ticket_id: str, text: str, now: datetime | N
     and due within the urgent time limit, if it was not due sooner already."""
     ticket = get_ticket(db, ticket_id)
     now = now or now_utc()
-    ticket.priority, ticket.reason = "urgent", "urgent"
-    ticket.sla_due_at = min(ticket.sla_due_at, sla_due("urgent", "urgent", None, now))
+    ticket.priority, ticket.reason = Priority.urgent.value, HandoffReason.urgent.value
+    ticket.sla_due_at = min(ticket.sla_due_at, sla_due(Priority.urgent, HandoffReason.urgent, None, now))
     ticket.updated_at = now
-    db.add(TicketMessage(ticket_id=ticket.id, role="customer", author=None, text=text[:MAX_TEXT], created_at=now))
+    db.add(TicketMessage(ticket_id=ticket.id, role=MessageRole.customer.value, author=None, text=text[:MAX_TEXT], created_at=now))
     return ticket
 
 

@@ -96,7 +96,7 @@ function renderActions(ticket) {
   const take = ticket.assignee === me.name ? null : el("button", { type: "button", text: "由我处理", onclick: () => patch(ticket.id, { assignee: me.name }, "已分配给您") });
   return el("div", { class: "ticket-actions" }, [
     el("div", { class: "row" }, [take, statusSelect, el("button", { type: "button", text: "更新状态", onclick: () => patch(ticket.id, { status: statusSelect.value }, "状态已更新") })]),
-    note, el("button", { type: "button", text: "添加备注", onclick: () => note.value.trim() && patch(ticket.id, { note: note.value.trim() }, "备注已添加") }),
+    note, el("button", { type: "button", text: "添加备注", onclick: () => note.value.trim() && patch(ticket.id, { note: note.value.trim(), author: me.name }, "备注已添加") }),
     reply, el("button", { type: "button", class: "primary", text: "发送回复", onclick: () => sendReply(ticket.id, reply) }),
   ]);
 }

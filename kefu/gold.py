@@ -5,10 +5,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from indexer.chunk import PATH_SEPARATOR, Chunk
-from indexer.textnorm import compact
+from kefu.settings import Settings
+from kefu.text.normalize import compact
 
-DEFAULT_GOLD = Path(__file__).parent / "gold.jsonl"
+# Beside the code, not the working directory: a server started elsewhere must find the same set.
+DEFAULT_GOLD = Path(__file__).resolve().parent.parent / "eval" / "gold.jsonl"
 SPLITS = ("dev", "test", "all")
+
+
+def gold_file(settings: Settings) -> Path:
+    """KEFU_GOLD_PATH, or the gold set shipped with kefu: the one path every reader of gold uses."""
+    return settings.gold_path or DEFAULT_GOLD
 
 
 def check_split(split: str) -> str:
@@ -30,7 +37,7 @@ class GoldItem:
     paraphrases: tuple[str, ...] = field(default_factory=tuple)  # the same question as other users ask it
 
 
-def load_gold(path: Path = DEFAULT_GOLD, split: str | None = None) -> list[GoldItem]:
+def load_gold(path: Path, split: str | None = None) -> list[GoldItem]:
     items = []
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
@@ -46,11 +53,17 @@ def load_gold(path: Path = DEFAULT_GOLD, split: str | None = None) -> list[GoldI
     return items
 
 
+def holds_key_phrase(text: str, item: GoldItem) -> bool:
+    """Does the text hold one of the item's key phrases (compared without white space)?"""
+    compacted = compact(text)
+    return any(compact(phrase) in compacted for phrase in item.key_phrases)
+
+
+def answers_from(doc: str, text: str, item: GoldItem) -> bool:
+    """A passage of `doc` answers a gold question when it is from the named manual and holds a key phrase."""
+    return item.answerable and doc.startswith(item.doc or "") and holds_key_phrase(text, item)
+
+
 def answers(chunk: Chunk, item: GoldItem) -> bool:
-    """A passage answers a gold question when it is from the named manual and holds a key
-    phrase (its own heading counts: a phrase may run from 第六条 into the article)."""
-    if not item.answerable or not chunk.doc.startswith(item.doc or ""):
-        return False
-    heading = chunk.section.split(PATH_SEPARATOR)[-1]
-    text = compact(heading + chunk.text)
-    return any(compact(phrase) in text for phrase in item.key_phrases)
+    """A chunk answers a gold question (its own heading counts: a phrase may run from 第六条 into the article)."""
+    return answers_from(chunk.doc, chunk.section.split(PATH_SEPARATOR)[-1] + chunk.text, item)

@@ -1,4 +1,4 @@
-"""Bench section: the real server on a free loopback port, driven by eval.loadgen.
+"""Bench section: the real server on a free loopback port, driven by bench.loadgen.
 
 The server is `uvicorn bot.app:app_from_env` in a child process over the bench's own data
 dir, with the rate limit lifted (a load test is not abuse) and the query cache off, so every
@@ -6,7 +6,6 @@ request pays its encode. It is stopped when the section ends, whatever happens.
 """
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -17,17 +16,11 @@ from pathlib import Path
 
 import httpx
 
-from eval.loadgen import Call, run_load
-from indexer.settings import Settings
+from bench.loadgen import Call, free_port, run_load
+from kefu.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 START_TIMEOUT_S = 180
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def server_env(settings: Settings, overrides: dict[str, str]) -> dict[str, str]:

@@ -1,6 +1,6 @@
 """The `kefu bench` result as Markdown tables (the README's Performance section pastes them)."""
 
-from eval.bench_stages import STAGES
+from bench.stages import STAGES
 
 
 def table(header: list[str], rows: list[list]) -> str:

@@ -5,6 +5,7 @@ themselves; every call is timed and its status counted. `kefu bench` and the loa
 """
 
 import asyncio
+import socket
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -40,10 +41,6 @@ class LoadResult:
     def requests(self) -> int:
         return sum(self.statuses.values())
 
-    @property
-    def server_errors(self) -> int:
-        return sum(n for status, n in self.statuses.items() if status >= 500)
-
     def summary(self) -> dict:
         every = [ms for values in self.latencies.values() for ms in values]
         kinds = {kind: latency_summary(values) for kind, values in sorted(self.latencies.items())}
@@ -53,6 +50,13 @@ class LoadResult:
             "statuses": {str(k): v for k, v in sorted(self.statuses.items())}, "transport_errors": self.transport_errors,
             "latency_ms": latency_summary(every), "by_kind": kinds,
         }
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on (for a server a benchmark or test starts)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def latency_summary(values_ms: list[float]) -> dict:

@@ -10,8 +10,8 @@ import jieba
 import numpy as np
 from rank_bm25 import BM25Okapi
 
+from bench.loadgen import latency_summary
 from bot.retrieve.index import LoadedIndex
-from eval.loadgen import latency_summary
 
 DEPTH = 50
 

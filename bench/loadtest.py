@@ -7,13 +7,12 @@ the same moment, and one of them sends it again a moment later, as a client retr
 lost response would. Afterwards the store is counted: every key that got a 201 holds exactly
 one ticket, and no ticket exists that no client was told about.
 
-    python -m eval.loadtest                       # the full form: 50 clients, 60 s
-    python -m eval.loadtest --clients 50 --seconds 10 --json
+    python -m bench.loadtest                       # the full form: 50 clients, 60 s
+    python -m bench.loadtest --clients 50 --seconds 10 --json
 """
 
 import argparse
 import json
-import socket
 import sys
 import tempfile
 import threading
@@ -25,7 +24,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from eval.loadgen import Call, LoadResult, run_load
+from bench.loadgen import Call, LoadResult, free_port, run_load
 
 QUESTIONS = (
     "电话铃响几声必须接听",
@@ -105,12 +104,6 @@ def passed(report: dict) -> bool:
     )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
 def serve_in_thread(app):
     """The app on a free loopback port, in a background thread; stopped on exit."""
@@ -142,8 +135,8 @@ def run_loadtest(settings, encoder=None, *, clients: int = 50, seconds: float = 
         app = create_app(served, encoder=encoder)
         with serve_in_thread(app) as base_url:
             result = run_load(base_url, mixed_calls(run_id), clients=clients, seconds=seconds, keep_bodies=True)
-            tickets = check_tickets(result, app.state.records.store, run_id)
-        app.state.records.store.engine.dispose()
+            tickets = check_tickets(result, app.state.bot.records.store, run_id)
+        app.state.bot.records.store.engine.dispose()
     report = {"clients": clients, "load": result.summary(), "tickets": tickets}
     report["passed"] = passed(report)
     return report
@@ -174,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 1 <= args.clients <= 200 or not 0 < args.seconds <= 60:
         parser.error("--clients must be 1-200 and --seconds 0-60: the load test is bounded")
-    from indexer.settings import load_settings
+    from kefu.settings import load_settings
 
     report = run_loadtest(load_settings(), clients=args.clients, seconds=args.seconds)
     print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else render(report))

@@ -1,4 +1,5 @@
-"""The `kefu` command. It parses arguments and delegates; the work lives in indexer/ and bot/."""
+"""The `kefu` command. It parses arguments and delegates: the work lives in indexer/ and bot/,
+the measurements in eval/ and bench/; the CLI sits above all of them and nothing imports it."""
 
 import json
 import sys
@@ -8,8 +9,8 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from indexer.errors import KefuError
-from indexer.settings import Settings, load_settings
+from kefu.errors import KefuError
+from kefu.settings import Settings, load_settings
 
 app = typer.Typer(
     help="kefu: 客服知识库机器人 / a customer-service knowledge-base bot that quotes its manuals.",
@@ -80,12 +81,13 @@ def index_cmd(
 
     Before switching, the gold dev half runs against the new version; a drop of hybrid
     Recall@5 beyond KEFU_QUALITY_GATE_MAX_DROP refuses the switch unless --force."""
-    from eval.gate import quality_gate
+    from bot.gate import quality_gate
+    from bot.retrieve.query_encoder import QueryEncoder
     from indexer.build import build_index
-    from indexer.embed import Encoder
-    from indexer.settings import index_root
-    from indexer.textnorm import Tokenizer
     from indexer.versions import previous_version, set_current
+    from kefu.model import Encoder
+    from kefu.settings import index_root
+    from kefu.text.tokenize import Tokenizer
 
     settings = _settings(ctx)
     try:
@@ -96,11 +98,28 @@ def index_cmd(
             err.print(f"current index version: {version}")
             return
         encoder, tokenizer = Encoder(settings), Tokenizer()
-        gate = None if force else quality_gate(settings, encoder, tokenizer)
-        result = build_index(settings, encoder=encoder, gate=gate, tokenizer=tokenizer)
+        gate = None if force else quality_gate(settings, QueryEncoder(encoder, settings), tokenizer)
+        result = build_index(settings, encoder=encoder, gate=gate, tokenizer=tokenizer, progress=build_progress())
     except KefuError as exc:
         fail(exc)
     typer.echo(result.summary())
+
+
+def build_progress():
+    """The build's progress for a person, on stderr: a line when a stage starts and ends, and
+    for long stages (embedding) one per tenth done, so a log or a terminal can follow it."""
+    shown: dict[str, int] = {}
+
+    def report(stage: str, done: int, total: int) -> None:
+        step = total // 10 if total >= 100 else total
+        if stage in shown and done < total and done - shown[stage] < step:
+            return
+        if shown.get(stage) == total:
+            return
+        shown[stage] = done
+        err.print(f"[dim]{stage}: {done}/{total}[/dim]", highlight=False)
+
+    return report
 
 
 def _read_questions(path: Path) -> list[str]:
@@ -120,8 +139,8 @@ def search_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per query on stdout.")] = False,
 ):
     """Print the top passages for a query: fused score, both component scores, heading path, source."""
+    from bot.assemble import open_searcher
     from bot.retrieve.results import hits_to_json, render_hits
-    from bot.retrieve.service import open_searcher
 
     if (query is None) == (file is None):
         fail(ValueError("给出一个查询或 --file，二者选一 / give either a query or --file, not both or neither"))
@@ -164,12 +183,10 @@ def serve_cmd(
 
 
 def _bot(settings: Settings):
-    from bot.app import open_records, open_service
-    from bot.auth import load_tokens
-    from indexer.embed import Encoder
+    from bot.assemble import open_bot
 
-    service = open_service(settings, Encoder(settings), open_records(settings, load_tokens(settings).ticket_key_secret))
-    if service is None:
+    service = open_bot(settings).service
+    if service.reader is None:
         fail(ValueError("还没有可用的索引 / no index to answer from: run `kefu index`"))
     return service
 
@@ -194,7 +211,7 @@ def ask_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the /api/ask object (one per line with --file).")] = False,
 ):
     """Answer a question as /api/ask would: cited sentences, confidence, handoff."""
-    from bot.answer import Persona
+    from kefu.vocab import Persona
 
     if (question is None) == (file is None):
         fail(ValueError("给出一个问题或 --file，二者选一 / give either a question or --file"))
@@ -232,7 +249,7 @@ def tickets_list_cmd(
     """The ticket queue, urgent and overdue first."""
     from rich.table import Table
 
-    from bot.app import open_records
+    from bot.assemble import open_records
     from bot.auth import load_tokens
 
     settings = _settings(ctx)
@@ -256,7 +273,7 @@ app.add_typer(eval_app, name="eval")
 @eval_app.callback()
 def eval_cmd(
     ctx: typer.Context,
-    gold: Annotated[Path, typer.Option(help="Gold question set (JSON lines).")] = Path("eval/gold.jsonl"),
+    gold: Annotated[Optional[Path], typer.Option(help="Gold question set (JSON lines) [default: KEFU_GOLD_PATH, else eval/gold.jsonl].")] = None,
     split: Annotated[str, typer.Option(help="dev, test or all.")] = "test",
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON instead of tables.")] = False,
     report: Annotated[Optional[Path], typer.Option(help="Folder for report.json, report.md, reliability.png [default: <data_dir>/eval/<split>].")] = None,
@@ -264,12 +281,13 @@ def eval_cmd(
     """Retrieval (BM25, dense, hybrid, peer baseline), answers, handoff, calibration, latency — one run."""
     if ctx.invoked_subcommand:
         return
-    from eval.gold import check_split, load_gold
     from eval.report import to_markdown, write_report
     from eval.run import evaluate
     from indexer.build import load_documents
+    from kefu.gold import check_split, gold_file, load_gold
 
     settings = _settings(ctx)
+    gold = gold or gold_file(settings)
     try:
         items = load_gold(gold, check_split(split))
         if not items:
@@ -319,8 +337,8 @@ def bench_cmd(
     http: Annotated[bool, typer.Option(help="Include the HTTP section (starts a server on a free loopback port).")] = True,
 ):
     """Measure speed on this machine: stages, HTTP, build, memory, scale, and the naive peer."""
-    from eval.bench import DEFAULT_SIZES, QUICK_SIZES, BenchOptions, run_bench
-    from eval.bench_report import render_bench
+    from bench.report import render_bench
+    from bench.run import DEFAULT_SIZES, QUICK_SIZES, BenchOptions, run_bench
 
     try:
         chosen = [int(s) for s in sizes.split(",")] if sizes else (QUICK_SIZES if quick else DEFAULT_SIZES)

@@ -9,15 +9,16 @@ fuse (fusion, ranking, hits), compose (signals, confidence, extractive answer). 
 import statistics
 import time
 
-from bot.answer import AnswerContext, Persona, compose_answer
+from bench.loadgen import latency_summary
+from bot.answer import AnswerContext, compose_answer
 from bot.confidence import confidence, gather_signals
 from bot.retrieve.dense import search_dense
+from bot.retrieve.query_cache import QueryCache
 from bot.retrieve.search import RetrievalMode, passage_fusion, ranked_hits
 from bot.retrieve.sparse import search_sparse
 from bot.service import SEARCH_DEPTH, BotService, check_question
-from eval.loadgen import latency_summary
-from indexer.query_cache import QueryCache
-from indexer.textnorm import fold_for_search
+from kefu.text.normalize import fold_for_search
+from kefu.vocab import Persona
 
 STAGES = ("normalise", "embed", "bm25", "faiss", "fuse", "compose")
 
@@ -34,7 +35,7 @@ def time_stages(service: BotService, question: str) -> dict[str, float]:
     folded = fold_for_search(text)
     out = {"normalise": _ms(t)}
     t = time.perf_counter()
-    vector = searcher.encoder.encode_queries([folded])[0]
+    vector = searcher.queries.encode_batch([folded])[0]
     out["embed"] = _ms(t)
     t = time.perf_counter()
     tokens = searcher.tokenizer.tokenize(text)
@@ -65,7 +66,7 @@ def time_decide(service: BotService, questions: list[str]) -> list[float]:
 
 
 def bench_stages(service: BotService, questions: list[str], repeats: int = 1) -> dict:
-    encoder = service.reader.searcher.encoder
+    queries = service.reader.searcher.queries
     for question in questions[:10]:  # warm: first calls allocate
         time_stages(service, question)
     per_stage: dict[str, list[float]] = {stage: [] for stage in STAGES}
@@ -73,17 +74,17 @@ def bench_stages(service: BotService, questions: list[str], repeats: int = 1) ->
         for question in questions:
             for stage, ms in time_stages(service, question).items():
                 per_stage[stage].append(ms)
-    saved, encoder.cache = encoder.cache, QueryCache(0)
+    saved, queries.cache = queries.cache, QueryCache(0)
     try:
         total = [ms for _ in range(repeats) for ms in time_decide(service, questions)]
     finally:
-        encoder.cache = saved
-    saved, encoder.cache = encoder.cache, QueryCache(len(questions) + 1)
+        queries.cache = saved
+    saved, queries.cache = queries.cache, QueryCache(len(questions) + 1)
     try:
         time_decide(service, questions)  # fills the cache
         cached = time_decide(service, questions)
     finally:
-        encoder.cache = saved
+        queries.cache = saved
     result = {stage: latency_summary(values) for stage, values in per_stage.items()}
     result["total"] = latency_summary(total)
     result["total_cached"] = latency_summary(cached)
@@ -94,7 +95,7 @@ def linear_flops_per_token(encoder) -> int:
     """2 x the weights of the transformer's Linear layers (a matrix-vector product per token)."""
     import torch
 
-    model = encoder.sentence_transformer
+    model = encoder.model
     return 2 * sum(m.weight.numel() for name, m in model.named_modules() if isinstance(m, torch.nn.Linear) and "pooler" not in name)
 
 
@@ -122,7 +123,7 @@ def gemm_gflops(rows: int, inner: int, cols: int, seconds: float = 0.5) -> float
 def embed_floor(encoder, questions: list[str]) -> dict:
     """The compute floor of one query embed: its Linear-layer FLOPs at the rate this machine
     reaches on the same matrix shapes (tokens x 512 by 512 x 2048)."""
-    model = encoder.sentence_transformer
+    model = encoder.model
     tokens = [int(model.preprocess([fold_for_search(q)])["attention_mask"].sum()) for q in questions]
     median_tokens = statistics.median(tokens)
     per_token = linear_flops_per_token(encoder)
@@ -141,8 +142,7 @@ def distance_from_floor(stages: dict, floor_ms: float) -> dict[str, float]:
     return {name: round(stages[name]["p50"] / floor_ms, 2) for name in ("embed", "total") if floor_ms > 0}
 
 
-
-def thread_sweep(encoder, questions: list[str]) -> dict[str, dict]:
+def thread_sweep(queries, questions: list[str]) -> dict[str, dict]:
     """Query-embed latency with torch on 1 thread and on 2 (the setting restored after)."""
     import torch
 
@@ -154,7 +154,7 @@ def thread_sweep(encoder, questions: list[str]) -> dict[str, dict]:
             times = []
             for text in texts:
                 t = time.perf_counter()
-                encoder.encode_queries([text])
+                queries.encode_batch([text])
                 times.append(_ms(t))
             result[str(threads)] = latency_summary(times)
     finally:

@@ -4,6 +4,9 @@ Build it with `load_settings()` and pass it down; nothing reads the environment 
 Each field's description is the documentation: README's settings table is checked against it.
 """
 
+import difflib
+import os
+from collections.abc import Mapping
 from enum import Enum
 from pathlib import Path
 
@@ -119,10 +122,17 @@ class Settings(BaseSettings):
         description="FAQ mode: an FAQ entry whose question has at least this cosine with the asked question is ranked above the passages. Chosen on the gold dev half: the lowest that promotes a wrong entry for at most 5 % of paraphrases (README, FAQ mode).",
     )
     keep_versions: int = Field(5, ge=2, le=100, description="Index versions kept on disk (for rollback).")
-    gold_path: Path = Field(Path("eval/gold.jsonl"), description="Gold question set used by `kefu eval` and the re-index quality gate.")
+    gold_path: Path | None = Field(
+        None,
+        description="Gold question set used by `kefu eval`, the fusion sweep and the re-index quality gate; unset means the set shipped with kefu (`eval/gold.jsonl` beside the code, whatever the working directory).",
+    )
     datasets_dir: Path = Field(
         Path("../shared/datasets"),
         description="Where the public question-pair test sets (BQ, ATEC, LCQMC) are read by `kefu eval faq`; research-only, never copied into the repo.",
+    )
+    quality_gate: bool = Field(
+        True,
+        description="Check every re-index against the gold dev half before switching (see quality_gate_max_drop); a missing gold file is then an error. False switches the gate off explicitly.",
     )
     quality_gate_max_drop: float = Field(
         0.02,
@@ -174,8 +184,27 @@ class Settings(BaseSettings):
     session_ttl_minutes: int = Field(30, ge=1, le=7 * 24 * 60, description="A chat session expires after this long without a message.")
 
 
+ENV_PREFIX = "KEFU_"
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """Why each KEFU_* variable that names no setting is refused, with the closest real name:
+    a typo (KEFU_DENSE_WIEGHT) must not be silently ignored."""
+    known = [f"{ENV_PREFIX}{name.upper()}" for name in Settings.model_fields]
+    problems = []
+    for variable in sorted(v for v in environ if v.upper().startswith(ENV_PREFIX) and v.upper() not in known):
+        close = difflib.get_close_matches(variable.upper(), known, n=1, cutoff=0.6)
+        hint = f"; 是否想写 / did you mean {close[0]}?" if close else "; 设置列表见 / see docs/settings.md"
+        problems.append(f"{variable} 不是 kefu 的设置 / is not a kefu setting{hint}")
+    return problems
+
+
 def load_settings(**overrides) -> Settings:
-    """Settings from the environment, with explicit overrides (CLI flags, tests) on top."""
+    """Settings from the environment, with explicit overrides (CLI flags, tests) on top.
+    An unknown KEFU_* variable is refused (ValueError naming it and the closest setting)."""
+    problems = unknown_variables(os.environ)
+    if problems:
+        raise ValueError("; ".join(problems))
     return Settings(**overrides)
 
 

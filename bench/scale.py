@@ -18,12 +18,12 @@ import bm25s
 import faiss
 import numpy as np
 
+from bench.loadgen import latency_summary
 from bot.retrieve.index import LoadedIndex, read_chunks
 from bot.retrieve.sparse import search_sparse
-from eval.loadgen import latency_summary
 from indexer.dense_index import TRAIN_PER_LIST, empty_index
-from indexer.settings import DenseIndexKind, Settings
-from indexer.textnorm import Tokenizer
+from kefu.settings import DenseIndexKind, Settings
+from kefu.text.tokenize import Tokenizer
 
 BLOCK = 100_000
 NOISE = 0.025  # per dimension: a synthetic vector keeps cosine ~0.8 with its main sentence

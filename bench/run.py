@@ -1,8 +1,8 @@
 """`kefu bench`: every performance number of the issue in one run, on this machine.
 
 Works on temporary copies only: kb/ is copied, the index is built into a temporary data dir,
-the server runs on a free loopback port and is stopped at the end. Sections live in
-eval/bench_*.py; this module runs them in order and gathers one JSON-able result.
+the server runs on a free loopback port and is stopped at the end. Sections live in the
+other bench/ modules; this one runs them in order and gathers one JSON-able result.
 """
 
 import os
@@ -12,19 +12,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bot.app import open_service
-from eval.bench_build import bench_build, copy_kb
-from eval.bench_http import bench_http
-from eval.bench_peer import bench_peer
-from eval.bench_scale import bench_dense_scale, bench_sparse_scale, chunk_bytes, server_estimate_mb
-from eval.bench_stages import bench_stages, distance_from_floor, embed_floor, thread_sweep
-from eval.gold import load_gold
-from indexer.build import CHUNKS_FILE
+from bench.build import bench_build, copy_kb
+from bench.http_load import bench_http
+from bench.peer import bench_peer
+from bench.scale import bench_dense_scale, bench_sparse_scale, chunk_bytes, server_estimate_mb
+from bench.stages import bench_stages, distance_from_floor, embed_floor, thread_sweep
+from bot.assemble import open_bot
 from indexer.dense_index import choose_kind
-from indexer.embed import Encoder
-from indexer.settings import Settings, index_root
-from indexer.versions import versions_dir
-from indexer.textnorm import fold_for_search
+from indexer.versions import CHUNKS_FILE, versions_dir
+from kefu.gold import gold_file, load_gold
+from kefu.settings import Settings, index_root
+from kefu.text.normalize import fold_for_search
 
 QUICK_KB = ["003-顾客服务手册.md"]  # the smallest manual: a build in seconds
 DEFAULT_SIZES = [10_000, 100_000]
@@ -57,7 +55,7 @@ def run_bench(settings: Settings, options: BenchOptions) -> dict:
     result: dict = {"meta": {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), **machine(),
                              "load_before": [round(x, 2) for x in os.getloadavg()], "quick": options.quick,
                              "query_int8": settings.query_int8, "torch_threads": settings.torch_threads or "default"}}
-    gold = load_gold(settings.gold_path)
+    gold = load_gold(gold_file(settings))
     questions = [item.question for item in gold][: 40 if options.quick else None]
     with tempfile.TemporaryDirectory(prefix="kefu-bench-") as tmp:
         kb = copy_kb(settings.kb_dir, Path(tmp) / "kb", QUICK_KB if options.quick else None)
@@ -65,20 +63,20 @@ def run_bench(settings: Settings, options: BenchOptions) -> dict:
         bench_settings = build_settings.model_copy(update={"query_cache_size": 0})  # every query pays its encode
         say("build: cold, cached, incremental")
         result["build"] = bench_build(build_settings)  # as `kefu index` runs, query cache on (the gate asks twice)
-        encoder = Encoder(bench_settings)
-        service = open_service(bench_settings, encoder, None)
+        bot = open_bot(bench_settings, store=False)
+        encoder, service = bot.encoder, bot.service
         say("in-process stages")
         result["floor"] = embed_floor(encoder, questions)
         result["stages"] = bench_stages(service, questions, repeats=1 if options.quick else 2)
         result["floor_ratio"] = distance_from_floor(result["stages"], result["floor"]["floor_ms"])
-        result["threads"] = thread_sweep(encoder, questions)
+        result["threads"] = thread_sweep(bot.queries, questions)
         say("peer pipeline")
         result["peer"] = bench_peer(service.reader.searcher.index, str(encoder.path), questions, os.cpu_count() or 1)
         result["peer_ratio"] = round(result["peer"]["p50"] / result["stages"]["total"]["p50"], 2)
         if options.http:
             say("HTTP on loopback")
             result["http"] = bench_http(bench_settings, questions, options.quick)
-        queries = encoder.encode_queries([fold_for_search(q) for q in questions[:200]])
+        queries = bot.queries.encode_batch([fold_for_search(q) for q in questions[:200]])
         index, tokenizer = service.reader.searcher.index, service.reader.searcher.tokenizer
         per_chunk = chunk_bytes(versions_dir(index_root(bench_settings)) / index.version / CHUNKS_FILE)
         result["scale"] = {"dense": [], "sparse": [], "chunk_bytes": round(per_chunk)}
@@ -92,6 +90,5 @@ def run_bench(settings: Settings, options: BenchOptions) -> dict:
                 dense["server_estimate_mb"] = server_estimate_mb(result["http"]["server_memory"]["idle_rss_mb"], per_chunk, chunks, chosen["memory_mb"], sparse["memory_mb"])
             result["scale"]["dense"].append(dense)
             result["scale"]["sparse"].append(sparse)
-        encoder.close()
     result["meta"]["load_after"] = [round(x, 2) for x in os.getloadavg()]
     return result

@@ -8,11 +8,12 @@ import shutil
 import time
 from pathlib import Path
 
-from eval.gate import quality_gate
+from bot.gate import quality_gate
+from bot.retrieve.query_encoder import QueryEncoder
 from indexer.build import build_index
-from indexer.embed import Encoder
-from indexer.settings import Settings
-from indexer.textnorm import Tokenizer
+from kefu.model import Encoder
+from kefu.settings import Settings
+from kefu.text.tokenize import Tokenizer
 
 EDIT = "\n\n## 性能测试新增条款\n\n客户来电询问发票开具时间时,客服人员应在一个工作日内答复。\n"
 
@@ -31,9 +32,9 @@ def timed_build(settings: Settings) -> dict:
     started = time.perf_counter()
     encoder, tokenizer = Encoder(settings), Tokenizer()
     loaded = time.perf_counter()
-    result = build_index(settings, encoder=encoder, gate=quality_gate(settings, encoder, tokenizer), tokenizer=tokenizer)
+    gate = quality_gate(settings, QueryEncoder(encoder, settings), tokenizer)
+    result = build_index(settings, encoder=encoder, gate=gate, tokenizer=tokenizer)
     seconds = time.perf_counter() - started
-    encoder.close()
     return {
         "seconds": round(seconds, 2), "model_load_s": round(loaded - started, 2), "chunks": result.chunks,
         "sentences_embedded": result.embedded, "sentences_reused": result.reused,

@@ -6,12 +6,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.retrieve.index import LoadedIndex, load_current, load_version
+from bot.retrieve.query_encoder import QueryEncoder
 from bot.retrieve.search import RetrievalMode, Searcher
-from eval.gold import GoldItem, answers, load_gold
-from indexer.embed import Encoder
-from indexer.errors import IndexCorrupt, IndexMissing, KefuError
-from indexer.settings import Settings
-from indexer.textnorm import Tokenizer
+from kefu.errors import IndexCorrupt, IndexMissing, KefuError
+from kefu.gold import GoldItem, answers, gold_file, load_gold
+from kefu.settings import Settings
+from kefu.text.tokenize import Tokenizer
 
 log = logging.getLogger(__name__)
 SHOWN_REGRESSIONS = 20
@@ -21,28 +21,46 @@ class QualityGateFailed(KefuError):
     status, code = 409, "quality_gate_failed"
 
 
+class GoldSetMissing(KefuError):
+    status, code = 503, "gold_set_missing"
+
+
 def found_in_top5(searcher: Searcher, item: GoldItem) -> bool:
     return any(answers(hit.chunk, item) for hit in searcher.search(item.question, 5, RetrievalMode.hybrid))
 
 
-def recall_at_5(index: LoadedIndex, items: list[GoldItem], encoder: Encoder, tokenizer: Tokenizer, settings: Settings) -> dict[str, bool]:
-    searcher = Searcher(index, encoder, tokenizer, settings)
+def recall_at_5(index: LoadedIndex, items: list[GoldItem], queries: QueryEncoder, tokenizer: Tokenizer, settings: Settings) -> dict[str, bool]:
+    searcher = Searcher(index, queries, tokenizer, settings)
     return {item.id: found_in_top5(searcher, item) for item in items}
 
 
-def quality_gate(settings: Settings, encoder: Encoder, tokenizer: Tokenizer | None = None) -> Callable[[Path], None]:
+def dev_items(settings: Settings) -> list[GoldItem]:
+    path = gold_file(settings)
+    if not path.is_file():
+        raise GoldSetMissing(
+            f"找不到金标准问题集 {path},无法做质量检查 / no gold set at {path} for the quality gate: "
+            "set KEFU_GOLD_PATH, or KEFU_QUALITY_GATE=false to re-index without the check"
+        )
+    return [i for i in load_gold(path, "dev") if i.answerable]
+
+
+def quality_gate(settings: Settings, queries: QueryEncoder, tokenizer: Tokenizer) -> Callable[[Path], None] | None:
+    """The check a build runs on its finished folder, or None when the gate is switched off.
+    The gold file is read now, so a missing one stops the re-index before anything is built."""
+    if not settings.quality_gate:
+        return None
+    items = dev_items(settings)
+
     def check(new_version: Path) -> None:
-        if not settings.gold_path.is_file():
-            log.warning("quality gate skipped: no gold set at %s", settings.gold_path)
+        if not items:
+            log.warning("quality gate: the gold dev half has no answerable question, nothing to compare")
             return
-        items = [i for i in load_gold(settings.gold_path, "dev") if i.answerable]
         try:
             current = load_current(settings)
         except (IndexMissing, IndexCorrupt):
             return  # nothing to compare with: the first build always passes
-        words = tokenizer or Tokenizer()
-        before = recall_at_5(current, items, encoder, words, settings)
-        after = recall_at_5(load_version(new_version, settings), items, encoder, words, settings)
+        before = recall_at_5(current, items, queries, tokenizer, settings)
+        after = recall_at_5(load_version(new_version, settings), items, queries, tokenizer, settings)
         old, new = sum(before.values()) / len(items), sum(after.values()) / len(items)
         if old - new > settings.quality_gate_max_drop:
             regressed = [i.question for i in items if before[i.id] and not after[i.id]]
