@@ -7,6 +7,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
 class UTCDateTime(TypeDecorator):
     """Aware UTC datetimes on every backend (SQLite would hand back naive ones)."""
 
@@ -40,6 +44,7 @@ class ChatSession(Base):
     low_confidence_streak: Mapped[int] = mapped_column(Integer, default=0)
     contact: Mapped[dict | None] = mapped_column(JSON)
     ticket_id: Mapped[str | None] = mapped_column(String(32))
+    kb: Mapped[str | None] = mapped_column(String(64))  # migration 2
 
 
 class Turn(Base):
@@ -63,6 +68,7 @@ class AnswerLog(Base):
     citations: Mapped[list] = mapped_column(JSON)
     index_version: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(index=True)
+    kb: Mapped[str | None] = mapped_column(String(64))  # migration 2
 
 
 class Feedback(Base):
@@ -91,6 +97,7 @@ class Ticket(Base):
     sla_due_at: Mapped[datetime]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    kb: Mapped[str | None] = mapped_column(String(64))  # migration 2
 
 
 class TicketMessage(Base):
