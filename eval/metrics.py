@@ -3,7 +3,8 @@
 Definitions follow sentence-transformers' InformationRetrievalEvaluator: Recall@k counts a
 query as found when any correct passage is in the top k (our gold names one answer per query
 through key phrases, so this is also accuracy@k); MRR@k is the reciprocal rank of the first
-correct passage; nDCG@k uses binary gains with log2 discounts and one ideal relevant passage.
+correct passage; nDCG@k uses binary gains with log2 discounts, over the ideal ordering of the
+relevant passages the ranking holds.
 """
 
 import math
@@ -21,11 +22,15 @@ def mrr_at(flags: Sequence[bool], k: int) -> float:
     return 0.0
 
 
+def dcg(flags: Sequence[bool]) -> float:
+    return sum(1.0 / math.log2(rank + 1) for rank, relevant in enumerate(flags, start=1) if relevant)
+
+
 def ndcg_at(flags: Sequence[bool], k: int) -> float:
-    """DCG of the ranking over the ideal DCG; the ideal puts one correct passage at rank 1."""
-    dcg = sum(1.0 / math.log2(rank + 1) for rank, relevant in enumerate(flags[:k], start=1) if relevant)
-    ideal = 1.0
-    return min(dcg / ideal, 1.0)
+    """DCG of the top k over the ideal DCG: the same relevant passages ranked first. (The gold
+    set marks relevance per passage, so a ranking may hold several correct ones.)"""
+    ideal = dcg(sorted(flags[:k], reverse=True))
+    return dcg(flags[:k]) / ideal if ideal else 0.0
 
 
 def mean(values: Sequence[float]) -> float:
