@@ -68,3 +68,17 @@ def test_the_widget_checks_phones_with_the_servers_patterns():
     patterns = dict(re.findall(r"const (MOBILE|LANDLINE) = /(.+?)/;", widget))
     assert patterns == {"MOBILE": tickets._MOBILE.pattern, "LANDLINE": tickets._LANDLINE.pattern}
     assert 'replace(/[\\s()]/g, "")' in widget and 'replace(/-/g, "")' in widget  # compacted as valid_phone does
+
+
+def test_the_root_page_links_to_every_page_and_the_site_has_a_favicon(built_settings, encoder):
+    with TestClient(create_app(built_settings, encoder=encoder)) as client:
+        home = client.get("/")
+        links = re.findall(r'<a href="(/[^"]*)"', home.text)
+        linked = {link: client.get(link).status_code for link in links}
+        icon = client.get("/favicon.ico")
+    assert home.status_code == 200 and home.headers["content-type"].startswith("text/html")
+    assert "script-src 'self'" in home.headers["content-security-policy"]
+    assert set(links) == {"/demo", "/console", "/admin", "/docs"}
+    assert linked == dict.fromkeys(links, 200)
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+    assert icon.text.startswith("<svg") and icon.headers["x-content-type-options"] == "nosniff"
