@@ -70,12 +70,12 @@ def test_the_widget_checks_phones_with_the_servers_patterns():
     assert 'replace(/[\\s()]/g, "")' in widget and 'replace(/-/g, "")' in widget  # compacted as valid_phone does
 
 
-def test_the_root_page_links_to_every_page_and_the_site_has_a_favicon(built_settings, encoder):
-    with TestClient(create_app(built_settings, encoder=encoder)) as client:
-        home = client.get("/")
-        links = re.findall(r'<a href="(/[^"]*)"', home.text)
-        linked = {link: client.get(link).status_code for link in links}
-        icon = client.get("/favicon.ico")
+def test_the_root_page_links_to_every_page_and_the_site_has_a_favicon(tmp_path):
+    client = TestClient(create_app(make_settings(tmp_path)))  # no lifespan: pages need no model or index
+    home = client.get("/")
+    links = re.findall(r'<a href="(/[^"]*)"', home.text)
+    linked = {link: client.get(link).status_code for link in links}
+    icon = client.get("/favicon.ico")
     assert home.status_code == 200 and home.headers["content-type"].startswith("text/html")
     assert "script-src 'self'" in home.headers["content-security-policy"]
     assert set(links) == {"/demo", "/console", "/admin", "/docs"}
