@@ -1,4 +1,4 @@
-"""The `kefu bench` result as Markdown tables (the README's Performance section pastes them)."""
+"""The `kefu bench` result as Markdown tables (docs/performance.md pastes them)."""
 
 from bench.stages import STAGES
 

@@ -2,7 +2,7 @@
 
 Five retrieval signals, each scaled to [0, 1], in a weighted mean. The weights and the
 scaling ranges were set by looking at the gold dev half; the two thresholds that turn the
-number into answer / suggest / hand off are settings chosen on that half (README).
+number into answer / suggest / hand off are settings chosen on that half (docs/evaluation.md).
 """
 
 import math

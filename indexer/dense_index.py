@@ -1,6 +1,6 @@
 """The dense index type, chosen by the number of vectors (one per quotable sentence).
 
-Measured on a 2-core machine (README, Performance → scale): exact search is fastest to build
+Measured on a 2-core machine (docs/performance.md, scale): exact search is fastest to build
 and good up to tens of thousands of vectors; above, IVF with 8-bit scalar-quantised vectors
 keeps recall@10 at or above 0.95 of exact with a quarter of the memory and builds in about a
 minute, where HNSW needs many. IVF-PQ (64 bytes a vector) fits millions of vectors in little

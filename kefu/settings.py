@@ -1,7 +1,7 @@
 """The one settings object of kefu. Every field is read from an env var `KEFU_<NAME>`.
 
 Build it with `load_settings()` and pass it down; nothing reads the environment elsewhere.
-Each field's description is the documentation: README's settings table is checked against it.
+Each field's description is the documentation: docs/settings.md's table is checked against it.
 """
 
 import difflib
@@ -49,14 +49,14 @@ class Settings(BaseSettings):
         le=64,
         description=(
             "Threads torch may use; 0 leaves torch's own default (all cores). 1 is measured fastest for serving "
-            "on a shared 2-core machine (README, Performance): the other core serves HTTP, BM25 and answers."
+            "on a shared 2-core machine (docs/performance.md): the other core serves HTTP, BM25 and answers."
         ),
     )
     query_int8: bool = Field(
         True,
         description=(
             "Encode queries with an int8 dynamic quantisation of the model's Linear layers (documents stay "
-            "float32): 2-2.5x faster per query; gold retrieval within 1 point (README, Performance)."
+            "float32): 2-2.5x faster per query; gold retrieval within 1 point (docs/performance.md)."
         ),
     )
     query_cache_size: int = Field(
@@ -78,7 +78,7 @@ class Settings(BaseSettings):
         DenseIndexKind.auto,
         description=(
             "FAISS index type: `auto` chooses by size (flat up to flat_index_max vectors, `ivf_sq8` above; measured in "
-            "README, Performance), or force `flat`, `hnsw`, `ivf_sq8`, `ivf_pq` (64 bytes a vector; low recall, see README)."
+            "docs/performance.md), or force `flat`, `hnsw`, `ivf_sq8`, `ivf_pq` (64 bytes a vector; low recall, see docs/performance.md)."
         ),
     )
     flat_index_max: int = Field(
@@ -87,14 +87,14 @@ class Settings(BaseSettings):
         description="Up to this many dense vectors (one per sentence, about 4.4 per chunk) the index is exact (IndexFlatIP).",
     )
     ivf_nlist: int = Field(0, ge=0, description="IVF inverted lists; 0 means about sqrt(vectors), a power of two.")
-    ivf_nprobe: int = Field(32, ge=1, description="IVF lists searched per query (recall against latency; measured in README, Performance).")
+    ivf_nprobe: int = Field(32, ge=1, description="IVF lists searched per query (recall against latency; measured in docs/performance.md).")
     faiss_threads: int = Field(
         1,
         ge=0,
         le=64,
         description=(
             "OpenMP threads FAISS searches with; 0 leaves its default (all cores). One query at a time is 3-5x "
-            "faster on 1 thread on a shared 2-core machine (README, Performance)."
+            "faster on 1 thread on a shared 2-core machine (docs/performance.md)."
         ),
     )
     hnsw_m: int = Field(32, ge=4, le=128, description="HNSW graph degree (dense_index=hnsw).")
@@ -103,7 +103,7 @@ class Settings(BaseSettings):
     bm25_b: float = Field(0.75, ge=0, le=1, description="BM25 length normalisation.")
     fusion: FusionMethod = Field(
         FusionMethod.score,
-        description="How BM25 and dense results are fused: `score` (min-max normalised, weighted sum) or `rrf`. Chosen on the gold dev half: README, Fusion choice.",
+        description="How BM25 and dense results are fused: `score` (min-max normalised, weighted sum) or `rrf`. Chosen on the gold dev half: docs/evaluation.md, Fusion choice.",
     )
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant k in 1/(k + rank).")
     dense_weight: float = Field(0.7, ge=0, description="Weight of the dense retriever in fusion (BM25's is sparse_weight).")
@@ -111,7 +111,7 @@ class Settings(BaseSettings):
     candidates: int = Field(50, ge=1, le=1000, description="Passages each retriever hands to fusion.")
     faq_fusion: FusionMethod = Field(
         FusionMethod.score,
-        description="FAQ mode: how BM25 and dense matches of the question against FAQ entries' questions are fused. Chosen on the gold dev half's paraphrases: README, FAQ mode.",
+        description="FAQ mode: how BM25 and dense matches of the question against FAQ entries' questions are fused. Chosen on the gold dev half's paraphrases: docs/evaluation.md, FAQ mode.",
     )
     faq_dense_weight: float = Field(10.0, ge=0, description="FAQ mode: weight of the dense retriever (BM25's is faq_sparse_weight); BM25 breaks near-ties.")
     faq_sparse_weight: float = Field(1.0, ge=0, description="FAQ mode: weight of the BM25 retriever.")
@@ -119,7 +119,7 @@ class Settings(BaseSettings):
         0.91,
         ge=0,
         le=1,
-        description="FAQ mode: an FAQ entry whose question has at least this cosine with the asked question is ranked above the passages. Chosen on the gold dev half: the lowest that promotes a wrong entry for at most 5 % of paraphrases (README, FAQ mode).",
+        description="FAQ mode: an FAQ entry whose question has at least this cosine with the asked question is ranked above the passages. Chosen on the gold dev half: the lowest that promotes a wrong entry for at most 5 % of paraphrases (docs/evaluation.md, FAQ mode).",
     )
     keep_versions: int = Field(5, ge=2, le=100, description="Index versions kept on disk (for rollback).")
     gold_path: Path | None = Field(
@@ -221,7 +221,7 @@ def cache_root(settings: Settings) -> Path:
 
 
 def settings_table() -> str:
-    """The Markdown table of settings that README.md carries (a test keeps the two in step)."""
+    """The Markdown table of settings that docs/settings.md carries (a test keeps the two in step)."""
     rows = ["| env var | default | meaning |", "|---|---|---|"]
     for name, field in Settings.model_fields.items():
         default = field.get_default(call_default_factory=True)

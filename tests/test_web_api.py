@@ -92,3 +92,17 @@ def test_the_widget_asks_and_requires_the_servers_complaint_fields():
     assert js_object_keys(widget, "FIELD_LABELS") == {"name", "phone", *values(ComplaintField)}
     required = set(re.findall(r'"([^"]+)"', re.search(r"const REQUIRED = new Set\(\[(.*?)\]\)", widget).group(1)))
     assert required == {"name", "phone", *(field.value for field in REQUIRED_COMPLAINT_FIELDS)}
+
+
+def test_the_root_page_links_to_every_page_and_the_site_has_a_favicon(tmp_path):
+    client = TestClient(create_app(make_settings(tmp_path)))  # no lifespan: pages need no model or index
+    home = client.get("/")
+    links = re.findall(r'<a href="(/[^"]*)"', home.text)
+    linked = {link: client.get(link).status_code for link in links}
+    icon = client.get("/favicon.ico")
+    assert home.status_code == 200 and home.headers["content-type"].startswith("text/html")
+    assert "script-src 'self'" in home.headers["content-security-policy"]
+    assert set(links) == {"/demo", "/console", "/admin", "/docs"}
+    assert linked == dict.fromkeys(links, 200)
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+    assert icon.text.startswith("<svg") and icon.headers["x-content-type-options"] == "nosniff"

@@ -1,4 +1,4 @@
-"""The web pages, served from web/ by the bot itself: widget script, demo, console, editor page."""
+"""The web pages, served from web/ by the bot itself: start page, favicon, widget script, demo, console, editor page."""
 
 from pathlib import Path
 
@@ -29,6 +29,18 @@ def page(name: str, csp: str) -> FileResponse:
     if csp == STAFF_CSP:
         headers["X-Frame-Options"] = "DENY"
     return FileResponse(web_file(name), media_type="text/html; charset=utf-8", headers=headers)
+
+
+@router.get("/")
+def home() -> FileResponse:
+    return page("index.html", PAGE_CSP)
+
+
+@router.get("/favicon.ico")
+def favicon() -> FileResponse:
+    # An SVG under the name browsers ask for by default; the pages also point at it with <link rel="icon">.
+    headers = {**SECURITY_HEADERS, "Cache-Control": "public, max-age=86400"}
+    return FileResponse(web_file("static/favicon.svg"), media_type="image/svg+xml", headers=headers)
 
 
 @router.get("/widget.js")
