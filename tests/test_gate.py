@@ -43,7 +43,7 @@ def test_a_missing_gold_file_is_an_error_unless_the_gate_is_switched_off(tmp_pat
 
 def test_a_gold_set_without_answerable_dev_questions_lets_the_build_through(tmp_path, kb_copy, encoder, queries):
     gold = tmp_path / "gold.jsonl"
-    gold.write_text('{"id": "u001", "question": "今天天气怎么样", "persona": "customer", "answerable": false, "kind": "out_of_scope", "split": "dev"}\n', encoding="utf-8")
+    gold.write_text('{"id": "u001", "question": "今天天气怎么样", "persona": "customer", "kb": "dairy", "answerable": false, "kind": "out_of_scope", "split": "dev"}\n', encoding="utf-8")
     settings = make_settings(tmp_path, kb_dir=kb_copy, gold_path=gold)
     build_index(settings, encoder=encoder)
     result = build_index(settings, encoder=encoder, gate=quality_gate(settings, queries, Tokenizer()))
