@@ -73,7 +73,7 @@ class Unit:
     kind: str = "text"
     questions: tuple[str, ...] = ()  # the associated questions written under it
     part: bool = False  # a sentence run of an item too long for one passage
-    opens: bool = False  # begins with an intro ("话务员态度:"): never packed onto what precedes
+    opens: bool = False  # begins an intro ("话务员态度:") or a titled rule: never packed onto what precedes
 
 
 @dataclass

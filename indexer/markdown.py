@@ -101,7 +101,23 @@ def sections(parsed: ParsedMarkdown) -> list[Section]:
         elif line.strip():
             result[-1].lines.append((offset, line.rstrip("\n")))
         offset += len(line)
+    for section in result:
+        check_table_after_questions(section, parsed)
     return merge_leaf_headings(result)
+
+
+def check_table_after_questions(section: Section, parsed: ParsedMarkdown) -> None:
+    """A question block ends a table: rows after it need the header again, or the first of
+    them would silently be read as one."""
+    for index in section.questions:
+        following = section.lines[index + 1: index + 3]
+        if following and following[0][1].lstrip().startswith("|") and section.lines[index][1].lstrip().startswith("|"):
+            if len(following) < 2 or not _TABLE_RULE.match(following[1][1].strip()):
+                number = parsed.body_line + parsed.body[: following[0][0] - parsed.body_offset].count("\n")
+                raise DocumentUnreadable(
+                    f"{parsed.name}:{number}: 问法之后的表格行需要重复表头 / "
+                    "table rows after an associated-question block need the table header again"
+                )
 
 
 def merge_leaf_headings(result: list[Section]) -> list[Section]:

@@ -138,6 +138,7 @@ ARTICLE_MD = "---\ntitle: 电话接听规范\n---\n\n# 电话接听规范\n\n## 
         ("> 问法：电话响几声要接\n> 问法 接电话有时间要求吗\n", 12, "lacks its colon"),
         ("## 第七条\n\n> 问法：不清楚来意的电话咋办\n", 13, "not a heading"),
         ("| 情况说明 | 应对用语 |\n|---|---|\n\n> 问法：声音小怎么说\n", 14, "not its header"),
+        ("| 情况说明 | 应对用语 |\n|---|---|\n| 声音小 | 请您说大声一点 |\n\n> 问法：声音小怎么说\n\n| 太急躁 | 请慢慢说 |\n", 17, "need the table header again"),
     ],
 )
 def test_a_malformed_question_block_is_refused_naming_file_and_line(tmp_path, block, line, message):
