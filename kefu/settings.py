@@ -72,7 +72,7 @@ class Settings(BaseSettings):
         ),
     )
     batch_max: int = Field(32, ge=1, le=256, description="Most queries encoded in one micro-batch; 1 turns batching off.")
-    chunk_min_chars: int = Field(80, ge=1, description="A chunk shorter than this is merged with its neighbour in the same section.")
+    chunk_min_chars: int = Field(40, ge=1, description="An item shorter than this is packed with its short siblings under the same heading (up to chunk_max_chars); longer items are passages of their own.")
     chunk_max_chars: int = Field(400, ge=40, description="A section longer than this is split at sentence ends.")
     dense_index: DenseIndexKind = Field(
         DenseIndexKind.auto,

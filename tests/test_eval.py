@@ -60,9 +60,9 @@ def test_faq_task_groups_each_querys_positive_partners_and_skips_self_matches():
 
 def test_gold_faq_reading_asks_each_paraphrase_of_the_splits_answerable_items(tmp_path):
     rows = [
-        {"id": "q1", "question": "奶过期了能退吗", "persona": "customer", "answerable": True, "doc": "000", "key_phrases": ["x"], "kind": "other", "split": "dev", "paraphrases": ["过期牛奶给退不", "奶放过期了咋办"]},
-        {"id": "q2", "question": "投诉几小时上报", "persona": "agent", "answerable": True, "doc": "001", "key_phrases": ["y"], "kind": "other", "split": "test", "paraphrases": ["投诉多久报上去"]},
-        {"id": "u1", "question": "今天天气怎样", "persona": "customer", "answerable": False, "kind": "out_of_scope", "split": "dev"},
+        {"id": "q1", "question": "奶过期了能退吗", "persona": "customer", "kb": "dairy", "answerable": True, "doc": "000", "key_phrases": ["x"], "kind": "other", "split": "dev", "paraphrases": ["过期牛奶给退不", "奶放过期了咋办"]},
+        {"id": "q2", "question": "投诉几小时上报", "persona": "agent", "kb": "gas", "answerable": True, "doc": "001", "key_phrases": ["y"], "kind": "other", "split": "test", "paraphrases": ["投诉多久报上去"]},
+        {"id": "u1", "question": "今天天气怎样", "persona": "customer", "kb": "dairy", "answerable": False, "kind": "out_of_scope", "split": "dev"},
     ]
     gold = tmp_path / "gold.jsonl"
     gold.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")

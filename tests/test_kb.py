@@ -2,11 +2,12 @@
 
 import pytest
 
-from conftest import KB_DIR
-from kefu.errors import ImportRefused
 from indexer.fidelity import unquoted_sentences
 from indexer.importer import capture_to_markdown, import_capture
 from indexer.markdown import parse_markdown
+from kefu.errors import ImportRefused
+
+from conftest import KB_DIR
 
 KB_FILES = sorted(KB_DIR.glob("*.md"))
 MANUAL_FILES = [p for p in KB_FILES if parse_markdown(p.read_text(encoding="utf-8")).meta.get("source")]
@@ -65,3 +66,19 @@ def test_a_doubled_character_removed_by_hand_still_counts_as_quoted():
     assert stands_in("上报至400热线服务主管。", reference)
     assert not stands_in("上报至500热线服务主管。", reference)
     assert not stands_in("上报至400热线服务经理。", reference)
+
+
+def test_the_fidelity_check_exempts_exactly_the_question_lines(manuals_dir):
+    path = KB_DIR / "000-客户服务知识手册.md"
+    markdown = path.read_text(encoding="utf-8")
+    raw = (manuals_dir / "000_b3e3bd6b8c35c8cf.txt").read_text(encoding="utf-8")
+    article = "电话铃响3声内必须接听,直接接听人不在,由距离最近人员负责接听。\n"
+    row = "| 3、当客户说话声音较小时 | “对不起,请您说大声一点” | “大声一点好吗!” |\n"
+    with_questions = markdown.replace(article, article + "\n> 问法：电话响几声必须接\n> 问法:没人在工位电话谁接\n").replace(
+        row, row + "\n> 问法：客户声音太小听不清咋说\n"
+    )
+    assert with_questions.count("问法") == 3
+    assert unquoted_sentences(with_questions, raw) == []
+    # the same words without the 问法 mark are not the manual's: they are caught
+    unmarked = with_questions.replace("> 问法：电话响几声必须接", "> 电话响几声必须接")
+    assert unquoted_sentences(unmarked, raw) == ["电话响几声必须接"]
