@@ -38,6 +38,7 @@ class Chunk:
     end: int
     kind: str  # "text" or "table_row"
     questions: tuple[str, ...] = ()  # associated questions (关联问题): how people ask for it; never quoted
+    kb: str = ""  # the knowledge base the passage belongs to
 
     def __post_init__(self):
         object.__setattr__(self, "questions", tuple(self.questions))  # a list when read back from JSON
@@ -214,20 +215,20 @@ def pack_units(units: list[Unit], min_chars: int, max_chars: int) -> list[Unit]:
     return packed
 
 
-def chunk_id(doc: str, section: str, text: str, occurrence: int) -> str:
+def chunk_id(kb: str, doc: str, section: str, text: str, occurrence: int) -> str:
     """Stable while the passage's text and place stay: its associated questions are left
-    out, so editing them keeps every id."""
-    key = "\x1f".join([doc, section, text, str(occurrence)])
+    out, so editing them keeps every id. The kb is in it: ids are unique across knowledge bases."""
+    key = "\x1f".join([kb, doc, section, text, str(occurrence)])
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
 
 
-def chunk_document(doc: KbDocument, min_chars: int, max_chars: int) -> list[Chunk]:
+def chunk_document(doc: KbDocument, min_chars: int, max_chars: int, kb: str = "") -> list[Chunk]:
     chunks, seen = [], {}
     for section in sections(parse_markdown(doc.markdown, doc.path.name)):
         path = PATH_SEPARATOR.join(section.path) if section.path else doc.title
         for unit in pack_units(section_units(section, max_chars), min_chars, max_chars):
             occurrence = seen.get((path, unit.text), 0)
             seen[(path, unit.text)] = occurrence + 1
-            cid = chunk_id(doc.doc_id, path, unit.text, occurrence)
-            chunks.append(Chunk(cid, doc.doc_id, doc.title, path, unit.text, unit.start, unit.end, unit.kind, unit.questions))
+            cid = chunk_id(kb, doc.doc_id, path, unit.text, occurrence)
+            chunks.append(Chunk(cid, doc.doc_id, doc.title, path, unit.text, unit.start, unit.end, unit.kind, unit.questions, kb))
     return chunks

@@ -61,13 +61,8 @@ def _text(raw: dict, key: str, where: Path, required: bool = True) -> str | None
     return value.strip()
 
 
-def parse_kb(folder: Path) -> KnowledgeBase:
-    """The kb of a folder, its kb.yaml checked field by field."""
-    where = folder / KB_FILE
-    try:
-        raw = yaml.safe_load(where.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise KbInvalid(f"{where}: 无法读取 / cannot be read ({exc})") from exc
+def kb_from_facts(folder: Path, raw, where: Path) -> KnowledgeBase:
+    """A kb from the facts of its kb.yaml, checked field by field."""
     if not isinstance(raw, dict):
         raise KbInvalid(f"{where}: 需为键值对 / must be a mapping of {', '.join(FIELDS)}")
     unknown = set(raw) - set(FIELDS)
@@ -81,6 +76,15 @@ def parse_kb(folder: Path) -> KnowledgeBase:
         hotline=_text(raw, "hotline", where, required=False), greeting=_text(raw, "greeting", where),
         quick_questions=tuple(q.strip() for q in questions), folder=folder,
     )
+
+
+def parse_kb(folder: Path) -> KnowledgeBase:
+    where = folder / KB_FILE
+    try:
+        raw = yaml.safe_load(where.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise KbInvalid(f"{where}: 无法读取 / cannot be read ({exc})") from exc
+    return kb_from_facts(folder, raw, where)
 
 
 def list_kbs(settings: Settings) -> list[KnowledgeBase]:
@@ -97,3 +101,23 @@ def find_kb(settings: Settings, kb_id: str) -> KnowledgeBase:
     if not (folder / KB_FILE).is_file():
         raise UnknownKb(f"没有知识库 {kb_id} / no knowledge base {kb_id!r}; see `kefu kb list`")
     return parse_kb(folder)
+
+
+def write_kb_file(folder: Path, facts: dict) -> None:
+    """kb.yaml written whole through a temporary file: never half a file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / (KB_FILE + ".tmp")
+    tmp.write_text(yaml.safe_dump(facts, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    tmp.replace(folder / KB_FILE)
+
+
+def create_kb(settings: Settings, kb_id: str, name: str, organization: str, greeting: str, hotline: str | None = None, quick_questions: tuple[str, ...] = ()) -> KnowledgeBase:
+    """A new, empty knowledge base: its folder and kb.yaml, checked before anything is written."""
+    folder = settings.kb_dir / check_kb_id(kb_id)
+    if (folder / KB_FILE).exists():
+        raise KbInvalid(f"知识库 {kb_id} 已存在 / knowledge base {kb_id!r} already exists")
+    facts = {"name": name, "organization": organization, "hotline": hotline, "greeting": greeting, "quick_questions": list(quick_questions)}
+    facts = {key: value for key, value in facts.items() if value is not None}
+    kb = kb_from_facts(folder, facts, folder / KB_FILE)
+    write_kb_file(folder, facts)
+    return kb

@@ -16,7 +16,7 @@ MIN, MAX = Settings.model_fields["chunk_min_chars"].default, Settings.model_fiel
 
 @pytest.fixture(scope="module")
 def documents():
-    return [read_document(p) for p in list_kb_files(KB_DIR)]
+    return [read_document(p) for folder in sorted(KB_DIR.iterdir()) if folder.is_dir() for p in list_kb_files(folder)]
 
 
 @pytest.fixture(scope="module")
