@@ -20,6 +20,7 @@ from indexer import versions
 from kefu.settings import index_root
 
 from conftest import REPO
+from test_load import ALIAS_BOMB
 
 UPLOAD_LIMIT = 64 * 1024
 HOSTILE_HTML = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -159,6 +160,8 @@ ROWS = [
     Row("an empty .md", "POST", DOCS, upload("空.md", b""), 422, "document_unreadable", role="admin"),
     Row("a file over the upload limit", "POST", DOCS, upload("大.md", b"# big\n\n" + "字".encode() * (UPLOAD_LIMIT // 3 + 10)), 413, "payload_too_large", role="admin"),
     Row("a file far over the upload limit", "POST", DOCS, upload("巨大.md", b"#" * (UPLOAD_LIMIT * 4)), 413, "payload_too_large", role="admin"),
+    Row("a YAML alias bomb in the front matter", "POST", DOCS, upload("炸弹.md", ALIAS_BOMB.encode()), 422, "document_unreadable", "alias", role="admin"),
+    Row("an impossible date in the front matter", "POST", DOCS, upload("日期.md", b"---\ndate: 2020-13-45\n---\n# x\n\n\xe6\xad\xa3\xe6\x96\x87\n"), 422, "document_unreadable", "date", role="admin"),
 ]
 
 
@@ -227,6 +230,16 @@ def test_a_good_upload_still_lands_after_all_the_bad_ones(client):
     assert response.status_code == 201, response.text
     assert (client.app.state.settings.kb_dir / "新手册.md").is_file()
     assert not [p for p in client.app.state.settings.kb_dir.iterdir() if p.name.startswith(".upload-")]
+
+
+def test_an_upload_with_an_unquoted_date_is_accepted_with_an_iso_date(client):
+    admin = {"Authorization": f"Bearer {client.app.state.tokens.admin}"}
+    text = "---\ntitle: 冷饮手册\ndate: 2026-12-01\n---\n# 冷饮手册\n\n## 第一条\n\n冰淇淋必须冷冻保存。\n"
+    response = client.post(DOCS, files={"file": ("冷饮手册.md", text.encode(), "text/markdown")}, headers=admin)
+    assert response.status_code == 201 and response.json()["title"] == "冷饮手册", response.text
+    from indexer.load import read_document
+
+    assert read_document(client.app.state.settings.kb_dir / "冷饮手册.md").meta["date"] == "2026-12-01"
 
 
 CLI_ROWS = [
