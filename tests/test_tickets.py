@@ -150,6 +150,37 @@ def test_an_urgent_matter_after_a_closed_ticket_opens_a_new_one_with_the_known_c
     assert (ticket["priority"], ticket["name"], ticket["phone"]) == ("urgent", "孙八", "13800000002")
 
 
+def test_a_customer_cannot_choose_urgency(client, agent):
+    """The priority comes from what the server detected, never from the request's `reason`."""
+    claimed = client.post("/api/tickets", json={"name": "周一", "phone": "13800000003", "reason": "urgent"}).json()
+    assert claimed["priority"] == "high"  # a request for a person, which is what the form is
+    stored = client.get(f"/api/tickets/{claimed['ticket_id']}", headers=agent).json()
+    assert (stored["priority"], stored["reason"]) == ("high", "user_request")
+    session = ask(client, "你们公司股价最近怎么样啊我想买点")["session_id"]  # the bot could not answer
+    from_session = client.post("/api/tickets", json={"session_id": session, "name": "周二", "phone": "13800000004", "reason": "urgent"}).json()
+    assert from_session["priority"] == "normal"
+    assert client.get(f"/api/tickets/{from_session['ticket_id']}", headers=agent).json()["reason"] in ("out_of_scope", "low_confidence")
+
+
+def test_urgency_the_server_detects_in_the_session_or_the_complaint_is_kept(client, agent):
+    session = ask(client, "孩子喝了你们的奶拉肚子住院了")["session_id"]
+    ask(client, "转人工", session)  # a later, milder handoff does not hide the urgent one
+    in_session = client.post("/api/tickets", json={"session_id": session, "name": "周三", "phone": "13800000005"}).json()
+    assert in_session["priority"] == "urgent"
+    fields = {"产品名称": "纯牛奶", "问题": "喝完呕吐,已经去医院了"}
+    in_fields = client.post("/api/tickets", json={"name": "周四", "phone": "13800000006", "fields": fields}).json()
+    assert in_fields["priority"] == "urgent"
+
+
+def test_an_agent_sets_the_priority(client, agent):
+    created = client.post("/api/tickets", json={"name": "周五", "phone": "13800000007"}).json()
+    raised = client.patch(f"/api/tickets/{created['ticket_id']}", json={"priority": "urgent"}, headers=agent)
+    assert raised.status_code == 200 and raised.json()["priority"] == "urgent"
+    assert raised.json()["sla_due_at"] <= created["sla_due_at"]
+    lowered = client.patch(f"/api/tickets/{created['ticket_id']}", json={"priority": "normal"}, headers=agent)
+    assert lowered.json()["priority"] == "normal"
+
+
 @pytest.mark.parametrize(
     "body,field",
     [

@@ -84,8 +84,8 @@ def get_ticket(ticket_id: str, records: RecordsDep, request: Request, key: Annot
 
 @router.patch("/tickets/{ticket_id}", response_model=TicketOut, dependencies=[AgentDep], summary="Change status, assignee, add a note")
 def patch_ticket(ticket_id: str, body: TicketPatch, records: RecordsDep) -> dict:
-    if body.status is None and body.assignee is None and body.note is None:
-        raise InvalidRequest("没有要修改的内容 / nothing to change: give status, assignee or note")
+    if body.status is None and body.assignee is None and body.note is None and body.priority is None:
+        raise InvalidRequest("没有要修改的内容 / nothing to change: give status, priority, assignee or note")
     return records.update_ticket(ticket_id, body, author=body.author)
 
 

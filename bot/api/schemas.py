@@ -99,7 +99,11 @@ class TicketCreate(Strict):
     name: str = Field(min_length=1, max_length=50)
     phone: str = Field(min_length=5, max_length=30)
     fields: dict[str, str] | None = None
-    reason: HandoffReason | None = None
+    reason: HandoffReason | None = Field(
+        None,
+        description="Not read: a ticket's reason and priority come from what the server detected (the chat session's handoffs, urgent words "
+        "in the complaint) or from an agent. Accepted so that widgets sending it stay valid.",
+    )
     channel: Channel = Channel.api
 
 
@@ -137,6 +141,7 @@ class TicketOut(BaseModel):
 
 class TicketPatch(Strict):
     status: TicketStatus | None = None
+    priority: Priority | None = Field(None, description="An agent's judgement of urgency; raised to urgent, the due time comes within 2 hours.")
     assignee: str | None = Field(None, max_length=50)
     note: str | None = Field(None, max_length=5000)
     author: str | None = Field(None, max_length=50, description="Who writes the note (the agent's name).")

@@ -173,9 +173,19 @@ def list_tickets(db: Session, *, status: str | None = None, priority: str | None
     return list(db.scalars(query.order_by(urgent_first, overdue_first, Ticket.sla_due_at).limit(limit)))
 
 
-def update_ticket(db: Session, ticket_id: str, *, status: str | None = None, assignee: str | None = None, note: str | None = None, author: str | None = None) -> Ticket:
+def update_ticket(
+    db: Session, ticket_id: str, *, status: str | None = None, assignee: str | None = None, note: str | None = None,
+    author: str | None = None, priority: str | None = None,
+) -> Ticket:
+    """An agent's changes. A priority raised to urgent brings the due time within the urgent
+    limit; a lowered one keeps the time already promised."""
     ticket = get_ticket(db, ticket_id)
     now = now_utc()
+    if priority is not None:
+        check_choice("priority", priority, PRIORITIES)
+        ticket.priority = priority
+        if priority == Priority.urgent:
+            ticket.sla_due_at = min(ticket.sla_due_at, sla_due(priority, ticket.reason, None, now))
     if assignee is not None:
         ticket.assignee = assignee.strip() or None
         if ticket.assignee and ticket.status == TicketStatus.open and status is None:
