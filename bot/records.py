@@ -121,8 +121,19 @@ class Records:
 
         return self._run(work)
 
-    def list_tickets(self, status: str | None, priority: str | None) -> list[dict]:
-        return self._run(lambda db: [ticket_view(db, t, with_messages=False) for t in tickets.list_tickets(db, status=status, priority=priority)])
+    def list_tickets(self, status: str | None, priority: str | None, limit: int = 50, offset: int = 0) -> dict:
+        """One page of the queue, with the total the filters match and the next page's offset (None after the last)."""
+
+        def work(db):
+            page = tickets.list_tickets(db, status=status, priority=priority, limit=limit, offset=offset)
+            total = tickets.count_tickets(db, status=status, priority=priority)
+            following = offset + len(page)
+            return {
+                "tickets": [ticket_view(db, t, with_messages=False) for t in page], "total": total,
+                "limit": limit, "offset": offset, "next_offset": following if following < total else None,
+            }
+
+        return self._run(work)
 
     def update_ticket(self, ticket_id: str, patch, author: str | None = None) -> dict:
         def work(db):

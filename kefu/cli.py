@@ -245,8 +245,10 @@ def tickets_list_cmd(
     ctx: typer.Context,
     status: Annotated[Optional[str], typer.Option(help="open, assigned, resolved or closed.")] = None,
     priority: Annotated[Optional[str], typer.Option(help="urgent, high or normal.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=200, help="Tickets shown (one page of the queue).")] = 50,
+    offset: Annotated[int, typer.Option(min=0, help="Tickets skipped before the page.")] = 0,
 ):
-    """The ticket queue, urgent and overdue first."""
+    """The ticket queue, urgent and overdue first, one page at a time."""
     from rich.table import Table
 
     from bot.assemble import open_records
@@ -257,13 +259,16 @@ def tickets_list_cmd(
     if records is None:
         fail(ValueError("工单库不可用 / the ticket store is unavailable"))
     try:
-        rows = records.list_tickets(status, priority)
+        page = records.list_tickets(status, priority, limit, offset)
     except KefuError as exc:
         fail(exc)
     table = Table("id", "priority", "status", "reason", "name", "due")
-    for row in rows:
+    for row in page["tickets"]:
         table.add_row(row["id"], row["priority"], row["status"], row["reason"], row["name"], row["sla_due_at"].strftime("%m-%d %H:%M"))
     Console().print(table)
+    shown = f"{offset + 1}-{offset + len(page['tickets'])}" if page["tickets"] else "0"
+    more = f"; next: --offset {page['next_offset']}" if page["next_offset"] is not None else ""
+    err.print(f"第 {shown} 张,共 {page['total']} 张 / tickets {shown} of {page['total']}{more}")
 
 
 eval_app = typer.Typer(help="Measure quality: the gold set (default) or the public FAQ-matching sets.", invoke_without_command=True)

@@ -14,6 +14,7 @@ from bot.api.schemas import (
     TicketCreated,
     TicketMessageIn,
     TicketOut,
+    TicketPage,
     TicketPatch,
 )
 from bot.auth import check_token
@@ -24,6 +25,7 @@ from bot.service import check_question
 from kefu.vocab import Priority, TicketStatus
 
 router = APIRouter(prefix="/api")
+PAGE_SIZE, MAX_PAGE = 50, 200  # tickets per page of the queue: by default, and the most one request may ask for
 
 
 @router.post("/ask", response_model=AskResponse, dependencies=[limit("ask")], summary="Answer a question with cited passages, or hand off")
@@ -60,13 +62,15 @@ def create_ticket(body: TicketCreate, records: RecordsDep, idempotency_key: Anno
     }
 
 
-@router.get("/tickets", response_model=list[TicketOut], dependencies=[AgentDep], summary="The queue: urgent and overdue first")
+@router.get("/tickets", response_model=TicketPage, dependencies=[AgentDep], summary="The queue, one page at a time: urgent and overdue first")
 def list_tickets(
     records: RecordsDep,
     status: TicketStatus | None = None,
     priority: Priority | None = None,
-) -> list[dict]:
-    return records.list_tickets(status and status.value, priority and priority.value)
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = PAGE_SIZE,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict:
+    return records.list_tickets(status and status.value, priority and priority.value, limit, offset)
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketOut, summary="A ticket: agents with their token, customers with the access key")

@@ -139,6 +139,14 @@ class TicketOut(BaseModel):
     messages: list[TicketMessageOut] = []
 
 
+class TicketPage(BaseModel):
+    tickets: list[TicketOut] = Field(description="This page of the queue, urgent and overdue first (transcripts left out).")
+    total: int = Field(description="Tickets matching the filters, on every page.")
+    limit: int
+    offset: int
+    next_offset: int | None = Field(description="The offset of the next page; null on the last one.")
+
+
 class TicketPatch(Strict):
     status: TicketStatus | None = None
     priority: Priority | None = Field(None, description="An agent's judgement of urgency; raised to urgent, the due time comes within 2 hours.")

@@ -8,7 +8,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import case, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -158,19 +158,30 @@ def check_access_key(ticket: Ticket, key: str) -> bool:
     return hmac.compare_digest(ticket.access_key_hash, hash_key(key))
 
 
-def list_tickets(db: Session, *, status: str | None = None, priority: str | None = None, limit: int = 100, now: datetime | None = None) -> list[Ticket]:
-    """Urgent first, then overdue, then by due time."""
-    now = now or now_utc()
-    query = select(Ticket)
+def queue_filter(query, status: str | None, priority: str | None):
     if status:
         check_choice("status", status, STATUSES)
         query = query.where(Ticket.status == status)
     if priority:
         check_choice("priority", priority, PRIORITIES)
         query = query.where(Ticket.priority == priority)
+    return query
+
+
+def list_tickets(
+    db: Session, *, status: str | None = None, priority: str | None = None, limit: int = 50, offset: int = 0, now: datetime | None = None,
+) -> list[Ticket]:
+    """One page of the queue: urgent first, then overdue, then by due time (the id breaks ties,
+    so that pages follow one order)."""
+    now = now or now_utc()
     urgent_first = case((Ticket.priority == Priority.urgent.value, 0), else_=1)
     overdue_first = case((Ticket.sla_due_at < now, 0), else_=1)
-    return list(db.scalars(query.order_by(urgent_first, overdue_first, Ticket.sla_due_at).limit(limit)))
+    query = queue_filter(select(Ticket), status, priority).order_by(urgent_first, overdue_first, Ticket.sla_due_at, Ticket.id)
+    return list(db.scalars(query.limit(limit).offset(offset)))
+
+
+def count_tickets(db: Session, *, status: str | None = None, priority: str | None = None) -> int:
+    return db.scalar(queue_filter(select(func.count()).select_from(Ticket), status, priority))
 
 
 def update_ticket(
