@@ -172,6 +172,7 @@ def serve_cmd(
     import uvicorn
 
     from bot.auth import load_tokens
+    from bot.serving import uvicorn_options
 
     settings = _settings(ctx)
     tokens = load_tokens(settings)
@@ -179,7 +180,8 @@ def serve_cmd(
         err.print(f"agent/admin tokens: {tokens.path} (令牌文件 / token file)")
     err.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     os.environ["KEFU_DATA_DIR"], os.environ["KEFU_KB_DIR"] = str(settings.data_dir), str(settings.kb_dir)
-    uvicorn.run("bot.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info")
+    options = uvicorn_options(settings)
+    uvicorn.run("bot.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info", **options)
 
 
 def _bot(settings: Settings):

@@ -177,6 +177,13 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         default_factory=list, description='Web origins allowed to embed the widget, as a JSON list: `["https://shop.example.com"]`.'
     )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description=(
+            'Reverse proxies (addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto headers `kefu serve` believes, as a JSON list: '
+            '`["127.0.0.1"]` behind a proxy on the same host. Empty: nobody\'s, so a client cannot choose the address its rate limit counts.'
+        ),
+    )
     ask_rate_per_minute: int = Field(120, ge=1, description="Questions one client may ask per minute (/api/ask); more get HTTP 429 with Retry-After.")
     ticket_rate_per_minute: int = Field(10, ge=1, description="Tickets one client may open per minute; more get HTTP 429 with Retry-After.")
     max_body_bytes: int = Field(256 * 1024, ge=1024, description="Largest request body outside uploads; larger ones get HTTP 413.")
