@@ -160,6 +160,11 @@ ROWS = [
     Row("an empty .md", "POST", DOCS, upload("空.md", b""), 422, "document_unreadable", role="admin"),
     Row("a file over the upload limit", "POST", DOCS, upload("大.md", b"# big\n\n" + "字".encode() * (UPLOAD_LIMIT // 3 + 10)), 413, "payload_too_large", role="admin"),
     Row("a file far over the upload limit", "POST", DOCS, upload("巨大.md", b"#" * (UPLOAD_LIMIT * 4)), 413, "payload_too_large", role="admin"),
+    Row("a 300-character file name", "POST", DOCS, upload("长" * 297 + ".md", "# x\n\n正文。\n".encode()), 422, "invalid_request", "200", role="admin"),
+    Row("a right-to-left override in a file name", "POST", DOCS, upload("手册\u202egpj.md", "# x\n\n正文。\n".encode()), 422, "invalid_request", "U+202E", role="admin"),
+    Row("a zero-width space in a file name", "POST", DOCS, upload("手\u200b册.md", "# x\n\n正文。\n".encode()), 422, "invalid_request", "U+200B", role="admin"),
+    Row("a full-width path in a file name", "POST", DOCS, upload("．．／ｘ.md", "# x\n\n正文。\n".encode()), 422, "invalid_request", role="admin"),
+    Row("a second file with a document's id", "POST", DOCS, upload("003-顾客服务手册.txt", "顾客服务手册\n\n正文。\n".encode()), 409, "conflict", "003-顾客服务手册.md", role="admin"),
     Row("a YAML alias bomb in the front matter", "POST", DOCS, upload("炸弹.md", ALIAS_BOMB.encode()), 422, "document_unreadable", "alias", role="admin"),
     Row("an impossible date in the front matter", "POST", DOCS, upload("日期.md", b"---\ndate: 2020-13-45\n---\n# x\n\n\xe6\xad\xa3\xe6\x96\x87\n"), 422, "document_unreadable", "date", role="admin"),
 ]
@@ -230,6 +235,15 @@ def test_a_good_upload_still_lands_after_all_the_bad_ones(client):
     assert response.status_code == 201, response.text
     assert (client.app.state.settings.kb_dir / "新手册.md").is_file()
     assert not [p for p in client.app.state.settings.kb_dir.iterdir() if p.name.startswith(".upload-")]
+
+
+def test_a_full_width_file_name_is_stored_under_its_plain_form(client):
+    admin = {"Authorization": f"Bearer {client.app.state.tokens.admin}"}
+    response = client.post(DOCS, files={"file": ("ｍａｎｕａｌ．ｍｄ", "# 手册\n\n## 第一条\n\n正文。\n".encode(), "text/markdown")}, headers=admin)
+    assert response.status_code == 201 and response.json()["document"] == "manual.md", response.text
+    assert (client.app.state.settings.kb_dir / "manual.md").is_file()
+    again = client.post(DOCS, files={"file": ("manual.md", "# 手册\n\n## 第一条\n\n新正文。\n".encode(), "text/markdown")}, headers=admin)
+    assert again.status_code == 201  # the same name again replaces the manual
 
 
 def test_an_upload_with_an_unquoted_date_is_accepted_with_an_iso_date(client):

@@ -208,7 +208,7 @@ _ERROR_MEANINGS = {
     401: "token or access key missing",
     403: "token not valid for this endpoint",
     404: "no such ticket, answer or endpoint",
-    409: "conflicts with work in progress (re-index running, nothing to roll back to) or an Idempotency-Key already used for another ticket",
+    409: "conflicts with work in progress (re-index running, nothing to roll back to), an Idempotency-Key already used for another ticket, or an upload whose document id another kb file has",
     413: "question or body too large",
     415: "unsupported upload type",
     422: "invalid request (field, type, empty question, bad phone, unknown field)",
