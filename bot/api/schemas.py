@@ -1,10 +1,11 @@
 """Request and response models of the HTTP API: inputs strict (unknown fields refused),
 outputs explicit, so nothing private (access-key hashes, tokens) can leak."""
 
+import unicodedata
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from kefu.vocab import Band, Channel, HandoffReason, MessageRole, Persona, Priority, TicketStatus
 
@@ -17,6 +18,18 @@ def is_unicode_text(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def one_line(text: str) -> str:
+    """A name or a heading: no line break or control character, which would let it write
+    another line (a forged `## question` in kb/faq.md, a fake record in a log)."""
+    for character in text:
+        if unicodedata.category(character) in ("Cc", "Zl", "Zp"):
+            raise ValueError(f"须为一行文字,不能含有换行或控制字符 U+{ord(character):04X} / must be one line without line breaks or control characters")
+    return text
+
+
+SingleLine = Annotated[str, AfterValidator(one_line)]
 
 
 class Strict(BaseModel):
@@ -96,8 +109,8 @@ class FeedbackRequest(Strict):
 
 class TicketCreate(Strict):
     session_id: str | None = Field(None, max_length=64)
-    name: str = Field(min_length=1, max_length=50)
-    phone: str = Field(min_length=5, max_length=30)
+    name: SingleLine = Field(min_length=1, max_length=50)
+    phone: SingleLine = Field(min_length=5, max_length=30)
     fields: dict[str, str] | None = None
     reason: HandoffReason | None = Field(
         None,
@@ -150,14 +163,14 @@ class TicketPage(BaseModel):
 class TicketPatch(Strict):
     status: TicketStatus | None = None
     priority: Priority | None = Field(None, description="An agent's judgement of urgency; raised to urgent, the due time comes within 2 hours.")
-    assignee: str | None = Field(None, max_length=50)
+    assignee: SingleLine | None = Field(None, max_length=50)
     note: str | None = Field(None, max_length=5000)
-    author: str | None = Field(None, max_length=50, description="Who writes the note (the agent's name).")
+    author: SingleLine | None = Field(None, max_length=50, description="Who writes the note (the agent's name).")
 
 
 class TicketMessageIn(Strict):
     text: str = Field(min_length=1, max_length=5000)
-    author: str | None = Field(None, max_length=50)
+    author: SingleLine | None = Field(None, max_length=50)
 
 
 class IndexInfo(BaseModel):
@@ -187,9 +200,9 @@ class ReindexStatus(BaseModel):
 
 
 class FaqEntry(Strict):
-    question: str = Field(min_length=2, max_length=200)
+    question: SingleLine = Field(min_length=2, max_length=200)
     answer: str = Field(min_length=2, max_length=2000)
-    author: str = Field(min_length=1, max_length=50)
+    author: SingleLine = Field(min_length=1, max_length=50)
 
 
 class ErrorDetail(BaseModel):
