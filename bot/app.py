@@ -20,10 +20,12 @@ from bot.api.schemas import ERROR_RESPONSES
 from bot.assemble import open_bot
 from bot.auth import load_tokens
 from bot.bodylimit import BodyLimit
-from bot.errors import status_and_code
+from bot.errors import error_body, status_and_code
 from bot.logmask import install_log_masking
 from bot.metrics import Metrics
 from bot.ratelimit import RateLimited, RateLimiter
+from bot.serving import HEADER_TIMEOUT_STATE
+from bot.tokengate import TokenGate
 from kefu.errors import KefuError
 from kefu.model import Encoder
 from kefu.settings import Settings
@@ -31,15 +33,12 @@ from kefu.settings import Settings
 log = logging.getLogger("kefu")
 
 
-def error_body(code: str, message: str) -> dict:
-    return {"error": {"code": code, "message": message}}
-
-
 HTTP_ERRORS = {
     400: ("invalid_body", "请求体无法解析(需为 UTF-8 编码的 JSON) / the request body cannot be parsed (UTF-8 JSON expected)"),
     404: ("not_found", "没有这个地址 / no such endpoint"),
-    413: ("payload_too_large", None),
     405: ("method_not_allowed", "不支持该请求方法 / method not allowed"),
+    408: ("request_timeout", None),
+    413: ("payload_too_large", None),
 }
 
 
@@ -75,7 +74,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def install_middleware(app: FastAPI, settings: Settings) -> None:
-    app.add_middleware(BodyLimit, limit_for=lambda path: body_limit(settings, path))
+    app.add_middleware(TokenGate, prefix=admin.router.prefix, accepted=lambda: (app.state.tokens.admin,))
+    app.add_middleware(BodyLimit, limit_for=lambda path: body_limit(settings, path), timeout=settings.body_timeout_seconds)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["Content-Type", "Idempotency-Key"])
 
@@ -116,7 +116,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.bot = open_bot(settings, encoder, app.state.tokens)
-        yield
+        yield {HEADER_TIMEOUT_STATE: settings.header_timeout_seconds}  # for bot.serving's protocol, under kefu serve
 
     install_log_masking()
     app = FastAPI(title="kefu", version="0.1.0", description="客服知识库机器人 API: cited answers, handoff, tickets.", lifespan=lifespan)

@@ -1,5 +1,13 @@
-"""A real `kefu serve` process on loopback, tried as a hostile client would: forged proxy headers.
-(The in-process uvicorn server of the browser tests is used where a second process is not needed.)"""
+"""A real `kefu serve` process on loopback, tried as a hostile client would: forged proxy headers,
+half-sent requests, an upload without a token. Raw sockets where httpx would be too polite; every
+wait is bounded. (The in-process uvicorn server of the browser tests is used where a second
+process is not needed.)"""
+
+import json
+import os
+import socket
+import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -11,17 +19,37 @@ from bot.serving import uvicorn_options
 from web_support import LiveServer, server_settings, start_server
 
 ASK_LIMIT = 2
+HEADER_TIMEOUT, BODY_TIMEOUT = 2, 3
+WAIT = 20  # seconds a raw socket waits for an answer: far above the timeouts, far below the 70 s seen
 
 
 @pytest.fixture(scope="module")
 def serve(built_settings, tmp_path_factory):
-    """(base url, log path) of one `kefu serve` with the defaults that matter here."""
+    """A namespace (base url, log path, pid, the server's temp dir) of one `kefu serve`."""
     tmp = tmp_path_factory.mktemp("serve")
+    spool = tmp / "spool"
+    spool.mkdir()
     log_path = tmp / "serve.log"
-    process, base = start_server(built_settings.data_dir, tmp / "kefu.db", log_path, KEFU_ASK_RATE_PER_MINUTE=str(ASK_LIMIT))
-    yield base, log_path
+    process, base = start_server(
+        built_settings.data_dir, tmp / "kefu.db", log_path, KEFU_ASK_RATE_PER_MINUTE=str(ASK_LIMIT),
+        KEFU_HEADER_TIMEOUT_SECONDS=str(HEADER_TIMEOUT), KEFU_BODY_TIMEOUT_SECONDS=str(BODY_TIMEOUT), TMPDIR=str(spool),
+    )
+    yield type("Serve", (), {"base": base, "log": log_path, "pid": process.pid, "spool": spool, "port": int(base.rsplit(":", 1)[1])})
     process.kill()
     process.wait()
+
+
+def connect(serve) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", serve.port), timeout=WAIT)
+    return sock
+
+
+def read_all(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection (socket.timeout after WAIT s)."""
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    return data
 
 
 def ask(base: str, headers: dict | None = None) -> httpx.Response:
@@ -31,7 +59,7 @@ def ask(base: str, headers: dict | None = None) -> httpx.Response:
 def test_a_forged_x_forwarded_for_does_not_reset_the_rate_limit(serve):
     """uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise: each forged
     address was a fresh rate-limit window. By default kefu believes no one's."""
-    base, _ = serve
+    base = serve.base
     for _ in range(ASK_LIMIT):
         assert ask(base).status_code == 200
     for forged in ("203.0.113.7", "127.0.0.1", "198.51.100.1, 203.0.113.9"):
@@ -55,3 +83,67 @@ def test_proxy_headers_are_off_without_trusted_proxies(built_settings, tmp_path)
     options = uvicorn_options(server_settings(built_settings, tmp_path))
     assert options["proxy_headers"] is False
     assert uvicorn.Config("bot.app:app_from_env", factory=True, **options).proxy_headers is False
+
+
+def test_half_sent_headers_are_answered_408_and_closed(serve):
+    started = time.monotonic()
+    with connect(serve) as sock:
+        sock.sendall(b"POST /api/ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: appl")
+        answer = read_all(sock)
+    assert answer.startswith(b"HTTP/1.1 408 "), answer
+    assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["error"]["code"] == "request_timeout"
+    assert time.monotonic() - started < HEADER_TIMEOUT + 5
+
+
+def test_a_connection_that_sends_nothing_is_closed(serve):
+    started = time.monotonic()
+    with connect(serve) as sock:
+        assert read_all(sock) == b""
+    assert time.monotonic() - started < HEADER_TIMEOUT + 5
+
+
+def test_a_half_sent_body_is_answered_408(serve):
+    started = time.monotonic()
+    with connect(serve) as sock:
+        sock.sendall(b"POST /api/feedback HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"answer")
+        answer = read_all(sock)
+    assert answer.startswith(b"HTTP/1.1 408 "), answer
+    assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["error"]["code"] == "request_timeout"
+    assert time.monotonic() - started < BODY_TIMEOUT + HEADER_TIMEOUT + 5
+
+
+def spooled_files(serve) -> set[str]:
+    """Files in the server's temp dir and those it holds open there (a spooled upload, deleted or not)."""
+    held = set()
+    for fd in Path(f"/proc/{serve.pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith(str(serve.spool)):
+            held.add(target)
+    return held | {str(p) for p in serve.spool.iterdir()}
+
+
+def test_an_upload_without_a_token_is_refused_before_its_body_is_read(serve):
+    """The form used to be parsed (over 1 MB spooled to a temp file) before the token was checked."""
+    boundary = "kefu-boundary"
+    head = f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.md\"\r\nContent-Type: text/markdown\r\n\r\n".encode()
+    body = head + b"#" * (3 * 1024 * 1024)
+    request = (
+        f"POST /api/admin/documents HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n"
+        f"Content-Length: {len(body) + 64}\r\n\r\n"  # more than is sent: a server reading the body would wait
+    ).encode()
+    before = spooled_files(serve)  # jieba keeps its cache there
+    with connect(serve) as sock:
+        sock.sendall(request + head)
+        sock.settimeout(WAIT)
+        answer = sock.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 401 "), answer
+        try:
+            sock.sendall(body[len(head):])  # the server, had it been reading, would spool this to disk
+        except OSError:
+            pass
+        time.sleep(0.5)
+        assert spooled_files(serve) == before
+    assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["error"]["code"] == "unauthorized"

@@ -221,6 +221,7 @@ _ERROR_MEANINGS = {
     401: "token or access key missing",
     403: "token not valid for this endpoint",
     404: "no such ticket, answer or endpoint",
+    408: "the request's body did not arrive within KEFU_BODY_TIMEOUT_SECONDS",
     409: "conflicts with work in progress (re-index running, nothing to roll back to), an Idempotency-Key already used for another ticket, or an upload whose document id another kb file has",
     413: "question or body too large",
     415: "unsupported upload type",
