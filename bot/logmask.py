@@ -14,9 +14,10 @@ from urllib.parse import quote, unquote
 # a percent-escape such as %9D right before the digits). Whatever else precedes, it is masked.
 # Chinese ID cards (18 characters, the last may be X): region kept, birth date and serial masked.
 _ID_CARD = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
-# Chinese mobiles (optionally +86, with spaces or dashes) and landlines with an area code.
-_MOBILE = re.compile(r"(?<!\d)((?:\+?86[ -]?)?1[3-9]\d)[ -]?\d{4}[ -]?(\d{4})(?!\d)")
-_LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})[ -]?\d{3,4}[ -]?(\d{4})(?!\d)")
+# Chinese mobiles (optionally +86) and landlines with an area code, their groups apart or not
+# (a space, a dash, or the + a form-encoded query string writes for a space).
+_MOBILE = re.compile(r"(?<!\d)((?:\+?86[ +-]?)?1[3-9]\d)[ +-]?\d{4}[ +-]?(\d{4})(?!\d)")
+_LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})[ +-]?\d{3,4}[ +-]?(\d{4})(?!\d)")
 _URL_SECRET = re.compile(r"([?&](?:key|access_key|token)=)[^&\s\"']+")
 _ESCAPED_RUN = re.compile(r"[^\s\"']*%[0-9A-Fa-f]{2}[^\s\"']*")  # a URL or query as logged: no spaces or quotes
 # Printable ASCII that stays as it is when a masked URL is escaped again (space, %, quotes,

@@ -5,8 +5,10 @@ process is not needed.)"""
 
 import json
 import os
+import re
 import socket
 import time
+import urllib.parse
 from pathlib import Path
 
 import httpx
@@ -147,3 +149,14 @@ def test_an_upload_without_a_token_is_refused_before_its_body_is_read(serve):
         time.sleep(0.5)
         assert spooled_files(serve) == before
     assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["error"]["code"] == "unauthorized"
+
+
+def test_the_access_log_masks_numbers_typed_after_chinese_text(serve):
+    """httpx sends 电话13812345678 as %E7%94%B5%E8%AF%9D13812345678, and uvicorn logs it so."""
+    for query in ("电话13812345678", "身份证110101199003071234", "+86 139 1234 5678"):
+        assert httpx.get(serve.base + "/api/search", params={"q": query}, timeout=60).status_code == 200
+    time.sleep(0.5)  # the access log line is written after the response
+    logged = re.findall(r"/api/search\?q=(\S*) HTTP", serve.log.read_text(errors="replace"))
+    assert len(logged) == 3
+    for query, secret in zip(logged, ("13812345678", "19900307", "13912345678")):
+        assert secret not in re.sub(r"\D", "", urllib.parse.unquote_plus(query)), query
