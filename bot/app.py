@@ -24,6 +24,7 @@ from bot.errors import error_body, status_and_code
 from bot.logmask import install_log_masking
 from bot.metrics import Metrics
 from bot.ratelimit import RateLimited, RateLimiter
+from bot.retention import RetentionPurger
 from bot.serving import HEADER_TIMEOUT_STATE
 from bot.tokengate import TokenGate
 from kefu.errors import KefuError
@@ -112,11 +113,27 @@ def add_health_routes(app: FastAPI) -> None:
         return request.app.state.metrics.render(served_version(request.app))
 
 
+def start_purger(bot, settings: Settings) -> RetentionPurger | None:
+    """The retention purge in the background; none when everything is kept (retention_days 0)."""
+    if not settings.retention_days:
+        return None
+
+    def purge() -> None:
+        records = bot.records or bot.reconnect_records()
+        if records is not None:
+            records.purge_older_than(settings.retention_days)
+
+    return RetentionPurger(purge).start()
+
+
 def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.bot = open_bot(settings, encoder, app.state.tokens)
+        purger = start_purger(app.state.bot, settings)
         yield {HEADER_TIMEOUT_STATE: settings.header_timeout_seconds}  # for bot.serving's protocol, under kefu serve
+        if purger:
+            purger.stop()
 
     install_log_masking()
     app = FastAPI(title="kefu", version="0.1.0", description="客服知识库机器人 API: cited answers, handoff, tickets.", lifespan=lifespan)

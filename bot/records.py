@@ -6,12 +6,14 @@ without it (BotService treats a missing store as "no memory, no tickets").
 """
 
 import logging
+from datetime import timedelta
 
 from bot.handoff import detect_request, priority_for
 from bot.logmask import mask_name, mask_phone
-from bot.store import sessions, tickets
+from bot.store import retention, sessions, tickets
 from bot.store.db import Store
 from bot.store.errors import with_retry
+from bot.store.models import now_utc
 from kefu.vocab import HandoffReason, Priority, TicketStatus
 
 log = logging.getLogger(__name__)
@@ -155,6 +157,13 @@ class Records:
 
     def record_feedback(self, answer_id: str, helpful: bool, comment: str | None) -> None:
         self._run(lambda db: sessions.record_feedback(db, answer_id=answer_id, helpful=helpful, comment=comment))
+
+    def purge_older_than(self, days: int) -> dict[str, int]:
+        """Forget conversations older than `days` (bot.store.retention says what is kept)."""
+        deleted = self._run(lambda db: retention.purge_before(db, now_utc() - timedelta(days=days)))
+        if any(deleted.values()):
+            log.info("retention: purged %s older than %d days", ", ".join(f"{n} {table}" for table, n in deleted.items()), days)
+        return deleted
 
     def unanswered(self, limit: int = 500) -> list[dict]:
         return self._run(

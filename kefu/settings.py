@@ -204,6 +204,16 @@ class Settings(BaseSettings):
         description="A request body must have come whole this long after its headers, or the request gets HTTP 408 (an upload of upload_max_bytes needs upload_max_bytes / this bytes a second).",
     )
     session_ttl_minutes: int = Field(30, ge=1, le=7 * 24 * 60, description="A chat session expires after this long without a message.")
+    retention_days: int = Field(
+        90,
+        ge=0,
+        le=36500,
+        description=(
+            "Chat sessions, their turns, the answer log and feedback older than this many days are deleted by the server itself "
+            "(at start and then hourly); a session whose ticket is open or assigned is kept, tickets and their transcripts always. "
+            "0 keeps everything."
+        ),
+    )
 
 
 ENV_PREFIX = "KEFU_"
