@@ -136,7 +136,11 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
             purger.stop()
 
     install_log_masking()
-    app = FastAPI(title="kefu", version="0.1.0", description="客服知识库机器人 API: cited answers, handoff, tickets.", lifespan=lifespan)
+    # /docs is bot.api.pages' own page (swagger-ui from a package, under the pages' CSP); ReDoc would need a CDN.
+    app = FastAPI(
+        title="kefu", version="0.1.0", description="客服知识库机器人 API: cited answers, handoff, tickets.", lifespan=lifespan,
+        docs_url=None, redoc_url=None,
+    )
     app.state.settings = settings
     app.state.tokens = load_tokens(settings)
     app.state.metrics = Metrics()
@@ -148,6 +152,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
     app.include_router(routes.router, responses=ERROR_RESPONSES)
     app.include_router(admin.router, responses=ERROR_RESPONSES)
     app.include_router(pages.router)
+    app.mount("/static/swagger-ui", StaticFiles(directory=pages.swagger_ui_dir()), name="swagger-ui")  # before /static, which would take it
     app.mount("/static", StaticFiles(directory=pages.WEB_DIR / "static", check_dir=False), name="static")
     return app
 

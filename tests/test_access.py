@@ -283,3 +283,17 @@ def test_numbers_are_masked_in_the_access_log_whatever_precedes_them(client, cap
     assert "/api/search?q=" in logged and "****" in logged
     assert secret not in re.sub(r"[^0-9X]", "", urllib.parse.unquote(logged)), logged
     assert "\n" not in logged  # decoding for the mask lets no line break into the log
+
+
+def test_the_api_docs_are_served_from_the_package_under_the_csp(client):
+    """/docs loaded swagger-ui from a public CDN: broken offline, and outside the CSP."""
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and docs.headers["content-type"].startswith("text/html")
+    policy = dict(part.strip().split(" ", 1) for part in docs.headers["content-security-policy"].split(";"))
+    assert policy["script-src"] == "'self'" and docs.headers["x-content-type-options"] == "nosniff"
+    assets = re.findall(r'(?:src|href)="([^"]+)"', docs.text)
+    assert assets and not [a for a in assets if "://" in a or a.startswith("//")], assets
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>\s*\S", docs.text)  # no inline script
+    for asset in assets:
+        assert client.get(asset).status_code == 200, asset
+    assert client.get("/redoc").status_code == 404  # ReDoc came from the CDN too

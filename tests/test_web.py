@@ -406,3 +406,15 @@ def test_the_console_pages_through_a_long_queue(page, built_settings, encoder, r
     assert sorted(names) == sorted(f"排队{n}" for n in range(70))  # each ticket once
     page.get_by_role("button", name="刷新").click()  # back to the first page
     expect(rows).to_have_count(50)
+
+
+def test_the_api_docs_work_offline(page, server):
+    outside, refused = [], []
+    page.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda route: (outside.append(route.request.url), route.abort()))
+    page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None)
+    page.goto(server.url + "/docs")
+    ask = page.locator(".opblock-summary-path", has_text="/api/ask").first
+    expect(ask).to_be_visible()
+    ask.click()
+    expect(page.get_by_role("button", name="Try it out")).to_be_visible()
+    assert outside == [] and refused == []
