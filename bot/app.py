@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -20,6 +19,7 @@ from bot.api.schemas import ERROR_RESPONSES
 from bot.assemble import open_bot
 from bot.auth import load_tokens
 from bot.bodylimit import BodyLimit
+from bot.cors import JsonCORSMiddleware
 from bot.errors import error_body, status_and_code
 from bot.logmask import install_log_masking
 from bot.metrics import Metrics
@@ -78,7 +78,7 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(TokenGate, prefix=admin.router.prefix, accepted=lambda: (app.state.tokens.admin,))
     app.add_middleware(BodyLimit, limit_for=lambda path: body_limit(settings, path), timeout=settings.body_timeout_seconds)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["Content-Type", "Idempotency-Key"])
+        app.add_middleware(JsonCORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["Content-Type", "Idempotency-Key"])
 
     @app.middleware("http")
     async def measure(request: Request, call_next):

@@ -152,8 +152,17 @@ def test_cors_only_for_configured_origins(client, origin, allowed):
         assert answer.headers["access-control-allow-origin"] == origin
     else:
         assert preflight.status_code == 400 and "access-control-allow-origin" not in preflight.headers
+        assert preflight.headers["content-type"].startswith("application/json")  # the one error shape, not plain text
+        error = preflight.json()["error"]
+        assert set(preflight.json()) == {"error"} and error["code"] == "cors_refused" and "origin" in error["message"]
         assert "access-control-allow-origin" not in answer.headers
     assert "access-control-allow-credentials" not in preflight.headers
+
+
+def test_a_preflight_asking_for_a_method_or_header_not_allowed_is_refused_in_json(client):
+    preflight = client.options("/api/ask", headers={"Origin": "https://shop.example.com", "Access-Control-Request-Method": "DELETE", "Access-Control-Request-Headers": "x-evil"})
+    assert preflight.status_code == 400 and preflight.json()["error"]["code"] == "cors_refused"
+    assert "method" in preflight.json()["error"]["message"] and "headers" in preflight.json()["error"]["message"]
 
 
 def test_no_cors_at_all_without_configured_origins(built_settings, encoder):
