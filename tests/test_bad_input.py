@@ -19,8 +19,7 @@ from bot.app import create_app
 from indexer import versions
 from kefu.settings import index_root
 
-from conftest import REPO
-from test_load import ALIAS_BOMB
+from conftest import ALIAS_BOMB, REPO
 
 UPLOAD_LIMIT = 64 * 1024
 HOSTILE_HTML = '<script>alert("x")</script><img src=x onerror=alert(1)>'

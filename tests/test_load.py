@@ -10,6 +10,8 @@ from indexer.chunk import chunk_document
 from indexer.load import list_kb_files, read_document
 from kefu.errors import DocumentUnreadable
 
+from conftest import ALIAS_BOMB
+
 ARTICLE = "电话铃响3声内必须接听,直接接听人不在,由距离最近人员负责接听。"
 
 
@@ -157,12 +159,6 @@ def test_a_well_formed_question_block_reads(tmp_path):
 
 
 BODY = "# 冷饮手册\n\n## 第一条\n\n冰淇淋必须冷冻保存。\n"
-# 400 bytes of YAML whose title expands to 9^8 copies of "lol" (the probe's 367-byte one made a 72 MB reply).
-ALIAS_BOMB = "---\n" + "\n".join(
-    ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    + [f"a{n}: &a{n} [" + ",".join([f"*a{n - 1}"] * 9) + "]" for n in range(1, 8)]
-    + ["title: *a7"]
-) + "\n---\n" + BODY
 
 
 def front_matter_file(tmp_path, yaml_text: str):
