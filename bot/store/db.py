@@ -25,9 +25,7 @@ def make_private(db_path: Path) -> None:
     for path in (db_path, db_path.with_name(db_path.name + "-wal"), db_path.with_name(db_path.name + "-shm")):
         try:
             os.chmod(path, 0o600)
-        except FileNotFoundError:
-            pass
-        except PermissionError:  # another user's file, shared on purpose: not ours to change
+        except (FileNotFoundError, PermissionError):  # no -wal or -shm yet; another user's file, not ours to change
             pass
 
 
