@@ -20,7 +20,7 @@ AGENT = {
     HandoffReason.low_confidence: "服务手册中没有找到可靠依据,请勿凭印象答复客户。",
     HandoffReason.repeated_failure: "服务手册中没有找到可靠依据,请勿凭印象答复客户。",
 }
-SUGGEST = "您是想问:"
+SUGGEST = "您是想问:"  # the options themselves are the answer's `suggestions`, shown as buttons
 TICKETS_UNAVAILABLE = "(工单系统暂时不可用,请稍后再试或直接拨打客服电话。)"
 SILENT = ""  # a person has taken over the conversation
 
@@ -29,10 +29,6 @@ def handoff_reply(reason: HandoffReason, persona: Persona) -> str:
     if persona == Persona.agent and reason in AGENT:
         return AGENT[reason]
     return CUSTOMER[reason]
-
-
-def suggestion_reply(previews: list[str]) -> str:
-    return SUGGEST + "\n" + "\n".join(f"{n}. {p}" for n, p in enumerate(previews, start=1))
 
 
 def callback_promise(due_text: str) -> str:

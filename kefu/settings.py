@@ -154,11 +154,21 @@ class Settings(BaseSettings):
         le=60,
         description="How long one attempt waits for a busy or unreachable store (a SQLite or PostgreSQL lock, a PostgreSQL connect); three attempts, then HTTP 503.",
     )
-    answer_threshold: float = Field(
-        0.40, ge=0, le=1, description="Confidence at or above which the bot answers (chosen on the gold dev half)."
+    answer_threshold: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Probability (from the decision model) at or above which the bot answers; unset means the model's own threshold, chosen on the gold dev half (docs/evaluation.md).",
     )
-    suggest_threshold: float = Field(
-        0.28, ge=0, le=1, description="Confidence at or above which, below answer_threshold, the bot offers 您是想问 suggestions; below it, a person."
+    suggest_threshold: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Probability at or above which, below the answer threshold, the bot offers 您是想问 options; below it, a person. Unset means the model's own.",
+    )
+    decision_model: Path | None = Field(
+        None,
+        description="The decision model (JSON, fitted by `python -m eval.fit_decision`); unset means the one shipped with kefu (`bot/decision_model.json`).",
     )
     max_question_chars: int = Field(2000, ge=10, le=100_000, description="Longer questions are refused with HTTP 413.")
     agent_token: SecretStr | None = Field(

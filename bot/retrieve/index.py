@@ -4,6 +4,7 @@ A LoadedIndex is immutable once built: readers share it across threads, and a re
 swaps in a new one by a single reference assignment.
 """
 
+import functools
 import json
 import logging
 from dataclasses import dataclass
@@ -48,6 +49,14 @@ class LoadedIndex:
     @property
     def kb(self) -> str:
         return self.manifest.get("kb", "")
+
+    def row_of(self, chunk_id: str) -> int | None:
+        """The row of a chunk id in this version, or None."""
+        return self._rows.get(chunk_id)
+
+    @functools.cached_property
+    def _rows(self) -> dict[str, int]:  # cached_property writes __dict__ directly: fine on a frozen dataclass
+        return {chunk.id: row for row, chunk in enumerate(self.chunks)}
 
     @property
     def dimension(self) -> int:
