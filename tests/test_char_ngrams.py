@@ -60,15 +60,15 @@ def test_words_keep_the_stop_words_tokenize_drops(tokenizer):
     assert "请问" not in tokenizer.tokenize("请问牛奶过期了怎么办?")
 
 
-def test_segment_is_a_cut_into_dictionary_words_that_keeps_every_character(tokenizer):
-    pieces = tokenizer.segment("拨打客服电话,已经过期")
+def test_best_cut_is_a_cut_into_dictionary_words_that_keeps_every_character(tokenizer):
+    _, pieces = tokenizer.best_cut("拨打客服电话,已经过期")
     assert "".join(pieces) == "拨打客服电话,已经过期"
     assert "客服电话" in pieces  # a word of the user dictionary
 
 
-def test_reading_score_prefers_known_words(tokenizer):
-    assert tokenizer.reading_score("保质期多久") > tokenizer.reading_score("保值期多久")
-    assert tokenizer.reading_score("") == 0.0
+def test_best_cut_scores_known_words_higher(tokenizer):
+    assert tokenizer.best_cut("保质期多久")[0] > tokenizer.best_cut("保值期多久")[0]
+    assert tokenizer.best_cut("") == (0.0, [])
 
 
 def test_word_frequencies_hold_jiebas_and_the_user_dictionarys_words(tokenizer):

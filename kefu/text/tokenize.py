@@ -58,17 +58,18 @@ class Tokenizer:
         tokens = self._jieba.cut_for_search(fold_for_search(text))
         return [t for t in (tok.strip() for tok in tokens) if t and not _is_punct_or_space(t)]
 
-    def segment(self, folded: str) -> list[str]:
-        """jieba's cut of already folded text into dictionary words, every piece kept (no HMM
-        guessing of unknown words)."""
-        return list(self._jieba.cut(folded, HMM=False))
-
-    def reading_score(self, folded: str) -> float:
-        """Log-probability of jieba's best cut of the text into dictionary words (its unigram model):
-        higher when the text reads as known words, 已经过期 above 己经过期."""
+    def best_cut(self, folded: str) -> tuple[float, list[str]]:
+        """jieba's most probable cut of already folded text into dictionary words (its unigram
+        model, no HMM guessing), every character kept, with its log-probability: higher when the
+        text reads as known words, 保质期多久 above 保值期多久."""
         route: dict[int, tuple[float, int]] = {}
         self._jieba.calc(folded, self._jieba.get_DAG(folded), route)
-        return route[0][0] if folded else 0.0
+        pieces, start = [], 0
+        while start < len(folded):
+            end = route[start][1] + 1
+            pieces.append(folded[start:end])
+            start = end
+        return (route[0][0] if folded else 0.0), pieces
 
     def word_frequencies(self) -> Mapping[str, int]:
         """jieba's dictionary counts (with the user dictionary's): how common a word is in general."""
