@@ -51,6 +51,13 @@ CORRECTED = [
     ("天然气涨包了", "天然气胀包了"),
     ("燃气表不转了找谁报休", "燃气表不转了找谁报修"),
     ("礼貌语盲要规范", "礼貌语言要规范"),  # 盲 looks like 言 (same four-corner code) and is far rarer
+    ("电话回仿", "电话回访"),
+    ("话务原态度差", "话务员态度差"),
+    # one character only fuzzily alike: zh/z, sh/s, ch/c, in/ing, an/ang
+    ("牛奶保资期多久", "牛奶保质期多久"),
+    ("师傅能桑门吗", "师傅能上门吗"),
+    ("怎么粗理投诉", "怎么处理投诉"),
+    ("客户性息会泄露吗", "客户信息会泄露吗"),
 ]
 
 UNCHANGED = [
@@ -58,7 +65,7 @@ UNCHANGED = [
     "投诉处理多久", "保质期多久", "客服电话是多少", "热线能受理什么业务", "话务员态度差", "接线员不耐烦",
     "我想退货", "师傅态度很好", "喝了以后有反应",  # 反应: in the kb beside the commoner 反映, and a word
     # words that are not the kb's but are words: never traded for a homophone
-    "这个公式怎么算", "维修师父不上门", "活动期间能退吗", "请您稍侯",  # jieba's dictionary knows 稍侯
+    "这个公式怎么算", "维修师父不上门", "活动期间能退吗", "回放电话", "请您稍侯",  # jieba's dictionary knows 稍侯
     # names of people and companies
     "我叫刘洋", "王芳要退货", "张伟投诉过", "李娜的订单", "三鹿的奶", "康福特空调坏了", "蓝景光电的灯",
     "万佳福超市几点关门", "彤运天然气",
