@@ -41,10 +41,12 @@ QUERIES = {
 }
 
 
-def kb_texts(kb_dir: Path) -> list[str]:
+def kb_texts(kb_dir: Path, kb: str | None = None) -> list[str]:
+    """What a kb's index holds (every kb's, without one named): each passage's indexed text and
+    its associated questions, chunked with the default settings."""
     settings = Settings.model_fields
     low, high = settings["chunk_min_chars"].default, settings["chunk_max_chars"].default
-    folders = sorted(p for p in kb_dir.iterdir() if p.is_dir())
+    folders = [kb_dir / kb] if kb else sorted(p for p in kb_dir.iterdir() if p.is_dir())
     chunks = [c for f in folders for path in list_kb_files(f) for c in chunk_document(read_document(path), low, high)]
     return [text for c in chunks for text in (c.index_text(), *c.questions)]
 

@@ -2,22 +2,11 @@
 
 import pytest
 
-from indexer.chunk import chunk_document
-from indexer.load import list_kb_files, read_document
-from kefu.settings import Settings
+from bench.text_speed import kb_texts
 from kefu.text.correct import Change, Corrector, count_terms
 from kefu.text.tokenize import Tokenizer
 
 from conftest import KB_DIR
-
-MIN, MAX = Settings.model_fields["chunk_min_chars"].default, Settings.model_fields["chunk_max_chars"].default
-
-
-def kb_texts(kb: str | None = None) -> list[str]:
-    """What a kb's index holds: each passage's indexed text and its associated questions."""
-    folders = [KB_DIR / kb] if kb else sorted(p for p in KB_DIR.iterdir() if p.is_dir())
-    chunks = [c for folder in folders for path in list_kb_files(folder) for c in chunk_document(read_document(path), MIN, MAX)]
-    return [text for c in chunks for text in (c.index_text(), *c.questions)]
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +16,7 @@ def tokenizer():
 
 @pytest.fixture(scope="module")
 def terms(tokenizer):
-    return count_terms(kb_texts(), tokenizer)
+    return count_terms(kb_texts(KB_DIR), tokenizer)
 
 
 @pytest.fixture(scope="module")
@@ -115,8 +104,8 @@ def test_a_rare_real_word_is_kept_when_a_typo_would_need_it(corrector):
 
 
 def test_only_the_kbs_own_vocabulary_is_a_target(tokenizer):
-    gas = Corrector.from_vocabulary(count_terms(kb_texts("gas"), tokenizer), tokenizer)
-    dairy = Corrector.from_vocabulary(count_terms(kb_texts("dairy"), tokenizer), tokenizer)
+    gas = Corrector.from_vocabulary(count_terms(kb_texts(KB_DIR, "gas"), tokenizer), tokenizer)
+    dairy = Corrector.from_vocabulary(count_terms(kb_texts(KB_DIR, "dairy"), tokenizer), tokenizer)
     assert gas.correct("燃汽公司的电话").text == "燃气公司的电话"
     assert dairy.correct("燃汽公司的电话").changes == ()
 
