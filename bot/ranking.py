@@ -3,7 +3,7 @@ passages, each scored by the decision model (the probability that it answers the
 re-ranked by that probability. `BotService.decide`, `BotService.search` and `kefu eval` all rank
 through here."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -12,6 +12,7 @@ from bot.features import Asked, candidate_features
 from bot.reader import Reader
 from bot.retrieve.search import Hit, Searcher
 from kefu.settings import Settings
+from kefu.text.correct import Change, Correction
 
 RERANK_DEPTH = 10  # candidates scored by the decision model
 
@@ -24,6 +25,7 @@ class Ranked:
     vector: np.ndarray
     tokens: list[str]
     confidence: float  # calibrated: that the top hit answers the question
+    corrections: tuple[Change, ...] = ()  # the typos the ranked text had corrected (保值期 → 保质期)
 
 
 def weight_sum(settings: Settings) -> float:
@@ -39,3 +41,11 @@ def rank_candidates(searcher: Searcher, readers: dict[str, Reader], model: Decis
     order = sorted(range(len(hits)), key=lambda i: (-probabilities[i], i))
     confidence = model.confidence(probabilities[order[0]]) if hits else 0.0
     return Ranked([hits[i] for i in order], [probabilities[i] for i in order], [features[i] for i in order], vector, asked.tokens, confidence)
+
+
+def with_correction(plain: Ranked, corrected: Ranked | None, correction: Correction) -> Ranked:
+    """The question as typed, or as corrected when that ranking is the surer of the two: both are
+    searched, so a correction can only help."""
+    if corrected is None or corrected.confidence <= plain.confidence:
+        return plain
+    return replace(corrected, corrections=correction.changes)

@@ -31,5 +31,12 @@ def handoff_reply(reason: HandoffReason, persona: Persona) -> str:
     return CUSTOMER[reason]
 
 
+def reading_note(corrections) -> str:
+    """How the bot read a typo, before its answer: 按「保质期」为您查找:(empty when nothing was corrected)."""
+    if not corrections:
+        return ""
+    return "按「" + "」「".join(change.replacement for change in corrections) + "」为您查找:\n"
+
+
 def callback_promise(due_text: str) -> str:
     return f"客服人员会在 {due_text} 前与您联系。"

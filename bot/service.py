@@ -5,6 +5,7 @@ Plain Python: the HTTP routers and the CLI both call `BotService.ask`.
 
 import logging
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 
 from bot.answer import MAX_CITATIONS, AnswerContext, ComposedAnswer, compose_answer, compose_faq_answer
@@ -14,9 +15,9 @@ from bot.errors import EmptyQuestion, InvalidRequest, NotFound, NotReady, Questi
 from bot.features import Asked
 from bot.followup import resolve_follow_up
 from bot.handoff import detect_request, priority_for, required_fields
-from bot.ranking import Ranked, rank_candidates
+from bot.ranking import Ranked, rank_candidates, with_correction
 from bot.reader import Reader
-from bot.replies import SILENT, SUGGEST, TICKETS_UNAVAILABLE, handoff_reply
+from bot.replies import SILENT, SUGGEST, TICKETS_UNAVAILABLE, handoff_reply, reading_note
 from bot.retrieve.query_encoder import QueryEncoder
 from bot.retrieve.results import hit_to_json
 from bot.retrieve.search import Hit, Searcher
@@ -25,6 +26,8 @@ from bot.suggest import suggestions_from
 from indexer.faq import FAQ_DOC_ID
 from kefu.kbs import KnowledgeBase, UnknownKb, check_kb_id
 from kefu.settings import Settings
+from kefu.text.colloquial import spoken_to_written
+from kefu.text.correct import Corrector
 from kefu.text.normalize import normalize_text
 from kefu.text.tokenize import Tokenizer
 from kefu.vocab import Band, HandoffReason, Persona
@@ -103,6 +106,7 @@ class Outcome:
     hits: list[Hit]
     composed: ComposedAnswer | None
     index_version: str  # "kb:version" of the reader that answered, even if a re-index swapped another in since
+    corrections: tuple = ()  # typos read as kb terms: the answer says so
 
 
 SECOND_CITATION = 0.5  # a further passage is cited when its probability is at least this share of the top's
@@ -136,6 +140,7 @@ class BotService:
         self.kbs = kbs  # every knowledge base, indexed or not
         self.readers = readers  # kb -> reader; the dict is replaced whole by `use_reader`, never changed in place
         self.store = store
+        self._joint_corrector: tuple[tuple, Corrector] | None = None  # for questions asked of every kb
 
     def use_reader(self, reader: Reader) -> None:
         self.readers = {**self.readers, reader.kb: reader}
@@ -160,11 +165,32 @@ class BotService:
         return Searcher([reader.index for reader in readers], self.queries, self.tokenizer, self.settings)
 
     def rank(self, question: str, persona: Persona, kb: str | None = None, readers: list[Reader] | None = None) -> Ranked:
-        """The question's candidates ranked as the bot answers from them (the decision model's order)."""
+        """The question's candidates ranked as the bot answers from them (the decision model's
+        order): as typed, and corrected toward the kb's vocabulary when it holds a likely typo."""
         readers = readers or self.readers_for(kb)
-        asked = Asked(question, self.tokenizer.tokenize(question), persona)
+        written = spoken_to_written(question)
+        correction = self.corrector_for(readers).correct(written)
+        plain = self._rank_text(written, persona, readers)
+        corrected = self._rank_text(correction.text, persona, readers) if correction.changes else None
+        return with_correction(plain, corrected, correction)
+
+    def _rank_text(self, text: str, persona: Persona, readers: list[Reader]) -> Ranked:
+        asked = Asked(text, self.tokenizer.tokenize(text), persona)
         by_kb = {reader.kb: reader for reader in readers}
-        return rank_candidates(self.searcher(readers), by_kb, self.decision, asked, self.queries.encode(question))
+        return rank_candidates(self.searcher(readers), by_kb, self.decision, asked, self.queries.encode(text))
+
+    def corrector_for(self, readers: list[Reader]) -> Corrector:
+        """The one kb's corrector; for several, one over their joint vocabulary, made once per set of versions."""
+        if len(readers) == 1:
+            return readers[0].corrector
+        key = tuple(version_of(reader) for reader in readers)
+        joint = self._joint_corrector
+        if joint is None or joint[0] != key:
+            terms: Counter = Counter()
+            for reader in readers:
+                terms.update(reader.index.terms)
+            joint = self._joint_corrector = (key, Corrector.from_vocabulary(terms, self.tokenizer))
+        return joint[1]
 
     def search(self, query: str, k: int, kb: str | None = None) -> dict:
         """Passages for a quick lookup (the agents' console), ranked as the bot ranks them: the
@@ -186,19 +212,20 @@ class BotService:
         by_kb = {reader.kb: reader for reader in readers}
         top = by_kb[hits[0].kb] if hits else readers[0]
         version = version_of(top) if hits or kb else ""
+        fixed = ranked.corrections
         if reason == HandoffReason.out_of_scope:
             return Outcome(Band.handoff, reason, score, signals, hits, None, version)
         band = self.band(score)
         if band == Band.answer and hits[0].chunk.doc == FAQ_DOC_ID:
-            return Outcome(band, None, score, signals, hits, compose_faq_answer(hits[0], top), version)
+            return Outcome(band, None, score, signals, hits, compose_faq_answer(hits[0], top), version, fixed)
         if band == Band.answer:
             cited = cited_hits(ranked, persona)
             composed = compose_answer(AnswerContext(question, ranked.vector, ranked.tokens, by_kb), cited, persona)
             if answers_kind(question, composed.quotes):
-                return Outcome(band, None, score, signals, hits, composed, version)
+                return Outcome(band, None, score, signals, hits, composed, version, fixed)
             band = Band.suggest  # the topic was found, the asked-for amount or time was not
         reason = HandoffReason.repeated_failure if low_streak >= 1 else HandoffReason.low_confidence
-        return Outcome(band, reason, score, signals, hits, None, version)
+        return Outcome(band, reason, score, signals, hits, None, version, fixed)
 
     def band(self, probability: float) -> Band:
         """The model's thresholds, unless the settings override them."""
@@ -247,6 +274,7 @@ class BotService:
         suggestions: list[dict] = []
         if outcome.band == Band.answer:
             answer, citations = outcome.composed.text, [c.to_dict() for c in outcome.composed.citations]
+            answer = reading_note(outcome.corrections) + answer
         else:
             citations = []
             reason = outcome.reason
@@ -254,7 +282,7 @@ class BotService:
             answer = handoff_reply(reason, persona)
             if outcome.band == Band.suggest and reason != HandoffReason.out_of_scope:
                 suggestions = suggestions_from(outcome.hits)
-                answer = SUGGEST if suggestions else answer
+                answer = reading_note(outcome.corrections) + SUGGEST if suggestions else answer
             if (self.store is None or session.get("store_down")) and persona == Persona.customer:
                 answer += TICKETS_UNAVAILABLE
         return AskResult(

@@ -13,7 +13,7 @@ from bot.retrieve.batcher import MicroBatcher
 from bot.retrieve.query_cache import QueryCache
 from kefu.model import Encoder
 from kefu.settings import Settings
-from kefu.text.normalize import fold_for_search
+from kefu.text.colloquial import spoken_to_written
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +63,9 @@ class QueryEncoder:
             return torch.nn.functional.normalize(pooled, dim=-1).numpy()
 
     def encode(self, query: str) -> np.ndarray:
-        """One query's vector (read-only), folded as the index's texts were: from the cache, or
-        micro-batched with concurrent ones."""
-        text = fold_for_search(query)
+        """One query's vector (read-only), in the written form the index's texts were embedded
+        in: from the cache, or micro-batched with concurrent ones."""
+        text = spoken_to_written(query)
         vector = self.cache.get(text)
         if vector is None:
             fresh = self._batcher.encode(text) if self._batcher else self.encode_batch([text])[0]

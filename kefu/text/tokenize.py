@@ -10,6 +10,7 @@ from types import MappingProxyType
 
 import jieba
 
+from kefu.text.colloquial import COLLOQUIAL, spoken_to_written
 from kefu.text.normalize import fold_for_search
 
 LEXICON_DIR = Path(__file__).parent / "lexicon"
@@ -21,9 +22,9 @@ _UNITS = re.compile(r"[0-9a-z]+|\w")
 
 
 def lexicon_hash() -> str:
-    """Identifies the user dictionary and stop words an index was tokenised with."""
+    """Identifies the user dictionary, stop words and spoken-form rules an index was made with."""
     digest = hashlib.sha256()
-    for path in (USER_DICT, STOPWORDS):
+    for path in (USER_DICT, STOPWORDS, COLLOQUIAL):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -54,8 +55,9 @@ class Tokenizer:
         return [t for t in self.words(text) if t not in self._stopwords]
 
     def words(self, text: str) -> list[str]:
-        """Every word of the folded text, stop words kept, punctuation dropped."""
-        tokens = self._jieba.cut_for_search(fold_for_search(text))
+        """Every word of the text in its written form (folded, 咋→怎么, 能退不→能退吗), stop words
+        kept, punctuation dropped: documents and queries alike."""
+        tokens = self._jieba.cut_for_search(spoken_to_written(text))
         return [t for t in (tok.strip() for tok in tokens) if t and not _is_punct_or_space(t)]
 
     def best_cut(self, folded: str) -> tuple[float, list[str]]:
