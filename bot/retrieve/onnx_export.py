@@ -67,9 +67,9 @@ def card_problem(folder: Path, source_hash: str) -> str | None:
         return "no card.json"
     except (OSError, ValueError) as exc:
         return f"unreadable card.json ({exc})"
-    if not isinstance(card, dict) or card.get("format") != CARD_FORMAT:
+    if not isinstance(card, dict) or card.get("format") != CARD_FORMAT or not isinstance(card.get("source"), dict):
         return "card.json of another format"
-    if card.get("source", {}).get("sha256") != source_hash:
+    if card["source"].get("sha256") != source_hash:
         return "made from another version of the source model"
     model = folder / MODEL
     if not model.is_file() or file_sha256(model) != card.get("model_sha256"):

@@ -42,7 +42,7 @@ class OnnxQueryModel:
         """The features sentence-transformers' preprocess gives the transformer, as numpy."""
         with self._tokenizer_lock:
             features = self.tokenizer(texts, padding=True, truncation="longest_first", max_length=self.max_length, return_tensors="np")
-        return {name: features[name].astype(np.int64) for name in self.inputs}
+        return {name: np.asarray(features[name], dtype=np.int64) for name in self.inputs}
 
     def forward(self, texts: list[str]) -> np.ndarray:
         """One pass over `texts`: L2-normalised float32 rows."""
