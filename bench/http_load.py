@@ -94,6 +94,7 @@ def run_case(base_url: str, kind: str, questions: list[str], clients: int, secon
     summary = result.summary()
     errors = result.transport_errors + sum(n for status, n in result.statuses.items() if status != 200)
     return {"kind": kind, "clients": clients, "requests": summary["requests"], "errors": errors,
+            "statuses": summary["statuses"], "transport_errors": result.transport_errors,  # what an error was
             "throughput_rps": summary["throughput_rps"], **summary["latency_ms"]}
 
 
