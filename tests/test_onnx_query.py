@@ -192,7 +192,7 @@ def test_a_kill_mid_export_leaves_no_model_a_reader_would_take(encoder, tmp_path
 @pytest.mark.model
 def test_a_model_without_mean_pooling_is_refused_with_the_setting_to_use(encoder):
     from sentence_transformers import SentenceTransformer
-    from sentence_transformers.models import Pooling
+    from sentence_transformers.sentence_transformer.modules import Pooling
 
     cls_model = SentenceTransformer(modules=[encoder.model[0], Pooling(encoder.dimension, "cls")], device="cpu")
     with pytest.raises(ModelUnavailable, match="KEFU_QUERY_BACKEND=torch"):

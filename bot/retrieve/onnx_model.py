@@ -5,7 +5,6 @@ share across threads) is a private copy behind its own lock. It never takes the 
 a re-index encoding documents does not hold queries up.
 """
 
-import copy
 import threading
 from pathlib import Path
 
@@ -30,12 +29,12 @@ def open_session(model_file: Path, threads: int):
 
 
 class OnnxQueryModel:
-    def __init__(self, model_file: Path, sentence_model, threads: int, int8: bool):
+    def __init__(self, model_file: Path, tokenizer, max_length: int, threads: int, int8: bool):
         self.int8 = int8  # an int8 export's vectors depend on the batch: one text per pass
         self.session = open_session(model_file, threads)
         self.inputs = [node.name for node in self.session.get_inputs()]
-        self.tokenizer = copy.deepcopy(sentence_model.tokenizer)
-        self.max_length = sentence_model.max_seq_length
+        self.tokenizer = tokenizer  # this model's own copy
+        self.max_length = max_length
         self._tokenizer_lock = threading.Lock()
 
     def tokenize(self, texts: list[str]) -> dict[str, np.ndarray]:

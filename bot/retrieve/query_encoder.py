@@ -57,7 +57,10 @@ class TorchQueryModel:
 def open_query_model(encoder: Encoder, settings: Settings) -> TorchQueryModel | OnnxQueryModel:
     if settings.query_backend is QueryBackend.torch:
         return TorchQueryModel(encoder, settings.query_int8)
-    return OnnxQueryModel(ensure_export(encoder, settings), encoder.model, settings.onnx_threads, settings.query_int8)
+    model_file = ensure_export(encoder, settings)
+    with encoder.lock:  # the model's tokenizer may be busy with documents meanwhile
+        tokenizer = copy.deepcopy(encoder.model.tokenizer)
+    return OnnxQueryModel(model_file, tokenizer, encoder.model.max_seq_length, settings.onnx_threads, settings.query_int8)
 
 
 class QueryEncoder:
