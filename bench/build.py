@@ -11,6 +11,7 @@ from pathlib import Path
 from bot.gate import quality_gate
 from bot.retrieve.query_encoder import QueryEncoder
 from indexer.build import build_index
+from kefu.kbs import list_kbs
 from kefu.model import Encoder
 from kefu.settings import Settings
 from kefu.text.tokenize import Tokenizer
@@ -19,33 +20,36 @@ EDIT = "\n\n## 性能测试新增条款\n\n客户来电询问发票开具时间�
 
 
 def copy_kb(source: Path, target: Path, only: list[str] | None = None) -> Path:
-    """The manuals (or only the named ones) copied where the bench may edit them."""
+    """The knowledge bases (or only the named ones) copied where the bench may edit them."""
     target.mkdir(parents=True, exist_ok=True)
-    for path in sorted(source.iterdir()):
-        if path.is_file() and (only is None or path.name in only):
-            shutil.copy2(path, target / path.name)
+    for folder in sorted(source.iterdir()):
+        if folder.is_dir() and (only is None or folder.name in only):
+            shutil.copytree(folder, target / folder.name)
     return target
 
 
 def timed_build(settings: Settings) -> dict:
-    """One `kefu index`: the model and jieba loaded, the build, the quality gate."""
+    """One `kefu index` of every kb: the model and jieba loaded, the builds, the quality gates."""
     started = time.perf_counter()
     encoder, tokenizer = Encoder(settings), Tokenizer()
     loaded = time.perf_counter()
     queries = QueryEncoder(encoder, settings)  # with the ONNX backend, the first build exports the query model
     query_model = time.perf_counter()
-    gate = quality_gate(settings, queries, tokenizer)
-    result = build_index(settings, encoder=encoder, gate=gate, tokenizer=tokenizer)
+    results = [
+        build_index(settings, kb.id, encoder=encoder, gate=quality_gate(settings, queries, tokenizer, kb.id), tokenizer=tokenizer)
+        for kb in list_kbs(settings)
+    ]
     seconds = time.perf_counter() - started
+    chunks = sum(r.chunks for r in results)
     return {
-        "seconds": round(seconds, 2), "model_load_s": round(loaded - started, 2), "query_model_s": round(query_model - loaded, 2), "chunks": result.chunks,
-        "sentences_embedded": result.embedded, "sentences_reused": result.reused,
-        "chunks_per_s": round(result.chunks / seconds, 1),
+        "seconds": round(seconds, 2), "model_load_s": round(loaded - started, 2), "query_model_s": round(query_model - loaded, 2), "chunks": chunks,
+        "questions": sum(r.questions for r in results), "sentences_embedded": sum(r.embedded for r in results),
+        "sentences_reused": sum(r.reused for r in results), "chunks_per_s": round(chunks / seconds, 1),
     }
 
 
 def edit_one_manual(kb_dir: Path) -> str:
-    path = sorted(kb_dir.glob("*.md"))[0]
+    path = sorted(kb_dir.glob("*/*.md"))[0]
     path.write_text(path.read_text(encoding="utf-8") + EDIT, encoding="utf-8")
     return path.name
 

@@ -25,7 +25,8 @@ from kefu.gold import gold_file, load_gold
 from kefu.settings import Settings, index_root
 from kefu.text.normalize import fold_for_search
 
-QUICK_KB = ["003-顾客服务手册.md"]  # the smallest manual: a build in seconds
+QUICK_KBS = ["lighting"]  # the smallest manual: a build in seconds
+SCALE_KB = "gas"  # the largest: the synthetic corpora and the peer are made from it
 DEFAULT_SIZES = [10_000, 100_000]
 QUICK_SIZES = [2_000]
 
@@ -57,10 +58,12 @@ def run_bench(settings: Settings, options: BenchOptions) -> dict:
                              "load_before": [round(x, 2) for x in os.getloadavg()], "quick": options.quick,
                              "query_backend": settings.query_backend.value, "query_int8": settings.query_int8,
                              "torch_threads": settings.torch_threads or "default", "onnx_threads": settings.onnx_threads or "default"}}
-    gold = load_gold(gold_file(settings))
-    questions = [item.question for item in gold][: 40 if options.quick else None]
+    chosen_kbs = QUICK_KBS if options.quick else None
+    gold = [item for item in load_gold(gold_file(settings)) if chosen_kbs is None or item.kb in chosen_kbs]
+    asked = [(item.question, item.kb) for item in gold][: 40 if options.quick else None]  # each in its kb
+    questions = [question for question, _ in asked]
     with tempfile.TemporaryDirectory(prefix="kefu-bench-") as tmp:
-        kb = copy_kb(settings.kb_dir, Path(tmp) / "kb", QUICK_KB if options.quick else None)
+        kb = copy_kb(settings.kb_dir, Path(tmp) / "kb", chosen_kbs)
         build_settings = settings.model_copy(update={"data_dir": Path(tmp) / "var", "kb_dir": kb})
         bench_settings = build_settings.model_copy(update={"query_cache_size": 0})  # every query pays its encode
         say("build: cold, cached, incremental")
@@ -69,13 +72,14 @@ def run_bench(settings: Settings, options: BenchOptions) -> dict:
         encoder, service = bot.encoder, bot.service
         say("in-process stages")
         result["floor"] = embed_floor(encoder, questions)
-        result["stages"] = bench_stages(service, questions, repeats=1 if options.quick else 2)
+        result["stages"] = bench_stages(service, asked, repeats=1 if options.quick else 2)
         result["floor_ratio"] = distance_from_floor(result["stages"], result["floor"]["floor_ms"])
         say("query encoders")
         result["encoders"] = bench_encoders(encoder, bench_settings, questions)
         result["threads"] = thread_sweep(encoder, bench_settings, questions)
         say("peer pipeline")
-        result["peer"] = bench_peer(service.reader.searcher.index, str(encoder.path), questions, os.cpu_count() or 1)
+        scale_index = service.readers_for(SCALE_KB if SCALE_KB in service.readers else QUICK_KBS[0])[0].index
+        result["peer"] = bench_peer(scale_index, str(encoder.path), questions, os.cpu_count() or 1)
         result["peer_ratio"] = round(result["peer"]["p50"] / result["stages"]["total"]["p50"], 2)
         if options.http:
             say("HTTP on loopback: kefu, then the peer")
@@ -83,8 +87,8 @@ def run_bench(settings: Settings, options: BenchOptions) -> dict:
             result["peer_http"] = bench_peer_http(bench_settings, questions, options.quick)
             result["peer_http_ratio"] = [http_ratio(result["http"], result["peer_http"], clients) for clients in (1, 8)]
         queries = bot.queries.encode_batch([fold_for_search(q) for q in questions[:200]])
-        index, tokenizer = service.reader.searcher.index, service.reader.searcher.tokenizer
-        per_chunk = chunk_bytes(versions_dir(index_root(bench_settings)) / index.version / CHUNKS_FILE)
+        index, tokenizer = scale_index, service.tokenizer
+        per_chunk = chunk_bytes(versions_dir(index_root(bench_settings, index.kb)) / index.version / CHUNKS_FILE)
         result["scale"] = {"dense": [], "sparse": [], "chunk_bytes": round(per_chunk)}
         for chunks in options.sizes:
             say(f"scale: {chunks} chunks")

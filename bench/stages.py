@@ -1,8 +1,9 @@
 """Bench section: one question in-process, split by stage, and the compute floor of the embed.
 
-Stages run exactly the code `BotService.decide` runs, one after the other, each timed:
-normalise (check + fold), embed (the query model, cache off), BM25 (jieba + bm25s), FAISS,
-fuse (fusion, ranking, hits), compose (signals, confidence, extractive answer). `total` times
+Stages run exactly the code `BotService.decide` runs, one after the other, each timed, for each
+question in its kb: normalise (check + fold), embed (the query model, cache off), BM25 (jieba +
+bm25s over passages and associated questions), FAISS (sentences and associated questions), fuse
+(fusion, ranking, hits), compose (signals, confidence, extractive answer). `total` times
 `decide` itself with the query cache off, and `total_cached` with every question cached.
 """
 
@@ -12,10 +13,9 @@ import time
 from bench.loadgen import latency_summary
 from bot.answer import AnswerContext, compose_answer
 from bot.confidence import confidence, gather_signals
-from bot.retrieve.dense import search_dense
+from bot.retrieve.fuse import top
 from bot.retrieve.query_cache import QueryCache
-from bot.retrieve.search import RetrievalMode, passage_fusion, ranked_hits
-from bot.retrieve.sparse import search_sparse
+from bot.retrieve.search import RetrievalMode, fuse, mode_weights, passage_fusion
 from bot.service import SEARCH_DEPTH, BotService, check_question
 from kefu.text.normalize import fold_for_search
 from kefu.vocab import Persona
@@ -27,52 +27,59 @@ def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def time_stages(service: BotService, question: str) -> dict[str, float]:
-    reader = service.reader
-    searcher, index, settings = reader.searcher, reader.searcher.index, service.settings
+Question = tuple[str, str]  # (question, the kb it is asked in)
+
+
+def time_stages(service: BotService, question: str, kb: str) -> dict[str, float]:
+    """The stages of `decide` for one question asked in `kb`, each timed on its own."""
+    readers = service.readers_for(kb)
+    searcher, settings, reader = service.searcher(readers), service.settings, readers[0]
+    fusion = passage_fusion(settings)
     t = time.perf_counter()
     text = check_question(question, settings.max_question_chars)
     folded = fold_for_search(text)
     out = {"normalise": _ms(t)}
     t = time.perf_counter()
-    vector = searcher.queries.encode_batch([folded])[0]
+    vector = service.queries.encode_batch([folded])[0]
     out["embed"] = _ms(t)
     t = time.perf_counter()
-    tokens = searcher.tokenizer.tokenize(text)
-    sparse = search_sparse(index.sparse, tokens, settings.candidates)
+    tokens = service.tokenizer.tokenize(text)
+    sparse, _ = searcher.candidates(tokens, None, {"sparse": 1.0, "question_sparse": 1.0}, False, 0)
     out["bm25"] = _ms(t)
     t = time.perf_counter()
-    dense = search_dense(index.dense, index.unit_owner, vector, settings.candidates)
+    dense, questions = searcher.candidates(None, vector, {"dense": 1.0}, True, 0)
     out["faiss"] = _ms(t)
     t = time.perf_counter()
-    hits = ranked_hits(index.chunks, sparse, dense, RetrievalMode.hybrid, passage_fusion(settings), SEARCH_DEPTH)
+    channels = {**sparse, "dense": dense["dense"], "sentence": dense["sentence"], "question_dense": dense["question_dense"]}
+    weights = mode_weights(fusion, RetrievalMode.hybrid)
+    hits = searcher.hits(top(fuse(channels, weights, fusion), SEARCH_DEPTH), channels, questions)
     out["fuse"] = _ms(t)
     t = time.perf_counter()
     passage = reader.passage_tokens.passage(hits[0].row) if hits else []
     confidence(gather_signals(hits, tokens, passage, reader.idf))
     if hits:  # composed for every question, as if each were answered
-        compose_answer(AnswerContext(text, vector, tokens, index, reader.passage_tokens, reader.idf), hits, Persona.customer, reader.dates)
+        compose_answer(AnswerContext(text, vector, tokens, {reader.kb: reader}), hits, Persona.customer)
     out["compose"] = _ms(t)
     return out
 
 
-def time_decide(service: BotService, questions: list[str]) -> list[float]:
+def time_decide(service: BotService, questions: list[Question]) -> list[float]:
     times = []
-    for question in questions:
+    for question, kb in questions:
         t = time.perf_counter()
-        service.decide(question, Persona.customer, 0)
+        service.decide(question, Persona.customer, 0, kb)
         times.append(_ms(t))
     return times
 
 
-def bench_stages(service: BotService, questions: list[str], repeats: int = 1) -> dict:
-    queries = service.reader.searcher.queries
-    for question in questions[:10]:  # warm: first calls allocate
-        time_stages(service, question)
+def bench_stages(service: BotService, questions: list[Question], repeats: int = 1) -> dict:
+    queries = service.queries
+    for question, kb in questions[:10]:  # warm: first calls allocate
+        time_stages(service, question, kb)
     per_stage: dict[str, list[float]] = {stage: [] for stage in STAGES}
     for _ in range(repeats):
-        for question in questions:
-            for stage, ms in time_stages(service, question).items():
+        for question, kb in questions:
+            for stage, ms in time_stages(service, question, kb).items():
                 per_stage[stage].append(ms)
     saved, queries.cache = queries.cache, QueryCache(0)
     try:

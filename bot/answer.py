@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.answer_kind import asks_amount, states_amount
-from bot.retrieve.index import LoadedIndex
-from bot.retrieve.passage_tokens import PassageTokens
+from bot.confidence import coverage
+from bot.reader import Reader
 from bot.retrieve.search import Hit
 from indexer.chunk import PATH_SEPARATOR
 from kefu.vocab import ChunkKind, Persona
@@ -32,6 +32,7 @@ class Quote:
 @dataclass(frozen=True)
 class Citation:
     id: str
+    kb: str
     doc: str
     title: str
     section: str
@@ -40,7 +41,7 @@ class Citation:
     date: str | None
 
     def to_dict(self) -> dict:
-        return {k: getattr(self, k) for k in ("id", "doc", "title", "section", "text", "score", "date")}
+        return {k: getattr(self, k) for k in ("id", "kb", "doc", "title", "section", "text", "score", "date")}
 
 
 @dataclass(frozen=True)
@@ -50,22 +51,15 @@ class ComposedAnswer:
     quotes: list[str]
 
 
-def overlap(question_tokens: set[str], unit_tokens: frozenset[str], idf: dict[str, float]) -> float:
-    """IDF-weighted share of the question's words that a sentence contains."""
-    if not question_tokens:
-        return 0.0
-    found = question_tokens & unit_tokens
-    return sum(idf.get(t, 1.0) for t in found) / sum(idf.get(t, 1.0) for t in question_tokens)
-
-
 def score_units(hit: Hit, context: "AnswerContext", question_tokens: set[str]) -> list[tuple[str, float]]:
     """Each quotable unit of a passage with its score: half cosine (vectors from the index,
-    embedded at build time), half word overlap."""
+    embedded at build time), half the IDF-weighted share of the question's words it holds."""
+    reader = context.readers[hit.kb]
     units = hit.chunk.quotable_units()
-    cosines = context.index.unit_vectors(hit.row) @ context.question_vector
+    cosines = reader.index.unit_vectors(hit.row) @ context.question_vector
     return [
-        (unit, 0.5 * float(cos) + 0.5 * overlap(question_tokens, tokens, context.idf))
-        for unit, cos, tokens in zip(units, cosines, context.passage_tokens.units(hit.row))
+        (unit, 0.5 * float(cos) + 0.5 * coverage(question_tokens, tokens, reader.idf))
+        for unit, cos, tokens in zip(units, cosines, reader.passage_tokens.units(hit.row))
     ]
 
 
@@ -115,14 +109,14 @@ def time_limits(quotes: list[Quote]) -> list[str]:
     return list(dict.fromkeys(m.group(0) for q in quotes for m in TIME_LIMIT.finditer(q.text)))
 
 
-def citation_for(hit: Hit, dates: dict[str, str | None]) -> Citation:
+def citation_for(hit: Hit, reader: Reader) -> Citation:
     chunk = hit.chunk
-    return Citation(chunk.id, chunk.doc, chunk.title, chunk.section, chunk.text, round(hit.score, 6), dates.get(chunk.doc))
+    return Citation(chunk.id, chunk.kb, chunk.doc, chunk.title, chunk.section, chunk.text, round(hit.score, 6), reader.dates.get(chunk.doc))
 
 
-def compose_faq_answer(hit: Hit, dates: dict[str, str | None]) -> ComposedAnswer:
+def compose_faq_answer(hit: Hit, reader: Reader) -> ComposedAnswer:
     """An approved editor answer, quoted whole with its editor-written mark."""
-    return ComposedAnswer(f"{hit.chunk.text} [1]", [citation_for(hit, dates)], [hit.chunk.text])
+    return ComposedAnswer(f"{hit.chunk.text} [1]", [citation_for(hit, reader)], [hit.chunk.text])
 
 
 @dataclass(frozen=True)
@@ -130,12 +124,10 @@ class AnswerContext:
     question: str
     question_vector: np.ndarray
     question_tokens: list[str]
-    index: LoadedIndex
-    passage_tokens: PassageTokens
-    idf: dict[str, float]
+    readers: dict[str, Reader]  # by kb: a hit's sentences are read from its own kb's index
 
 
-def compose_answer(context: AnswerContext, hits: list[Hit], persona: Persona, dates: dict[str, str | None]) -> ComposedAnswer:
+def compose_answer(context: AnswerContext, hits: list[Hit], persona: Persona) -> ComposedAnswer:
     quotes = select_quotes(context, hits)
     if persona == Persona.customer:
         quotes = quotes[:2]
@@ -143,5 +135,5 @@ def compose_answer(context: AnswerContext, hits: list[Hit], persona: Persona, da
     limits = time_limits(quotes)
     if persona == Persona.agent and limits:
         lines.insert(1, "时限:" + " / ".join(limits))
-    citations = [citation_for(q.hit, dates) for q in quotes]
+    citations = [citation_for(q.hit, context.readers[q.hit.kb]) for q in quotes]
     return ComposedAnswer("\n".join(lines), citations, [q.text for q in quotes])

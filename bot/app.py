@@ -54,7 +54,8 @@ HTTP_ERRORS = {
 
 
 def body_limit(settings: Settings, path: str) -> int:
-    return settings.upload_max_bytes + 64 * 1024 if path == "/api/admin/documents" else settings.max_body_bytes
+    is_upload = path.startswith("/api/admin/kbs/") and path.endswith("/documents")
+    return settings.upload_max_bytes + 64 * 1024 if is_upload else settings.max_body_bytes
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -99,10 +100,10 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
         return response
 
 
-def served_version(app: FastAPI) -> str | None:
+def served_versions(app: FastAPI) -> dict[str, str]:
+    """kb -> the index version it answers from."""
     bot = app.state.bot
-    reader = bot.service.reader if bot else None
-    return reader.version if reader else None
+    return {kb: reader.version for kb, reader in bot.service.readers.items()} if bot else {}
 
 
 def add_health_routes(app: FastAPI) -> None:
@@ -112,14 +113,14 @@ def add_health_routes(app: FastAPI) -> None:
 
     @app.get("/readyz", summary="An index is loaded and answers can be served")
     def readyz(request: Request):
-        version = served_version(request.app)
-        if version is None:
+        versions = served_versions(request.app)
+        if not versions:
             return JSONResponse(error_body("not_ready", "索引尚未加载 / no index loaded"), status_code=503)
-        return {"status": "ready", "index_version": version, "store": request.app.state.bot.records is not None}
+        return {"status": "ready", "index_versions": versions, "store": request.app.state.bot.records is not None}
 
     @app.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics")
     def metrics(request: Request) -> str:
-        return request.app.state.metrics.render(served_version(request.app))
+        return request.app.state.metrics.render(served_versions(request.app))
 
 
 def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:

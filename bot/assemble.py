@@ -6,12 +6,14 @@ import threading
 from dataclasses import dataclass, field
 
 from bot.auth import Tokens, load_tokens
+from bot.reader import Reader
 from bot.reindex import Reindexer
-from bot.retrieve.index import load_current
+from bot.retrieve.index import LoadedIndex, load_current
 from bot.retrieve.query_encoder import QueryEncoder
 from bot.retrieve.search import Searcher
-from bot.service import BotService, Reader
+from bot.service import BotService
 from kefu.errors import IndexCorrupt, IndexMissing
+from kefu.kbs import KnowledgeBase, list_kbs
 from kefu.model import Encoder
 from kefu.settings import Settings, database_url
 from kefu.text.tokenize import Tokenizer
@@ -30,14 +32,18 @@ def open_records(settings: Settings, ticket_key_secret: str):
         return None
 
 
-def open_reader(settings: Settings, queries: QueryEncoder, tokenizer: Tokenizer) -> Reader | None:
-    """The current index ready to answer from, or None (logged) when there is none yet."""
+def open_index(settings: Settings, kb: str) -> LoadedIndex | None:
+    """The kb's current index, or None (logged) when it has none yet."""
     try:
-        index = load_current(settings)
+        return load_current(settings, kb)
     except (IndexMissing, IndexCorrupt) as exc:
-        log.error("no index to serve: %s", exc)
+        log.error("knowledge base %s has no index to serve: %s", kb, exc)
         return None
-    return Reader.from_searcher(Searcher(index, queries, tokenizer, settings))
+
+
+def open_readers(settings: Settings, kbs: list[KnowledgeBase], tokenizer: Tokenizer) -> dict[str, Reader]:
+    indexes = {kb.id: open_index(settings, kb.id) for kb in kbs}
+    return {kb: Reader.from_index(index, tokenizer) for kb, index in indexes.items() if index is not None}
 
 
 @dataclass
@@ -70,13 +76,17 @@ def open_bot(settings: Settings, encoder: Encoder | None = None, tokens: Tokens 
     tokens = tokens or (load_tokens(settings) if store else None)
     queries, tokenizer = QueryEncoder(encoder, settings), Tokenizer()
     records = open_records(settings, tokens.ticket_key_secret) if store else None
-    service = BotService(settings, open_reader(settings, queries, tokenizer), records)
+    kbs = list_kbs(settings)
+    service = BotService(settings, queries, tokenizer, {kb.id: kb for kb in kbs}, open_readers(settings, kbs, tokenizer), records)
     reindexer = Reindexer(settings, service, encoder, queries, tokenizer)
     return Bot(settings, tokens, encoder, queries, tokenizer, service, reindexer)
 
 
-def open_searcher(settings: Settings, encoder: Encoder | None = None) -> Searcher:
-    """A searcher over the current index, for lookups that compose no answer (`kefu search`,
-    the sweeps); raises IndexMissing / IndexCorrupt when there is none."""
+def open_searcher(settings: Settings, kb: str | None = None, encoder: Encoder | None = None) -> Searcher:
+    """A searcher over one kb's current index, or every kb's, for lookups that compose no answer
+    (`kefu search`, the sweeps); raises IndexMissing / IndexCorrupt when one is missing."""
+    kbs = [kb] if kb else [known.id for known in list_kbs(settings)]
+    if not kbs:
+        raise IndexMissing(f"{settings.kb_dir}: 没有知识库 / no knowledge bases (kb/<id>/kb.yaml)")
     encoder = encoder or Encoder(settings)
-    return Searcher(load_current(settings), QueryEncoder(encoder, settings), Tokenizer(), settings)
+    return Searcher([load_current(settings, name) for name in kbs], QueryEncoder(encoder, settings), Tokenizer(), settings)

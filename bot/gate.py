@@ -30,33 +30,35 @@ def found_in_top5(searcher: Searcher, item: GoldItem) -> bool:
 
 
 def recall_at_5(index: LoadedIndex, items: list[GoldItem], queries: QueryEncoder, tokenizer: Tokenizer, settings: Settings) -> dict[str, bool]:
+    """Each question asked in the kb of `index` alone, as the kb's own widget would ask it."""
     searcher = Searcher(index, queries, tokenizer, settings)
     return {item.id: found_in_top5(searcher, item) for item in items}
 
 
-def dev_items(settings: Settings) -> list[GoldItem]:
+def dev_items(settings: Settings, kb: str) -> list[GoldItem]:
+    """The gold dev half's answerable questions asked in `kb`."""
     path = gold_file(settings)
     if not path.is_file():
         raise GoldSetMissing(
             f"找不到金标准问题集 {path},无法做质量检查 / no gold set at {path} for the quality gate: "
             "set KEFU_GOLD_PATH, or KEFU_QUALITY_GATE=false to re-index without the check"
         )
-    return [i for i in load_gold(path, "dev") if i.answerable]
+    return [i for i in load_gold(path, "dev") if i.answerable and i.kb == kb]
 
 
-def quality_gate(settings: Settings, queries: QueryEncoder, tokenizer: Tokenizer) -> Callable[[Path], None] | None:
-    """The check a build runs on its finished folder, or None when the gate is switched off.
-    The gold file is read now, so a missing one stops the re-index before anything is built."""
+def quality_gate(settings: Settings, queries: QueryEncoder, tokenizer: Tokenizer, kb: str) -> Callable[[Path], None] | None:
+    """The check a build of `kb` runs on its finished folder, or None when the gate is switched
+    off. The gold file is read now, so a missing one stops the re-index before anything is built."""
     if not settings.quality_gate:
         return None
-    items = dev_items(settings)
+    items = dev_items(settings, kb)
 
     def check(new_version: Path) -> None:
         if not items:
-            log.warning("quality gate: the gold dev half has no answerable question, nothing to compare")
+            log.warning("quality gate: the gold dev half has no answerable question in %s, nothing to compare", kb)
             return
         try:
-            current = load_current(settings)
+            current = load_current(settings, kb)
         except (IndexMissing, IndexCorrupt):
             return  # nothing to compare with: the first build always passes
         before = recall_at_5(current, items, queries, tokenizer, settings)
@@ -66,7 +68,7 @@ def quality_gate(settings: Settings, queries: QueryEncoder, tokenizer: Tokenizer
             regressed = [i.question for i in items if before[i.id] and not after[i.id]]
             shown = "; ".join(regressed[:SHOWN_REGRESSIONS])
             raise QualityGateFailed(
-                f"质量检查未通过,索引未切换 / quality gate failed, index not switched: hybrid Recall@5 on the dev half "
+                f"质量检查未通过,索引未切换 / quality gate failed, {kb} not switched: hybrid Recall@5 on the dev half "
                 f"{old:.3f} -> {new:.3f} (allowed drop {settings.quality_gate_max_drop:.3f}); "
                 f"{len(regressed)} questions regressed: {shown}. Use --force to switch anyway."
             )

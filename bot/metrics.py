@@ -12,7 +12,7 @@ class Metrics:
         self.latency = Histogram("kefu_request_seconds", "HTTP request latency", ["route"], buckets=LATENCY_BUCKETS, registry=self.registry)
         self.handoffs = Counter("kefu_handoffs_total", "Answers handed to a person, by reason", ["reason"], registry=self.registry)
         self.answers = Counter("kefu_answers_total", "Questions answered, by band", ["band"], registry=self.registry)
-        self.index = Gauge("kefu_index_info", "The index version being served", ["version"], registry=self.registry)
+        self.index = Gauge("kefu_index_info", "The index version each knowledge base is served from", ["kb", "version"], registry=self.registry)
 
     def observe_request(self, route: str, status: int, seconds: float) -> None:
         self.requests.labels(route, str(status)).inc()
@@ -23,8 +23,8 @@ class Metrics:
         if result.handoff.needed and result.handoff.reason:
             self.handoffs.labels(result.handoff.reason.value).inc()
 
-    def render(self, version: str | None) -> str:
+    def render(self, versions: dict[str, str]) -> str:
         self.index.clear()
-        if version:
-            self.index.labels(version).set(1)
+        for kb, version in versions.items():
+            self.index.labels(kb, version).set(1)
         return generate_latest(self.registry).decode("utf-8")

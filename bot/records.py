@@ -31,9 +31,9 @@ class Records:
 
     # --- conversation ---
 
-    def session_state(self, session_id: str | None, persona: str, channel: str, ttl_minutes: int) -> dict:
+    def session_state(self, session_id: str | None, persona: str, channel: str, ttl_minutes: int, kb: str | None = None) -> dict:
         def work(db):
-            chat = sessions.get_or_create_session(db, session_id, persona=persona, channel=channel, ttl_minutes=ttl_minutes)
+            chat = sessions.get_or_create_session(db, session_id, persona=persona, channel=channel, ttl_minutes=ttl_minutes, kb=kb)
             silenced = False
             if chat.ticket_id:
                 silenced = tickets.get_ticket(db, chat.ticket_id).status == TicketStatus.assigned
@@ -44,6 +44,7 @@ class Records:
                 "contact": chat.contact,
                 "ticket_id": chat.ticket_id,
                 "silenced": silenced,
+                "kb": chat.kb,
             }
 
         return self._run(work)
@@ -61,6 +62,7 @@ class Records:
             sessions.record_answer(
                 db, answer_id=result.answer_id, session_id=session["id"], question=text, answer=result.answer,
                 confidence=result.confidence, handoff_reason=reason, citations=result.citations, index_version=index_version,
+                kb=session.get("kb"),
             )
             sessions.append_turn(db, session["id"], "user", text)
             sessions.append_turn(db, session["id"], "bot", result.answer, answer_id=result.answer_id)
@@ -82,7 +84,7 @@ class Records:
             opened = tickets.create_ticket(
                 db, name=request.name, phone=request.phone, reason=reason, priority=priority, channel=request.channel,
                 session_id=chat.id if chat else None, key_secret=self.ticket_key_secret, fields=request.fields, transcript=transcript,
-                idempotency_key=idempotency_key,
+                idempotency_key=idempotency_key, kb=chat.kb if chat else request.kb,
             )
             if chat:
                 chat.ticket_id = opened.ticket.id
@@ -106,6 +108,7 @@ class Records:
             ticket = tickets.create_ticket(
                 db, name=chat.contact["name"], phone=chat.contact["phone"], reason=HandoffReason.urgent.value, priority=Priority.urgent.value,
                 channel=chat.channel, session_id=chat.id, key_secret=self.ticket_key_secret, transcript=sessions.transcript(db, chat.id),
+                kb=chat.kb,
             ).ticket
             chat.ticket_id = ticket.id
             return ticket.id
@@ -127,8 +130,8 @@ class Records:
 
         return self._run(work)
 
-    def list_tickets(self, status: str | None, priority: str | None) -> list[dict]:
-        return self._run(lambda db: [ticket_view(db, t, with_messages=False) for t in tickets.list_tickets(db, status=status, priority=priority)])
+    def list_tickets(self, status: str | None, priority: str | None, kb: str | None = None) -> list[dict]:
+        return self._run(lambda db: [ticket_view(db, t, with_messages=False) for t in tickets.list_tickets(db, status=status, priority=priority, kb=kb)])
 
     def update_ticket(self, ticket_id: str, patch, author: str | None = None) -> dict:
         def work(db):
@@ -149,18 +152,18 @@ class Records:
     def record_feedback(self, answer_id: str, helpful: bool, comment: str | None) -> None:
         self._run(lambda db: sessions.record_feedback(db, answer_id=answer_id, helpful=helpful, comment=comment))
 
-    def unanswered(self, limit: int = 500) -> list[dict]:
+    def unanswered(self, kb: str | None = None, limit: int = 500) -> list[dict]:
         return self._run(
             lambda db: [
-                {"question": a.question, "reason": a.handoff_reason, "created_at": a.created_at}
-                for a in sessions.unanswered_questions(db, limit=limit)
+                {"question": a.question, "reason": a.handoff_reason, "created_at": a.created_at, "kb": a.kb}
+                for a in sessions.unanswered_questions(db, kb=kb, limit=limit)
             ]
         )
 
 
 def ticket_view(db, ticket, with_messages: bool = True) -> dict:
     view = {
-        "id": ticket.id, "status": ticket.status, "priority": ticket.priority, "reason": ticket.reason,
+        "id": ticket.id, "kb": ticket.kb, "status": ticket.status, "priority": ticket.priority, "reason": ticket.reason,
         "channel": ticket.channel, "name": ticket.name, "phone": ticket.phone, "fields": ticket.fields,
         "assignee": ticket.assignee, "sla_due_at": ticket.sla_due_at, "created_at": ticket.created_at,
         "updated_at": ticket.updated_at, "messages": [],

@@ -6,13 +6,14 @@ from datetime import datetime, timezone
 
 from bot.errors import Conflict
 from bot.gate import quality_gate
+from bot.reader import Reader
 from bot.retrieve.index import LoadedIndex, load_current
 from bot.retrieve.query_encoder import QueryEncoder
-from bot.retrieve.search import Searcher
-from bot.service import BotService, Reader
+from bot.service import BotService
 from indexer.build import build_index
 from indexer.versions import previous_version, set_current
 from kefu.errors import IndexMissing, KefuError
+from kefu.kbs import find_kb
 from kefu.model import Encoder
 from kefu.settings import Settings, index_root
 from kefu.text.tokenize import Tokenizer
@@ -42,8 +43,9 @@ def chunk_changes(old: LoadedIndex | None, new: LoadedIndex) -> dict[str, dict[s
 
 
 class Reindexer:
-    """Builds and rolls back for one service; the first build of a server started without an
-    index gives the service its first reader."""
+    """Builds and rolls back knowledge bases for one service, each kb on its own: one build or
+    rollback at a time per kb (a second gets 409 at once), others' answers never change. The
+    first build of a kb gives the service its first reader for it."""
 
     def __init__(self, settings: Settings, service: BotService, encoder: Encoder, queries: QueryEncoder, tokenizer: Tokenizer):
         self.settings = settings
@@ -51,55 +53,74 @@ class Reindexer:
         self.encoder = encoder
         self.queries = queries
         self.tokenizer = tokenizer
-        self._lock = threading.Lock()
-        self.status: dict = {"state": "idle"}
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+        self._status: dict[str, dict] = {}
 
-    def start(self, force: bool = False) -> dict:
-        if not self._lock.acquire(blocking=False):
-            raise Conflict("已有重建索引任务在进行 / a re-index is already running")
-        self.status = {"state": "running", "started_at": datetime.now(timezone.utc)}
-        threading.Thread(target=self._run, args=(force,), name="kefu-reindex", daemon=True).start()
-        return self.status
+    def _lock(self, kb: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(kb, threading.Lock())
 
-    def _run(self, force: bool) -> None:
+    def _known(self, kb: str) -> str:
+        find_kb(self.settings, kb)  # an unknown kb is a 404, not a failed build
+        return kb
+
+    def status(self, kb: str) -> dict:
+        return self._status.get(self._known(kb), {"state": "idle"})
+
+    def start(self, kb: str, force: bool = False) -> dict:
+        lock = self._lock(self._known(kb))
+        if not lock.acquire(blocking=False):
+            raise Conflict(f"知识库 {kb} 已有重建索引或回滚在进行 / a re-index or rollback of {kb} is already running")
+        self._status[kb] = {"state": "running", "kb": kb, "started_at": datetime.now(timezone.utc)}
+        threading.Thread(target=self._run, args=(kb, force, lock), name=f"kefu-reindex-{kb}", daemon=True).start()
+        return self._status[kb]
+
+    def _run(self, kb: str, force: bool, lock: threading.Lock) -> None:
         try:
-            reader = self.service.reader
-            old = reader.searcher.index if reader else None
-            gate = None if force else quality_gate(self.settings, self.queries, self.tokenizer)
-            result = build_index(self.settings, encoder=self.encoder, gate=gate, progress=self._report, tokenizer=self.tokenizer)
-            self._report("switch", 0, 1)
-            new = self._swap_to_current()
-            self._report("switch", 1, 1)
-            self.status = {**self.status, "state": "done", "version": result.version, "summary": result.summary(), "changes": chunk_changes(old, new)}
+            reader = self.service.readers.get(kb)
+            gate = None if force else quality_gate(self.settings, self.queries, self.tokenizer, kb)
+            result = build_index(self.settings, kb, encoder=self.encoder, gate=gate, progress=lambda *p: self._report(kb, *p), tokenizer=self.tokenizer)
+            self._report(kb, "switch", 0, 1)
+            new = self._swap_to_current(kb)
+            self._report(kb, "switch", 1, 1)
+            changes = chunk_changes(reader.index if reader else None, new)
+            self._status[kb] = {**self._status[kb], "state": "done", "version": result.version, "summary": result.summary(), "changes": changes}
         except KefuError as exc:
-            self.status = {**self.status, "state": "failed", "error": str(exc)}
+            self._status[kb] = {**self._status[kb], "state": "failed", "error": str(exc)}
         except Exception as exc:  # a crashed build must not leave the status "running" forever
-            self.status = {**self.status, "state": "failed", "error": f"{type(exc).__name__}: {exc}"}
+            self._status[kb] = {**self._status[kb], "state": "failed", "error": f"{type(exc).__name__}: {exc}"}
         finally:
-            self.status["finished_at"] = datetime.now(timezone.utc)
-            self._lock.release()
+            self._status[kb]["finished_at"] = datetime.now(timezone.utc)
+            lock.release()
 
-    def _report(self, stage: str, done: int, total: int) -> None:
+    def _report(self, kb: str, stage: str, done: int, total: int) -> None:
         # One reference assignment: a poller sees the old status or the new one, never half.
-        self.status = {**self.status, "progress": {"stage": stage, "done": done, "total": total}}
+        self._status[kb] = {**self._status[kb], "progress": {"stage": stage, "done": done, "total": total}}
 
-    def _swap_to_current(self) -> LoadedIndex:
-        index = load_current(self.settings)
-        self.service.use_reader(Reader.from_searcher(Searcher(index, self.queries, self.tokenizer, self.settings)))
+    def _swap_to_current(self, kb: str) -> LoadedIndex:
+        index = load_current(self.settings, kb)
+        self.service.use_reader(Reader.from_index(index, self.tokenizer))
         return index
 
-    def rollback(self) -> str:
-        with self._lock:
-            root = index_root(self.settings)
+    def rollback(self, kb: str) -> str:
+        lock = self._lock(self._known(kb))
+        if not lock.acquire(blocking=False):
+            raise Conflict(f"知识库 {kb} 正在重建索引,请稍后再回滚 / {kb} is being re-indexed; roll back when it has finished")
+        try:
+            root = index_root(self.settings, kb)
             try:
                 version = previous_version(root)
             except IndexMissing as exc:  # nothing older: a conflict with the state, not an outage
                 raise Conflict(str(exc)) from exc
             set_current(root, version)
-            return self._swap_to_current().version
+            return self._swap_to_current(kb).version
+        finally:
+            lock.release()
 
-    def wait(self, timeout: float | None = None) -> dict:
-        """Block until no re-index runs (for the CLI and tests)."""
-        if self._lock.acquire(timeout=-1 if timeout is None else timeout):
-            self._lock.release()
-        return self.status
+    def wait(self, kb: str, timeout: float | None = None) -> dict:
+        """Block until no re-index of `kb` runs (for the CLI and tests)."""
+        lock = self._lock(kb)
+        if lock.acquire(timeout=-1 if timeout is None else timeout):
+            lock.release()
+        return self.status(kb)

@@ -9,44 +9,27 @@ from dataclasses import dataclass, field
 
 from bot.answer import AnswerContext, ComposedAnswer, compose_answer, compose_faq_answer
 from bot.answer_kind import answers_kind
-from bot.confidence import Signals, confidence, gather_signals, idf_from_bm25
+from bot.confidence import Signals, confidence, gather_signals
 from bot.errors import EmptyQuestion, InvalidRequest, NotReady, QuestionTooLong
 from bot.followup import resolve_follow_up
 from bot.handoff import detect_request, priority_for, required_fields
+from bot.reader import Reader
 from bot.replies import SILENT, TICKETS_UNAVAILABLE, handoff_reply, suggestion_reply
-from bot.retrieve.passage_tokens import PassageTokens
+from bot.retrieve.query_encoder import QueryEncoder
+from bot.retrieve.results import hit_to_json
 from bot.retrieve.search import Hit, Searcher
 from bot.store.errors import StoreUnavailable
 from indexer.chunk import PATH_SEPARATOR
 from indexer.faq import FAQ_DOC_ID
+from kefu.kbs import KnowledgeBase, UnknownKb, check_kb_id
 from kefu.settings import Settings
 from kefu.text.normalize import normalize_text
+from kefu.text.tokenize import Tokenizer
 from kefu.vocab import Band, HandoffReason, Persona
 
 log = logging.getLogger(__name__)
 SEARCH_DEPTH = 5
 PREVIEW_CHARS = 40
-
-
-@dataclass(frozen=True)
-class Reader:
-    """One index version ready to answer from; replaced whole on re-index."""
-
-    searcher: Searcher
-    idf: dict[str, float]
-    dates: dict[str, str | None]
-    passage_tokens: PassageTokens
-
-    @classmethod
-    def from_searcher(cls, searcher: Searcher) -> "Reader":
-        documents = searcher.index.manifest.get("documents", {})
-        dates = {doc: info.get("date") for doc, info in documents.items()}
-        tokens = PassageTokens(searcher.index.chunks, searcher.tokenizer)
-        return cls(searcher, idf_from_bm25(searcher.index.sparse), dates, tokens)
-
-    @property
-    def version(self) -> str:
-        return self.searcher.index.version
 
 
 @dataclass
@@ -142,58 +125,92 @@ class Outcome:
     signals: Signals | None
     hits: list[Hit]
     composed: ComposedAnswer | None
-    index_version: str  # of the reader that decided, even if a re-index swapped another in since
+    index_version: str  # "kb:version" of the reader that answered, even if a re-index swapped another in since
+
+
+def version_of(reader: Reader) -> str:
+    return f"{reader.kb}:{reader.version}"
 
 
 class BotService:
-    def __init__(self, settings: Settings, reader: Reader | None, store=None):
+    """Answers from the knowledge bases' current readers: one kb's when a question names it
+    (the widget of that company), all of them when it does not (an agent serving several)."""
+
+    def __init__(self, settings: Settings, queries: QueryEncoder, tokenizer: Tokenizer, kbs: dict[str, KnowledgeBase], readers: dict[str, Reader], store=None):
         self.settings = settings
-        self.reader = reader  # None until an index is built; swapped whole by `use_reader` after a re-index
+        self.queries = queries
+        self.tokenizer = tokenizer
+        self.kbs = kbs  # every knowledge base, indexed or not
+        self.readers = readers  # kb -> reader; the dict is replaced whole by `use_reader`, never changed in place
         self.store = store
 
     def use_reader(self, reader: Reader) -> None:
-        self.reader = reader
+        self.readers = {**self.readers, reader.kb: reader}
 
-    def current_reader(self) -> Reader:
-        reader = self.reader
-        if reader is None:
-            raise NotReady("索引尚未就绪 / the index is not loaded yet: run `kefu index` or re-index from the editor page")
-        return reader
+    def use_kbs(self, kbs: dict[str, KnowledgeBase]) -> None:
+        self.kbs = kbs
 
-    def decide(self, question: str, persona: Persona, low_streak: int) -> Outcome:
-        reader = self.current_reader()  # one version for the whole answer, even if a swap happens meanwhile
+    def readers_for(self, kb: str | None) -> list[Reader]:
+        """The readers a question is answered from (one snapshot for the whole answer)."""
+        readers = self.readers
+        if kb is None:
+            if not readers:
+                raise NotReady("索引尚未就绪 / no knowledge base is indexed yet: run `kefu index` or re-index from the editor page")
+            return [readers[name] for name in sorted(readers)]
+        if check_kb_id(kb) not in self.kbs:
+            raise UnknownKb(f"没有知识库 {kb} / no knowledge base {kb!r}; GET /api/kbs lists them")
+        if kb not in readers:
+            raise NotReady(f"知识库 {kb} 尚未建立索引 / knowledge base {kb!r} is not indexed yet: run `kefu index --kb {kb}`")
+        return [readers[kb]]
+
+    def searcher(self, readers: list[Reader]) -> Searcher:
+        return Searcher([reader.index for reader in readers], self.queries, self.tokenizer, self.settings)
+
+    def search(self, query: str, k: int, kb: str | None = None) -> dict:
+        """Passages for a quick lookup (the agents' console): the citation shape with each
+        document's date, and the query's tokens for highlighting."""
+        readers = self.readers_for(kb)
+        hits = self.searcher(readers).search(query, k)
+        dates = {reader.kb: reader.dates for reader in readers}
+        results = [{**hit_to_json(hit), "date": dates[hit.kb].get(hit.chunk.doc)} for hit in hits]
+        return {"query": query, "results": results, "terms": self.tokenizer.tokenize(query)}
+
+    def decide(self, question: str, persona: Persona, low_streak: int, kb: str | None = None) -> Outcome:
+        readers = self.readers_for(kb)
         reason = detect_request(question) if persona == Persona.customer else None
         if reason in (HandoffReason.urgent, HandoffReason.user_request):
-            return Outcome(Band.handoff, reason, 0.0, None, [], None, reader.version)
-        searcher = reader.searcher
-        question_tokens = searcher.tokenizer.tokenize(question)
-        vector = searcher.encode_query(question)
+            return Outcome(Band.handoff, reason, 0.0, None, [], None, version_of(readers[0]) if kb else "")
+        searcher = self.searcher(readers)
+        question_tokens = self.tokenizer.tokenize(question)
+        vector = self.queries.encode(question)
         hits = searcher.search(question, SEARCH_DEPTH, query_vector=vector, query_tokens=question_tokens)
-        passage_tokens = reader.passage_tokens.passage(hits[0].row) if hits else []
-        signals = gather_signals(hits, question_tokens, passage_tokens, reader.idf)
+        by_kb = {reader.kb: reader for reader in readers}
+        top = by_kb[hits[0].kb] if hits else readers[0]
+        version = version_of(top) if hits or kb else ""
+        passage_tokens = top.passage_tokens.passage(hits[0].row) if hits else []
+        signals = gather_signals(hits, question_tokens, passage_tokens, top.idf)
         score = confidence(signals)
         if reason == HandoffReason.out_of_scope:
-            return Outcome(Band.handoff, reason, score, signals, hits, None, reader.version)
-        if hits and hits[0].chunk.doc == FAQ_DOC_ID and (hits[0].dense_score or 0) >= self.settings.faq_min_cosine:
-            composed = compose_faq_answer(hits[0], reader.dates)
-            return Outcome(Band.answer, None, max(score, self.settings.answer_threshold), signals, hits, composed, reader.version)
+            return Outcome(Band.handoff, reason, score, signals, hits, None, version)
         band = band_for(score, self.settings)
+        if band == Band.answer and hits[0].chunk.doc == FAQ_DOC_ID:
+            return Outcome(band, None, score, signals, hits, compose_faq_answer(hits[0], top), version)
         if band == Band.answer:
-            context = AnswerContext(question, vector, question_tokens, searcher.index, reader.passage_tokens, reader.idf)
-            composed = compose_answer(context, hits, persona, reader.dates)
+            composed = compose_answer(AnswerContext(question, vector, question_tokens, by_kb), hits, persona)
             if answers_kind(question, composed.quotes):
-                return Outcome(band, None, score, signals, hits, composed, reader.version)
+                return Outcome(band, None, score, signals, hits, composed, version)
             band = Band.suggest  # the topic was found, the asked-for amount or time was not
         reason = HandoffReason.repeated_failure if low_streak >= 1 else HandoffReason.low_confidence
-        return Outcome(band, reason, score, signals, hits, None, reader.version)
+        return Outcome(band, reason, score, signals, hits, None, version)
 
-    def ask(self, question: str, session_id: str | None = None, persona: Persona = Persona.customer, channel: str = "api") -> AskResult:
+    def ask(self, question: str, session_id: str | None = None, persona: Persona = Persona.customer, channel: str = "api", kb: str | None = None) -> AskResult:
         text = check_question(question, self.settings.max_question_chars)
-        session = self._session(session_id, persona, channel)
+        self.readers_for(kb)  # an unknown kb is refused before a session is opened for it
+        session = self._session(session_id, persona, channel, kb)
         if session.get("silenced"):
             return self._silent(session, text)
         resolved = resolve_follow_up(text, session.get("last_question"))
-        outcome = self.decide(resolved, persona, session.get("low_streak", 0))
+        outcome = self.decide(resolved, persona, session.get("low_streak", 0), kb)
         result = self._result(outcome, session, persona, text, resolved)
         self._record(session, text, resolved, result, outcome.index_version)
         if result.handoff.reason == HandoffReason.urgent and session.get("contact"):
@@ -230,11 +247,11 @@ class BotService:
 
     # --- session state and records: the store when there is one, nothing when there is not ---
 
-    def _session(self, session_id: str | None, persona: Persona, channel: str) -> dict:
+    def _session(self, session_id: str | None, persona: Persona, channel: str, kb: str | None) -> dict:
         if self.store is None:
             return {"id": session_id or uuid.uuid4().hex}
         try:
-            return self.store.session_state(session_id, persona.value, channel, self.settings.session_ttl_minutes)
+            return self.store.session_state(session_id, persona.value, channel, self.settings.session_ttl_minutes, kb)
         except StoreUnavailable:  # busy or gone: answer without memory, as if there were no store
             log.warning("store unavailable: answering without session memory or tickets")
             return {"id": session_id or uuid.uuid4().hex, "store_down": True}

@@ -1,4 +1,5 @@
-"""FAQ matching through the bot's own FAQ mode (`Searcher.match_questions`).
+"""FAQ matching, a question against questions, through the bot's associated-question channels
+(`Searcher.match_questions`: BM25 and dense over the questions, fused with the passages' weights).
 
 A public pair set becomes FAQ retrieval as the datasets' README reads it: the corpus is the
 distinct second questions, the queries are the distinct first questions of label-1 pairs,
@@ -9,7 +10,8 @@ research-only: read from a path, never copied.
 
 The gold set has an FAQ reading too (`gold`): every gold question is an FAQ entry, and each
 answerable item's hand-written paraphrases (another user asking the same thing) are queries
-whose answer is that item. Its dev half chooses FAQ mode's weights; the public sets never do.
+whose answer is that item. The public sets show what the weights chosen on the gold set's
+dev half (for passages) cost or gain on general question matching; they never choose.
 """
 
 import sys
@@ -96,14 +98,15 @@ def gold_faq_task(gold_path: Path, split: str) -> FaqTask:
 
 
 def faq_entries_index(corpus: list[str], encoder: Encoder, settings: Settings, name: str) -> LoadedIndex:
-    """An index whose every chunk is an FAQ entry answering one corpus question, as kb/faq.md's
-    entries are; its passages are the questions themselves, one unit each."""
-    chunks = [Chunk(str(i), FAQ_DOC_ID, name, f"{name}{PATH_SEPARATOR}{text}", text, 0, len(text), "text") for i, text in enumerate(corpus)]
+    """An index whose every passage is an FAQ entry with one associated question, the corpus
+    question, as a kb's faq.md entries are; only the question channels are searched."""
+    chunks = [Chunk(str(i), FAQ_DOC_ID, name, f"{name}{PATH_SEPARATOR}{text}", text, 0, len(text), "text", (text,), name) for i, text in enumerate(corpus)]
     cache = EmbeddingCache(cache_root(settings) / "embeddings" / model_slug(settings.embed_model) / f"bench-{name}", encoder.dimension)
     vectors, _, _ = embed_texts([fold_for_search(text) for text in corpus], encoder, cache)
     dense, sparse = build_question_index(corpus, vectors, Tokenizer(), settings)
     rows = np.arange(len(chunks), dtype=np.int64)
-    return LoadedIndex(f"bench-{name}", {"dimension": vectors.shape[1]}, chunks, dense, sparse, rows, np.arange(len(chunks) + 1), QuestionIndex(dense, sparse, rows))
+    manifest = {"dimension": vectors.shape[1], "kb": name}
+    return LoadedIndex(f"bench-{name}", manifest, chunks, dense, sparse, rows, np.arange(len(chunks) + 1), QuestionIndex(dense, sparse, rows))
 
 
 def read_task(settings: Settings, datasets_dir: Path, dataset: str, limit: int, split: str) -> FaqTask:
@@ -132,22 +135,6 @@ def faq_setup(settings: Settings, datasets_dir: Path, dataset: str, limit: int =
 def faq_flags(searcher: Searcher, query: FaqQuery, vector, mode: RetrievalMode) -> list[bool]:
     hits = searcher.match_questions(query.text, DEPTH, mode, query_vector=vector, exclude=query.skip)
     return [int(h.chunk.id) in query.answers for h in hits]
-
-
-def promotion_table(searcher: Searcher, queries: list[FaqQuery], vectors, thresholds: tuple[float, ...]) -> list[str]:
-    """How often FAQ mode would put an entry above the passages (question cosine at least the
-    threshold): the right entry, ahead of every other; and a wrong one, were the right entry
-    not in the FAQ at all (the common case in the bot: most questions have no entry)."""
-    own, other = [], []
-    for query, vector in zip(queries, vectors):
-        hits = searcher.match_questions(query.text, DEPTH, RetrievalMode.dense, query_vector=vector, exclude=query.skip)
-        own.append(next((h.dense_score for h in hits if int(h.chunk.id) in query.answers), 0.0))
-        other.append(next((h.dense_score for h in hits if int(h.chunk.id) not in query.answers), 0.0))
-    lines = ["| min cosine | right entry promoted, first | wrong entry promoted, right one absent |", "|---|---|---|"]
-    for t in thresholds:
-        right = mean([o >= t and o > w for o, w in zip(own, other)])
-        lines.append(f"| {t:.2f} | {right:.3f} | {mean([w >= t for w in other]):.3f} |")
-    return lines
 
 
 def run_faq_benchmark(settings: Settings, datasets_dir: Path, dataset: str, limit: int = 0, encoder: Encoder | None = None, split: str = "test") -> dict:

@@ -11,26 +11,55 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def retrieval_table(report: dict) -> list[str]:
-    rows = [[mode] + [f"{scores[m]:.3f}" for m in RETRIEVAL_METRICS] for mode, scores in report["retrieval"].items()]
-    return _table(["retrieval"] + list(RETRIEVAL_METRICS), rows)
+    """Each setting's R@1 / R@5 / MRR@10 for customers, agents and all."""
+    header = ["setting"] + [f"{group} {m}" for group in ("customers", "agents", "all") for m in ("R@1", "R@5", "MRR@10")]
+    rows = []
+    for setting, by_group in report["retrieval"].items():
+        cells = [f"{by_group[group][m]:.3f}" if group in by_group else "-" for group in ("customer", "agent", "all") for m in ("R@1", "R@5", "MRR@10")]
+        rows.append([setting] + cells)
+    return _table(header, rows)
+
+
+def kb_table(report: dict) -> list[str]:
+    """Per kb: R@1 / R@5 with and without the associated questions."""
+    with_q, without_q = report["retrieval"]["in kb"], report["retrieval"]["in kb, no associated questions"]
+    rows = [
+        [group[3:], str(with_q[group]["n"]), f"{without_q[group]['R@1']:.3f}", f"{with_q[group]['R@1']:.3f}", f"{without_q[group]['R@5']:.3f}", f"{with_q[group]['R@5']:.3f}"]
+        for group in with_q if group.startswith("kb:")
+    ]
+    return _table(["kb", "questions", "R@1 without", "R@1 with", "R@5 without", "R@5 with"], rows)
+
+
+def answers_table(report: dict) -> list[str]:
+    measures = ("answered_with_key_phrase", "answered_with_wrong_passage", "answerable_handed_off", "unanswerable_answered")
+    rows = [[group] + [f"{report['answers'][group][m]:.3f}" for m in measures] for group in ("customer", "agent", "all") if group in report["answers"]]
+    return _table(["asked by", "answered right", "answered wrong", "answerable handed off", "unanswerable answered"], rows)
 
 
 def to_markdown(report: dict) -> str:
     meta = report["meta"]
+    versions = ", ".join(f"{kb} {version}" for kb, version in meta["index_versions"].items())
     lines = [
         f"# kefu eval — {meta['split']} split",
         "",
-        f"{meta['date']} · {meta['machine']} · index {meta['index_version']} · model {meta['model']} · fusion {meta['fusion']}",
+        f"{meta['date']} · {meta['machine']} · model {meta['model']} · fusion {meta['fusion']}",
+        f"indexes: {versions}",
         f"{meta['questions']} questions ({meta['answerable']} answerable, {meta['unanswerable']} not) · "
         f"thresholds: answer ≥ {meta['answer_threshold']}, suggest ≥ {meta['suggest_threshold']}",
         "",
-        "## Retrieval (answerable questions)",
+        "## Retrieval (answerable questions, each asked in its kb unless the setting says otherwise)",
         "",
         *retrieval_table(report),
         "",
-        "## Answers",
+        "### Per knowledge base, without and with the associated questions",
         "",
-        *_table(["measure", "share"], [[k.replace("_", " "), f"{v:.3f}"] for k, v in report["answers"].items()]),
+        *kb_table(report),
+        "",
+        "## Answers (asked in their kb)",
+        "",
+        *answers_table(report),
+        "",
+        f"Unanswerable questions asked with no kb (all kbs mixed) and answered: {report['unanswerable_answered_no_kb']:.3f}",
         "",
         "## Handoff (positive = an unanswerable question handed to a person)",
         "",

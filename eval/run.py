@@ -1,11 +1,17 @@
-"""`kefu eval`: retrieval, answers, handoff, calibration and latency on the same questions,
-with the peer baseline, in one run."""
+"""`kefu eval`: retrieval per persona and per kb with its ablations, answers, handoff,
+calibration and latency on the same questions, with the peer baseline, in one run.
+
+Every question is asked in its own kb, as that company's widget would ask it; the ablation
+rows ask it with the associated questions left out, with no kb at all (every kb mixed, as an
+agent serving several companies would), and through one family of retrievers alone.
+"""
 
 import os
 import platform
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from tqdm import tqdm
@@ -15,29 +21,55 @@ from bot.service import BotService
 from eval.baseline import BaselineRetriever, baseline_answers
 from eval.handoff import Row, expected_calibration_error, handoff_scores, reliability, threshold_sweep
 from eval.metrics import percentile, summarize
-from indexer.load import KbDocument
+from indexer.build import load_documents
 from kefu.gold import GoldItem, answers, holds_key_phrase
 from kefu.vocab import Band, HandoffReason, Persona
 
 DEPTH = 10
 FORCING = {HandoffReason.urgent, HandoffReason.user_request, HandoffReason.out_of_scope}
 SWEEP = [round(0.20 + 0.05 * i, 2) for i in range(11)]
+PERSONAS = tuple(p.value for p in Persona)
+BASELINE = "baseline (250-char chunks, dense only, in kb)"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One way of asking: in the item's kb or in all of them, with or without the associated
+    questions, through every channel or one family."""
+
+    in_kb: bool = True
+    questions: bool = True
+    mode: RetrievalMode = RetrievalMode.hybrid
+
+
+SETTINGS = {
+    "in kb": Setting(),
+    "in kb, no associated questions": Setting(questions=False),
+    "no kb (all kbs mixed)": Setting(in_kb=False),
+    "in kb, BM25 channels only": Setting(mode=RetrievalMode.sparse),
+    "in kb, dense channels only": Setting(mode=RetrievalMode.dense),
+}
 
 
 def quotes_key_phrase(quotes: list[str], item: GoldItem) -> bool:
     return holds_key_phrase("".join(quotes), item)
 
 
-def judge(service: BotService, item: GoldItem) -> tuple[Row, float, dict[str, list[bool]]]:
-    """One question through retrieval (each mode) and the bot's decision (timed)."""
-    searcher = service.reader.searcher
-    # Timed first: the retrieval modes below would leave the query's vector in the cache.
-    started = time.perf_counter()
-    outcome = service.decide(item.question, Persona(item.persona), 0)
-    elapsed_ms = (time.perf_counter() - started) * 1000
+def retrieval_flags(service: BotService, item: GoldItem) -> dict[str, list[bool]]:
+    """Per setting, whether each of the top DEPTH passages answers the item."""
     flags = {}
-    if item.answerable:
-        flags = {mode.value: [answers(h.chunk, item) for h in searcher.search(item.question, DEPTH, mode)] for mode in RetrievalMode}
+    for name, setting in SETTINGS.items():
+        searcher = service.searcher(service.readers_for(item.kb if setting.in_kb else None))
+        hits = searcher.search(item.question, DEPTH, setting.mode, questions=setting.questions)
+        flags[name] = [answers(hit.chunk, item) for hit in hits]
+    return flags
+
+
+def decision_row(service: BotService, item: GoldItem, kb: str | None) -> tuple[Row, float]:
+    """The bot's decision on one question asked in `kb` (None: all kbs), and how long it took."""
+    started = time.perf_counter()
+    outcome = service.decide(item.question, Persona(item.persona), 0, kb)
+    elapsed_ms = (time.perf_counter() - started) * 1000
     quotes = outcome.composed.quotes if outcome.composed else []
     row = Row(
         answerable=item.answerable,
@@ -47,7 +79,7 @@ def judge(service: BotService, item: GoldItem) -> tuple[Row, float, dict[str, li
         forced=outcome.reason in FORCING,
         handed_off=outcome.band != Band.answer,
     )
-    return row, elapsed_ms, flags
+    return row, elapsed_ms
 
 
 def answer_scores(rows: list[Row]) -> dict[str, float]:
@@ -62,47 +94,73 @@ def answer_scores(rows: list[Row]) -> dict[str, float]:
     }
 
 
+def groups(items: list[GoldItem]) -> dict[str, list[int]]:
+    """Positions of the items in each group: all, each persona, each kb."""
+    out = {"all": list(range(len(items)))}
+    for persona in PERSONAS:
+        out[persona] = [i for i, item in enumerate(items) if item.persona == persona]
+    for kb in sorted({item.kb for item in items}):
+        out[f"kb:{kb}"] = [i for i, item in enumerate(items) if item.kb == kb]
+    return {name: members for name, members in out.items() if members}
+
+
+def grouped(values: list, items: list[GoldItem], score) -> dict[str, dict]:
+    return {name: {**score([values[i] for i in members]), "n": len(members)} for name, members in groups(items).items()}
+
+
 def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
-def evaluate(service: BotService, documents: list[KbDocument], items: list[GoldItem], split: str, progress: bool = True) -> dict:
-    rows, latencies, per_mode = [], [], {mode.value: [] for mode in RetrievalMode}
-    baseline = BaselineRetriever(documents, service.reader.searcher.queries.encoder)
-    baseline_flags = []
-    for item in tqdm(items, desc="eval", unit="q", file=sys.stderr, disable=not progress):
-        row, elapsed_ms, flags = judge(service, item)
+def baselines(service: BotService, items: list[GoldItem]) -> dict[str, BaselineRetriever]:
+    encoder = service.queries.encoder
+    return {kb: BaselineRetriever(load_documents(service.kbs[kb].folder), encoder) for kb in sorted({i.kb for i in items})}
+
+
+def evaluate(service: BotService, items: list[GoldItem], split: str, progress: bool = True) -> dict:
+    answerable = [item for item in items if item.answerable]
+    unanswerable = [item for item in items if not item.answerable]
+    peers = baselines(service, answerable)
+    rows, latencies, flags, peer_flags = [], [], [], []
+    for item in tqdm(items, desc="eval", unit="q", file=sys.stderr, disable=not progress or not sys.stderr.isatty()):
+        row, elapsed_ms = decision_row(service, item, item.kb)  # timed first: later searches leave the query vector cached
         rows.append(row)
         latencies.append(elapsed_ms)
-        for mode, mode_flags in flags.items():
-            per_mode[mode].append(mode_flags)
         if item.answerable:
-            baseline_flags.append([baseline_answers(p, item) for p in baseline.search(item.question, DEPTH)])
+            flags.append(retrieval_flags(service, item))
+            peer_flags.append([baseline_answers(p, item) for p in peers[item.kb].search(item.question, DEPTH)])
+    no_kb_rows = [decision_row(service, item, None)[0] for item in unanswerable]
+    retrieval = {name: grouped([f[name] for f in flags], answerable, summarize) for name in SETTINGS}
+    retrieval[BASELINE] = grouped(peer_flags, answerable, summarize)
     table = reliability(rows)
-    manifest = service.reader.searcher.index.manifest
-    settings = service.settings
     return {
-        "meta": {
-            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "machine": machine(),
-            "split": split,
-            "questions": len(items),
-            "answerable": sum(1 for i in items if i.answerable),
-            "unanswerable": sum(1 for i in items if not i.answerable),
-            "index_version": manifest["version"],
-            "model": manifest["model"],
-            "fusion": f"{settings.fusion.value} (dense {settings.dense_weight}, BM25 {settings.sparse_weight})",
-            "answer_threshold": settings.answer_threshold,
-            "suggest_threshold": settings.suggest_threshold,
-        },
-        "retrieval": {
-            **{mode: summarize(flags) for mode, flags in per_mode.items()},
-            "baseline (250-char chunks, dense only)": summarize(baseline_flags),
-        },
-        "answers": answer_scores(rows),
+        "meta": meta(service, items, split),
+        "retrieval": retrieval,
+        "answers": grouped(rows, items, answer_scores),
+        "unanswerable_answered_no_kb": answer_scores(no_kb_rows)["unanswerable_answered"] if no_kb_rows else 0.0,
         "handoff": handoff_scores(rows),
         "sweep": threshold_sweep(rows, SWEEP),
         "reliability": table,
         "ece": expected_calibration_error(table),
         "latency_ms": {"p50": statistics.median(latencies) if latencies else 0.0, "p95": percentile(latencies, 0.95)},
+    }
+
+
+def meta(service: BotService, items: list[GoldItem], split: str) -> dict:
+    settings = service.settings
+    return {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "split": split,
+        "questions": len(items),
+        "answerable": sum(1 for i in items if i.answerable),
+        "unanswerable": sum(1 for i in items if not i.answerable),
+        "index_versions": {kb: reader.version for kb, reader in sorted(service.readers.items())},
+        "model": settings.embed_model,
+        "fusion": (
+            f"{settings.fusion.value} (BM25 {settings.sparse_weight}, dense {settings.dense_weight}, "
+            f"question BM25 {settings.question_sparse_weight})"
+        ),
+        "answer_threshold": settings.answer_threshold,
+        "suggest_threshold": settings.suggest_threshold,
     }

@@ -26,9 +26,10 @@ from indexer.chunk import Chunk, chunk_document
 from indexer.dense_index import build_dense_index
 from indexer.embed import Progress, embed_texts, no_progress
 from indexer.embed_cache import EmbeddingCache, model_slug
-from indexer.faq import question_rows
+from indexer.faq import with_entry_questions
 from indexer.load import KbDocument, list_kb_files, read_document
 from kefu.errors import DocumentUnreadable
+from kefu.kbs import find_kb
 from kefu.model import Encoder
 from kefu.settings import Settings, cache_root, index_root
 from kefu.text.normalize import fold_for_search
@@ -39,24 +40,26 @@ Gate = Callable[[Path], None]
 
 @dataclass(frozen=True)
 class BuildResult:
+    kb: str
     version: str
     path: Path
     docs: int
     chunks: int
+    questions: int
     embedded: int
     reused: int
     seconds: float
 
     def summary(self) -> str:
         return (
-            f"index {self.version}: {self.docs} docs, {self.chunks} chunks, "
-            f"{self.embedded} sentences embedded, {self.reused} reused, {self.seconds:.1f} s"
+            f"{self.kb} index {self.version}: {self.docs} docs, {self.chunks} chunks, {self.questions} questions, "
+            f"{self.embedded} texts embedded, {self.reused} reused, {self.seconds:.1f} s"
         )
 
 
 @dataclass(frozen=True)
 class Embedded:
-    """A version's vectors: one per quotable unit, one per FAQ question."""
+    """A version's vectors: one per quotable unit, one per associated question."""
 
     units: np.ndarray
     questions: list[str]
@@ -92,23 +95,24 @@ def load_documents(kb_dir: Path, progress: Progress = no_progress) -> list[KbDoc
     return docs
 
 
-def chunk_documents(docs: list[KbDocument], settings: Settings, progress: Progress = no_progress) -> list[Chunk]:
+def chunk_documents(docs: list[KbDocument], settings: Settings, kb: str, progress: Progress = no_progress) -> list[Chunk]:
     chunks: list[Chunk] = []
     for done, doc in enumerate(_quiet_bar(docs, "chunk"), start=1):
-        chunks += chunk_document(doc, settings.chunk_min_chars, settings.chunk_max_chars)
+        chunks += chunk_document(doc, settings.chunk_min_chars, settings.chunk_max_chars, kb)
         progress("chunk", done, len(docs))
-    return chunks
+    return with_entry_questions(chunks)
 
 
 def unit_texts(chunks: list[Chunk]) -> list[str]:
     return [fold_for_search(text) for c in chunks for text in c.unit_index_texts()]
 
 
-def embed_chunks(chunks: list[Chunk], encoder: Encoder, settings: Settings, progress: Progress) -> Embedded:
-    """Units and FAQ questions embedded in one call, so the cache keeps exactly this version's texts."""
-    cache = EmbeddingCache(cache_root(settings) / "embeddings" / model_slug(settings.embed_model), encoder.dimension)
+def embed_chunks(chunks: list[Chunk], encoder: Encoder, settings: Settings, kb: str, progress: Progress) -> Embedded:
+    """Units and associated questions embedded in one call, so the kb's cache keeps exactly this
+    version's texts (one cache per kb: building one never evicts another's)."""
+    cache = EmbeddingCache(cache_root(settings) / "embeddings" / model_slug(settings.embed_model) / kb, encoder.dimension)
     units = unit_texts(chunks)
-    questions = [question for _, question in question_rows(chunks)]
+    questions = [question for chunk in chunks for question in chunk.questions]
     vectors, embedded, reused = embed_texts(units + [fold_for_search(q) for q in questions], encoder, cache, progress)
     return Embedded(vectors[: len(units)], questions, vectors[len(units) :], embedded, reused)
 
@@ -125,8 +129,8 @@ def build_sparse_index(chunks: list[Chunk], tokenizer: Tokenizer, settings: Sett
 
 
 def build_question_index(questions: list[str], vectors: np.ndarray, tokenizer: Tokenizer, settings: Settings) -> tuple[faiss.Index, bm25s.BM25]:
-    """FAQ mode: exact dense search and BM25 over the entries' questions alone (editors' FAQ
-    lists are small, so a flat index is always fast enough)."""
+    """Exact dense search and BM25 over the associated questions alone (a few thousand per kb:
+    a flat index is fast enough)."""
     dense = faiss.IndexFlatIP(vectors.shape[1])
     dense.add(vectors)
     return dense, build_bm25(questions, tokenizer, settings)
@@ -139,8 +143,8 @@ def write_chunks(path: Path, chunks: list[Chunk]) -> None:
 
 
 def write_version_files(building: Path, chunks: list[Chunk], embedded: Embedded, tokenizer: Tokenizer, settings: Settings) -> dict:
-    """chunks, dense and BM25 indexes (and FAQ mode's question index) into the build folder;
-    returns what the manifest records of the dense index."""
+    """chunks, dense and BM25 indexes (and the associated questions' index) into the build
+    folder; returns what the manifest records of the dense index."""
     write_chunks(building / versions.CHUNKS_FILE, chunks)
     dense, dense_info = build_dense_index(embedded.units, settings)
     faiss.write_index(dense, str(building / versions.DENSE_FILE))
@@ -152,9 +156,10 @@ def write_version_files(building: Path, chunks: list[Chunk], embedded: Embedded,
     return dense_info
 
 
-def manifest_for(version: str, docs: list[KbDocument], chunks: list[Chunk], embedded: Embedded, dense_info: dict, seconds: float, dimension: int, settings: Settings, building: Path) -> dict:
+def manifest_for(kb: str, version: str, docs: list[KbDocument], chunks: list[Chunk], embedded: Embedded, dense_info: dict, seconds: float, dimension: int, settings: Settings, building: Path) -> dict:
     return {
         "format": versions.FORMAT_VERSION,
+        "kb": kb,
         "version": version,
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "build_seconds": round(seconds, 2),
@@ -168,7 +173,7 @@ def manifest_for(version: str, docs: list[KbDocument], chunks: list[Chunk], embe
             "docs": len(docs),
             "chunks": len(chunks),
             "sentences": len(embedded.units),
-            "faq_questions": len(embedded.questions),
+            "questions": len(embedded.questions),
             "embedded": embedded.embedded,
             "reused": embedded.reused,
         },
@@ -194,24 +199,27 @@ def gate_and_publish(building: Path, root: Path, version: str, gate: Gate | None
 
 def build_index(
     settings: Settings,
+    kb: str,
     encoder: Encoder | None = None,
     gate: Gate | None = None,
     progress: Progress = no_progress,
     tokenizer: Tokenizer | None = None,
 ) -> BuildResult:
-    """Build kb/ into a new version and make it current. Pass a loaded encoder and tokenizer
-    to reuse them (loading jieba's dictionary costs 1-6 s on a busy 2-core machine).
+    """Build knowledge base `kb` into a new version and make it current; no other kb changes.
+    Pass a loaded encoder and tokenizer to reuse them (loading jieba's dictionary costs 1-6 s
+    on a busy 2-core machine).
 
     `gate`, when given, is called with the finished (unpublished) version folder and may raise
     to refuse it; the folder is then deleted and the current version stays. `progress` is told
     each stage's units done out of its total (for the editor page's progress bar)."""
     started = time.perf_counter()
-    root = index_root(settings)
+    folder = find_kb(settings, kb).folder
+    root = index_root(settings, kb)
     with build_lock(root):
-        docs = load_documents(settings.kb_dir, progress)
-        chunks = chunk_documents(docs, settings, progress)
+        docs = load_documents(folder, progress)
+        chunks = chunk_documents(docs, settings, kb, progress)
         encoder = encoder or Encoder(settings)
-        embedded = embed_chunks(chunks, encoder, settings, progress)
+        embedded = embed_chunks(chunks, encoder, settings, kb, progress)
         progress("write", 0, 1)
         version = versions.new_version_id()
         versions.remove_stale_builds(root)
@@ -219,8 +227,8 @@ def build_index(
         building.mkdir(parents=True)
         dense_info = write_version_files(building, chunks, embedded, tokenizer or Tokenizer(), settings)
         seconds = time.perf_counter() - started
-        manifest = manifest_for(version, docs, chunks, embedded, dense_info, seconds, encoder.dimension, settings, building)
+        manifest = manifest_for(kb, version, docs, chunks, embedded, dense_info, seconds, encoder.dimension, settings, building)
         versions.write_json_atomic(building / versions.MANIFEST, manifest)
         progress("write", 1, 1)
         final = gate_and_publish(building, root, version, gate, settings, progress)
-    return BuildResult(version, final, len(docs), len(chunks), embedded.embedded, embedded.reused, seconds)
+    return BuildResult(kb, version, final, len(docs), len(chunks), len(embedded.questions), embedded.embedded, embedded.reused, seconds)

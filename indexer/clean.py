@@ -22,6 +22,7 @@ SITE_LINE_PATTERNS = [
     r"\d+\s*,\s*(本文|用户下载|若此文).*",
     r"(?:\d+\.\s*|-\s*)?\d+、.*(本站|原创力文档|网站|VIP|平台|付费|下载文档|预览|客服反馈|人工客服工作时间).*",
     r"文档评论\(\d+\)|实名认证|文档贡献者|\+\s*关注|.*\+\s*关注|该用户很懒.*|\d+亿VIP精品文档",
+    r"上一篇:.*下一篇:.*",
 ]
 _SITE_LINE = re.compile("|".join(f"(?:{p})" for p in SITE_LINE_PATTERNS))
 
@@ -129,6 +130,10 @@ def unglue_preview_chunks(paragraphs: list[str]) -> list[str]:
 
 _DOUBLED_RUN = re.compile(r"(.{2,80}?)\1", re.DOTALL)
 _DOUBLED_CHARS = re.compile(r"(?:([\u4e00-\u9fff])\1){2,}")
+# The doubling cuts a paren mark in two around its own copy: "(2)投诉受理" comes out "(2 2)投诉受理".
+_SPLIT_PAREN_MARK = re.compile(r"\((\d{1,2}) \1\)")
+# ... and doubles a list mark's numeral: "三三.沟通内容" is "三.沟通内容".
+_DOUBLED_NUMERAL_MARK = re.compile(r"([一二三四五六七八九十])\1(?=[.、])")
 
 
 def collapse_doubled_runs(text: str) -> str:
@@ -137,12 +142,14 @@ def collapse_doubled_runs(text: str) -> str:
     A PPT capture repeats each text-box line; in such text even single characters come in
     pairs ("不不能能回回答答"). Runs of two or more characters are collapsed anywhere;
     paired single characters only where the text is mostly doubled, since 常常 or 清清楚楚
-    are ordinary Chinese.
+    are ordinary Chinese; so are list marks ("三三." -> "三."). A paren mark cut around its copy
+    ("(2 2)") becomes one mark.
     """
     collapsed = _DOUBLED_RUN.sub(r"\1", text)
     if len(collapsed) < 0.8 * len(text):
         collapsed = _DOUBLED_CHARS.sub(lambda m: m.group(0)[::2], collapsed)
-    return collapsed
+        collapsed = _DOUBLED_NUMERAL_MARK.sub(r"\1", collapsed)
+    return _SPLIT_PAREN_MARK.sub(r"(\1)", collapsed)
 
 
 def is_doubled(text: str) -> bool:

@@ -1,13 +1,14 @@
-"""Editor-written Q&A entries in kb/faq.md: the loop from a missed question to a cited answer.
+"""Editor-written Q&A entries in a knowledge base's faq.md: the loop from a missed question to
+a cited answer.
 
 Entries are marked editor-written with author and date, so a reader of a citation can tell
-them from the manuals. They are indexed like any kb file, and each entry's question also goes
-into the version's question index: matching a question against questions is another task
-than matching it against passages, with its own fusion weights (FAQ mode).
+them from the manuals. They are indexed like any kb file; each entry's question (its `##`
+heading) is its passage's associated question, matched like every other one.
 """
 
 import os
 import re
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -27,9 +28,9 @@ def faq_entry(question: str, answer: str, author: str, when: date) -> str:
     return f"## {question}\n\n{body}\n\n(编辑撰写:{author.strip()},{when.isoformat()})\n"
 
 
-def append_faq(kb_dir: Path, question: str, answer: str, author: str, when: date | None = None) -> Path:
-    """Add one entry to kb/faq.md (created with front matter when missing), atomically."""
-    path = kb_dir / FAQ_FILE
+def append_faq(kb_folder: Path, question: str, answer: str, author: str, when: date | None = None) -> Path:
+    """Add one entry to the kb's faq.md (created with front matter when missing), atomically."""
+    path = kb_folder / FAQ_FILE
     if path.exists():
         text = path.read_text(encoding="utf-8").rstrip("\n") + "\n\n"
     else:
@@ -43,17 +44,20 @@ def append_faq(kb_dir: Path, question: str, answer: str, author: str, when: date
 
 
 def entry_question(chunk: Chunk) -> str | None:
-    """The question an FAQ entry answers (its `##` heading in kb/faq.md); None for manual text."""
+    """The question an FAQ entry answers (its `##` heading in faq.md); None for manual text."""
     if chunk.doc != FAQ_DOC_ID or PATH_SEPARATOR not in chunk.section:
         return None
     return chunk.section.split(PATH_SEPARATOR)[-1]
 
 
-def question_rows(chunks: list[Chunk]) -> list[tuple[int, str]]:
-    """(chunk row, question) for each FAQ entry, at its first chunk when a long answer is split."""
-    rows: dict[str, int] = {}
-    for row, chunk in enumerate(chunks):
+def with_entry_questions(chunks: list[Chunk]) -> list[Chunk]:
+    """Each FAQ entry's heading as an associated question of its first passage."""
+    seen: set[str] = set()
+    out = []
+    for chunk in chunks:
         question = entry_question(chunk)
-        if question is not None:
-            rows.setdefault(question, row)
-    return [(row, question) for question, row in rows.items()]
+        if question is not None and question not in seen:
+            seen.add(question)
+            chunk = replace(chunk, questions=(question, *chunk.questions))
+        out.append(chunk)
+    return out

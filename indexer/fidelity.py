@@ -2,13 +2,14 @@
 
 "Stands in" allows for exactly what the importer removes (site noise, page lines, preview
 numbers, doubled runs, white space): the reference is the cleaned capture, and the cleaning
-itself is checked to be deletion only (`is_deletion_of`).
+itself is checked to be deletion only (`is_deletion_of`). Associated-question lines
+(`> 问法：…`) are the editors' words, not the manual's: they, and only they, are exempt.
 """
 
 import re
 
 from indexer.clean import clean_capture
-from indexer.markdown import parse_markdown
+from indexer.markdown import is_question_line, parse_markdown
 from kefu.text.normalize import compact, normalize_text
 from kefu.text.sentences import split_sentences
 
@@ -17,11 +18,12 @@ _MARKUP = re.compile(r"^(#{1,6}\s+|-\s+|\*\s+|>\s*)|\*\*")
 
 
 def markdown_sentences(body: str) -> list[str]:
-    """The sentences of a Markdown body, with heading, list, table and emphasis marks removed."""
+    """The sentences of a Markdown body, with heading, list, table and emphasis marks removed;
+    associated-question lines are not the manual's and are left out."""
     sentences = []
     for line in body.splitlines():
         line = line.strip()
-        if not line or _TABLE_RULE.match(line):
+        if not line or _TABLE_RULE.match(line) or is_question_line(line):
             continue
         cells = line.strip("|").split("|") if line.startswith("|") else [line]
         for cell in cells:

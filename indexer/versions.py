@@ -23,9 +23,9 @@ MANIFEST = "manifest.json"
 CHUNKS_FILE = "chunks.jsonl"
 DENSE_FILE = "dense.faiss"
 BM25_DIR = "bm25"
-QUESTIONS_DENSE_FILE = "questions.faiss"  # FAQ mode, only when kb has FAQ entries
+QUESTIONS_DENSE_FILE = "questions.faiss"  # associated questions, one vector each
 QUESTIONS_BM25_DIR = "questions_bm25"
-FORMAT_VERSION = 2  # 2: the dense index holds one vector per quotable sentence
+FORMAT_VERSION = 3  # 2: one vector per quotable sentence; 3: a question index of every passage's associated questions
 BUILDING_PREFIX = ".building-"
 
 

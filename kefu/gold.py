@@ -29,6 +29,7 @@ class GoldItem:
     id: str
     question: str
     persona: str
+    kb: str  # the knowledge base it is asked in (the widget of that company, or an agent serving it)
     answerable: bool
     kind: str
     split: str

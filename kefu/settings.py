@@ -39,7 +39,11 @@ class Settings(BaseSettings):
         Path("var"),
         description="Runtime data: index versions, embedding cache, database. Git-ignored.",
     )
-    kb_dir: Path = Field(Path("kb"), description="The manuals as the editors maintain them.")
+    cache_dir: Path | None = Field(
+        None,
+        description="Embedding cache (vectors by text hash, one folder per model and kb); unset means `<data_dir>/cache`. Several data dirs may share one.",
+    )
+    kb_dir: Path = Field(Path("kb"), description="The knowledge bases as the editors maintain them: one folder each (`kb/<id>/`, with its `kb.yaml` and its manuals).")
     embed_model: str = Field(
         "m3e-small",
         description=(
@@ -102,7 +106,7 @@ class Settings(BaseSettings):
         ),
     )
     batch_max: int = Field(32, ge=1, le=256, description="Most queries encoded in one micro-batch; 1 turns batching off.")
-    chunk_min_chars: int = Field(80, ge=1, description="A chunk shorter than this is merged with its neighbour in the same section.")
+    chunk_min_chars: int = Field(40, ge=1, description="An item shorter than this is packed with its short siblings under the same heading (up to chunk_max_chars); longer items are passages of their own.")
     chunk_max_chars: int = Field(400, ge=40, description="A section longer than this is split at sentence ends.")
     dense_index: DenseIndexKind = Field(
         DenseIndexKind.auto,
@@ -136,20 +140,17 @@ class Settings(BaseSettings):
         description="How BM25 and dense results are fused: `score` (min-max normalised, weighted sum) or `rrf`. Chosen on the gold dev half: docs/evaluation.md, Fusion choice.",
     )
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant k in 1/(k + rank).")
-    dense_weight: float = Field(0.7, ge=0, description="Weight of the dense retriever in fusion (BM25's is sparse_weight).")
+    dense_weight: float = Field(
+        8.0,
+        ge=0,
+        description="Weight in fusion of the dense match: a passage's best sentence or best associated question, whichever is closer (BM25's is sparse_weight). Chosen on the gold dev half: docs/evaluation.md.",
+    )
     sparse_weight: float = Field(1.0, ge=0, description="Weight of the BM25 retriever in fusion.")
     candidates: int = Field(50, ge=1, le=1000, description="Passages each retriever hands to fusion.")
-    faq_fusion: FusionMethod = Field(
-        FusionMethod.score,
-        description="FAQ mode: how BM25 and dense matches of the question against FAQ entries' questions are fused. Chosen on the gold dev half's paraphrases: docs/evaluation.md, FAQ mode.",
-    )
-    faq_dense_weight: float = Field(10.0, ge=0, description="FAQ mode: weight of the dense retriever (BM25's is faq_sparse_weight); BM25 breaks near-ties.")
-    faq_sparse_weight: float = Field(1.0, ge=0, description="FAQ mode: weight of the BM25 retriever.")
-    faq_min_cosine: float = Field(
-        0.91,
+    question_sparse_weight: float = Field(
+        1.5,
         ge=0,
-        le=1,
-        description="FAQ mode: an FAQ entry whose question has at least this cosine with the asked question is ranked above the passages. Chosen on the gold dev half: the lowest that promotes a wrong entry for at most 5 % of paraphrases (docs/evaluation.md, FAQ mode).",
+        description="Weight in fusion of the BM25 match against the passages' associated questions (a passage scores by its best question); 0 leaves the channel out.",
     )
     keep_versions: int = Field(5, ge=2, le=100, description="Index versions kept on disk (for rollback).")
     gold_path: Path | None = Field(
@@ -242,12 +243,13 @@ def database_url(settings: Settings) -> str:
     return settings.database_url or f"sqlite:///{(settings.data_dir / 'kefu.db').resolve()}"
 
 
-def index_root(settings: Settings) -> Path:
-    return settings.data_dir / "index"
+def index_root(settings: Settings, kb: str) -> Path:
+    """Where one knowledge base's index versions and CURRENT pointer live."""
+    return settings.data_dir / "index" / kb
 
 
 def cache_root(settings: Settings) -> Path:
-    return settings.data_dir / "cache"
+    return settings.cache_dir or settings.data_dir / "cache"
 
 
 def onnx_root(settings: Settings) -> Path:

@@ -1,7 +1,15 @@
-"""Shared fixtures: the real model and one real index over kb/, each built once per session."""
+"""Shared fixtures: the real model and one real index of every kb in kb/, each built once per session.
+
+Every test's settings share one embedding cache for the session, so a test that builds its own
+index from a copy of kb/ embeds only the texts it changed (the cache is keyed by text and kb);
+every process of the run shares one ONNX export of the query model (shared_onnx_dir).
+"""
 
 import os
 import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,10 +19,40 @@ from kefu.settings import Settings, load_settings
 REPO = Path(__file__).resolve().parent.parent
 KB_DIR = REPO / "kb"
 MANUALS_DIR = REPO.parent / "shared" / "manuals"
+SHARED_CACHE = Path(tempfile.mkdtemp(prefix="kefu-test-cache-"))
 
 
 def make_settings(tmp: Path, kb_dir: Path = KB_DIR, **overrides) -> Settings:
-    return load_settings(data_dir=tmp / "var", kb_dir=kb_dir, **overrides)
+    return load_settings(**{"data_dir": tmp / "var", "kb_dir": kb_dir, "cache_dir": SHARED_CACHE, **overrides})
+
+
+SMALL = "small"  # a test kb of two short manuals: the lighting and the appliance makers'
+SMALL_DOCS = ("003-顾客服务手册.md", "004-如何做售后服务的典范.md")
+
+
+def make_small_kb(root: Path) -> Path:
+    """A kb root holding one knowledge base, SMALL, with two short real manuals; returns its folder."""
+    folder = root / SMALL
+    folder.mkdir(parents=True)
+    (folder / "kb.yaml").write_text("name: 测试知识库\norganization: 测试公司\ngreeting: 您好,请问有什么可以帮您?\n", encoding="utf-8")
+    for source in (KB_DIR / "lighting" / SMALL_DOCS[0], KB_DIR / "appliance" / SMALL_DOCS[1]):
+        shutil.copy(source, folder / source.name)
+    return folder
+
+
+def build_every_kb(settings: Settings, encoder, **options) -> dict:
+    """Each knowledge base of settings.kb_dir built (as `kefu index` does); results by kb."""
+    from indexer.build import build_index
+    from kefu.kbs import list_kbs
+
+    return {kb.id: build_index(settings, kb.id, encoder=encoder, **options) for kb in list_kbs(settings)}
+
+
+def run_kefu(args: list[str], settings: Settings, env: dict | None = None, **options) -> subprocess.CompletedProcess:
+    """The real `kefu` command in a subprocess, on the settings' folders (and the shared cache)."""
+    variables = {"KEFU_DATA_DIR": str(settings.data_dir), "KEFU_KB_DIR": str(settings.kb_dir), "KEFU_CACHE_DIR": str(SHARED_CACHE), **(env or {})}
+    options = {"capture_output": True, "text": True, "timeout": 600, **options}
+    return subprocess.run([sys.executable, "-m", "kefu.cli", *args], cwd=REPO, env={**os.environ, **variables}, **options)
 
 
 @pytest.fixture(scope="session")
@@ -51,11 +89,9 @@ def queries(encoder, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def built_settings(tmp_path_factory, encoder) -> Settings:
-    """Settings whose data dir holds a real index of the repository's kb/."""
-    from indexer.build import build_index
-
+    """Settings whose data dir holds a real index of every kb of the repository's kb/."""
     settings = make_settings(tmp_path_factory.mktemp("built"))
-    build_index(settings, encoder=encoder)
+    build_every_kb(settings, encoder)
     return settings
 
 

@@ -25,13 +25,14 @@ PROTECTED = [
     ("agent", "GET", "/api/tickets"),
     ("agent", "PATCH", f"/api/tickets/{TICKET}"),
     ("agent", "POST", f"/api/tickets/{TICKET}/messages"),
-    ("admin", "POST", "/api/admin/documents"),
-    ("admin", "POST", "/api/admin/reindex"),
-    ("admin", "GET", "/api/admin/reindex"),
-    ("admin", "POST", "/api/admin/rollback"),
-    ("admin", "GET", "/api/admin/index"),
-    ("admin", "GET", "/api/admin/unanswered"),
-    ("admin", "POST", "/api/admin/faq"),
+    ("admin", "GET", "/api/admin/kbs"),
+    ("admin", "POST", "/api/admin/kbs/{kb}/documents"),
+    ("admin", "POST", "/api/admin/kbs/{kb}/reindex"),
+    ("admin", "GET", "/api/admin/kbs/{kb}/reindex"),
+    ("admin", "POST", "/api/admin/kbs/{kb}/rollback"),
+    ("admin", "GET", "/api/admin/kbs/{kb}/index"),
+    ("admin", "GET", "/api/admin/kbs/{kb}/unanswered"),
+    ("admin", "POST", "/api/admin/kbs/{kb}/faq"),
 ]
 
 
@@ -88,7 +89,7 @@ def test_protected_routes_refuse_missing_and_wrong_tokens(client, role, method, 
     if role == "admin":
         cases.append((bearer(AGENT_TOKEN), 403))
     for headers, status in cases:
-        response = client.request(method, path, headers=headers)
+        response = client.request(method, path.replace("{kb}", "nosuch"), headers=headers)  # the token is checked before the kb
         assert response.status_code == status, (headers, response.text)
         assert response.json()["error"]["code"] == ("unauthorized" if status == 401 else "forbidden")
 
@@ -102,7 +103,7 @@ def test_tokens_are_compared_in_constant_time(client, monkeypatch):
         return real(a, b)
 
     monkeypatch.setattr("bot.auth.hmac.compare_digest", spy)
-    assert client.get("/api/admin/index", headers=bearer("guess")).status_code == 403
+    assert client.get("/api/admin/kbs/dairy/index", headers=bearer("guess")).status_code == 403
     assert (b"guess", ADMIN_TOKEN.encode()) in compared  # the only comparison of a presented token
 
 
@@ -110,10 +111,10 @@ def test_tokens_never_appear_in_responses_or_logs(client, settings, caplog):
     caplog.set_level(logging.DEBUG)
     seen = []
     requests = [
-        ("GET", "/api/admin/index", bearer(ADMIN_TOKEN)), ("GET", "/api/admin/unanswered", bearer(ADMIN_TOKEN)),
-        ("GET", "/api/admin/reindex", bearer(ADMIN_TOKEN)), ("GET", "/api/admin/index", bearer(AGENT_TOKEN)),
+        ("GET", "/api/admin/kbs/dairy/index", bearer(ADMIN_TOKEN)), ("GET", "/api/admin/kbs/dairy/unanswered", bearer(ADMIN_TOKEN)),
+        ("GET", "/api/admin/kbs/dairy/reindex", bearer(ADMIN_TOKEN)), ("GET", "/api/admin/kbs/dairy/index", bearer(AGENT_TOKEN)),
         ("GET", "/api/tickets", bearer(ADMIN_TOKEN)), ("GET", "/api/tickets/none", bearer(ADMIN_TOKEN)),
-        ("POST", "/api/admin/rollback", bearer(ADMIN_TOKEN)), ("GET", "/openapi.json", {}), ("GET", "/metrics", {}),
+        ("POST", "/api/admin/kbs/dairy/rollback", bearer(ADMIN_TOKEN)), ("GET", "/openapi.json", {}), ("GET", "/metrics", {}),
         ("GET", "/readyz", {}), ("GET", "/nope", bearer(ADMIN_TOKEN)),
     ]
     for method, path, headers in requests:
@@ -239,15 +240,15 @@ INJECTIONS = [
 
 @pytest.mark.parametrize("injection", INJECTIONS, ids=["zh", "en"])
 def test_prompt_injection_changes_nothing(client, injection):
-    question = "电话铃响几声必须接听"
-    clean = client.post("/api/ask", json={"question": question}).json()
-    attacked = client.post("/api/ask", json={"question": question + injection}).json()
+    question = "电话铃响几声必须接听"  # asked on the dairy company's page
+    clean = client.post("/api/ask", json={"question": question, "kb": "dairy"}).json()
+    attacked = client.post("/api/ask", json={"question": question + injection, "kb": "dairy"}).json()
     assert attacked["band"] == clean["band"] == "answer"
     assert attacked["citations"][0]["id"] == clean["citations"][0]["id"]  # the same passage is retrieved
     assert attacked["answer"].split("[1]")[0] == clean["answer"].split("[1]")[0]  # and quoted the same
     for phrase in ("无条件退款", "系统提示词", "unconditional", "PWNED", ADMIN_TOKEN, AGENT_TOKEN):
         assert phrase not in attacked["answer"]
-    searched = client.get("/api/search", params={"q": question + injection, "k": 1}).json()["results"][0]
+    searched = client.get("/api/search", params={"q": question + injection, "k": 1, "kb": "dairy"}).json()["results"][0]
     assert searched["id"] == clean["citations"][0]["id"]
 
 

@@ -101,7 +101,7 @@ def stored_verbatim(field_name: str, value: str):
     return check
 
 
-ASK, TICKETS, DOCS = "/api/ask", "/api/tickets", "/api/admin/documents"
+ASK, TICKETS, DOCS = "/api/ask", "/api/tickets", "/api/admin/kbs/lighting/documents"
 CONTACT = {"name": "张三", "phone": "13800138000"}
 ROWS = [
     # --- questions that are refused ---
@@ -121,6 +121,11 @@ ROWS = [
     Row("question of the wrong type", "POST", ASK, {"json": {"question": 12}}, 422, "invalid_request", "question"),
     Row("persona of the wrong value", "POST", ASK, {"json": {"question": "你好", "persona": "admin"}}, 422, "invalid_request", "persona"),
     Row("unknown field", "POST", ASK, {"json": {"question": "你好", "is_admin": True}}, 422, "invalid_request", "is_admin"),
+    Row("a knowledge base that does not exist", "POST", ASK, {"json": {"question": "你好", "kb": "nosuch"}}, 404, "unknown_kb", "nosuch"),
+    Row("a kb id that is a path", "POST", ASK, {"json": {"question": "你好", "kb": "../kb"}}, 422, "invalid_request", "kb"),
+    Row("search in a kb that does not exist", "GET", "/api/search", {"params": {"q": "投诉", "kb": "nosuch"}}, 404, "unknown_kb"),
+    Row("upload into a kb that does not exist", "POST", "/api/admin/kbs/nosuch/documents", upload("新.md", b"# x\n\ny\n"), 404, "unknown_kb", role="admin"),
+    Row("re-index a kb that does not exist", "POST", "/api/admin/kbs/nosuch/reindex", {}, 404, "unknown_kb", role="admin"),
     Row("a method the route does not have", "DELETE", ASK, {}, 405, "method_not_allowed"),
     Row("search with k of the wrong type", "GET", "/api/search", {"params": {"q": "投诉", "k": "ten"}}, 422, "invalid_request", "k"),
     Row("search with a blank query", "GET", "/api/search", {"params": {"q": "\u200b "}}, 422, "empty_question"),
@@ -178,9 +183,9 @@ def client(built_settings, encoder, tmp_path_factory):
 
 
 def kb_state(client) -> dict[str, str]:
-    """Every file in kb/ (hidden ones included) with its hash."""
+    """Every file under kb/ (hidden ones included) with its hash."""
     kb = client.app.state.settings.kb_dir
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(kb.iterdir()) if p.is_file()}
+    return {str(p.relative_to(kb)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(kb.rglob("*")) if p.is_file()}
 
 
 def stored_counts(client) -> dict[str, int]:
@@ -188,9 +193,9 @@ def stored_counts(client) -> dict[str, int]:
         return {table: db.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one() for table in ("tickets", "ticket_messages", "feedback")}
 
 
-def index_state(client) -> tuple[str, str]:
-    root = index_root(client.app.state.settings)
-    return versions.current_version(root), client.app.state.bot.service.reader.version
+def index_state(client) -> tuple[str, dict]:
+    root = index_root(client.app.state.settings, "lighting")
+    return versions.current_version(root), {kb: reader.version for kb, reader in client.app.state.bot.service.readers.items()}
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r.name for r in ROWS])
@@ -225,8 +230,9 @@ def test_a_good_upload_still_lands_after_all_the_bad_ones(client):
     admin = {"Authorization": f"Bearer {client.app.state.tokens.admin}"}
     response = client.post(DOCS, files={"file": ("新手册.md", "# 新手册\n\n## 第一条\n\n新的规定。\n".encode(), "text/markdown")}, headers=admin)
     assert response.status_code == 201, response.text
-    assert (client.app.state.settings.kb_dir / "新手册.md").is_file()
-    assert not [p for p in client.app.state.settings.kb_dir.iterdir() if p.name.startswith(".upload-")]
+    folder = client.app.state.settings.kb_dir / "lighting"
+    assert (folder / "新手册.md").is_file()
+    assert not [p for p in folder.iterdir() if p.name.startswith(".upload-")]
 
 
 CLI_ROWS = [

@@ -79,3 +79,15 @@ def test_cleaned_manuals_lose_site_noise(manuals_dir):
         text = "\n".join(paragraphs)
         for noise in ("上传人", "版权所有", "展开阅读全文", "共107页", "第3页共20页", "163文库", "原创力文档", "文档评论"):
             assert noise not in text, (path.name, noise)
+
+
+def test_list_marks_cut_or_doubled_by_the_ppt_capture_are_mended():
+    cut = "否满意:“先生/女士,请问您还有其它问题吗?”。(3 3)告别规范(走有送声)告别规范(走有送声)1、应答完毕时"
+    assert collapse_doubled_runs(cut) == "否满意:“先生/女士,请问您还有其它问题吗?”。(3)告别规范(走有送声)1、应答完毕时"
+    doubled = "了啊!了啊!”四四.抱怨与投诉抱怨与投诉 16、遇到顾客投诉热线难拨通、应答慢时(包遇到顾客投诉热线难拨通、应答慢时(包"
+    assert collapse_doubled_runs(doubled) == "了啊!”四.抱怨与投诉 16、遇到顾客投诉热线难拨通、应答慢时(包"
+    assert collapse_doubled_runs("一一对应的服务") == "一一对应的服务"
+
+
+def test_the_sites_previous_and_next_links_are_site_lines():
+    assert is_site_line("上一篇:乒乓球html范文下一篇:简报第3期14范文")

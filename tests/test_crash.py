@@ -1,7 +1,6 @@
 """kill -9 during `kefu index` at several points: the current version still loads, the next build completes."""
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -14,11 +13,11 @@ from indexer import versions
 from indexer.build import build_index
 from kefu.settings import index_root
 
-from conftest import KB_DIR, REPO, make_settings
+from conftest import REPO, SHARED_CACHE, SMALL, make_settings, make_small_kb
 
 
 def start_build(settings, log_path) -> subprocess.Popen:
-    env = {**os.environ, "KEFU_DATA_DIR": str(settings.data_dir), "KEFU_KB_DIR": str(settings.kb_dir)}
+    env = {**os.environ, "KEFU_DATA_DIR": str(settings.data_dir), "KEFU_KB_DIR": str(settings.kb_dir), "KEFU_CACHE_DIR": str(SHARED_CACHE)}
     with log_path.open("w") as log:
         return subprocess.Popen([sys.executable, "-m", "kefu.cli", "index"], cwd=REPO, env=env, stdout=log, stderr=log)
 
@@ -39,22 +38,21 @@ def kill_when(process: subprocess.Popen, condition, timeout: float = 240) -> boo
 
 
 def building_dirs(settings):
-    return list(versions.versions_dir(index_root(settings)).glob(versions.BUILDING_PREFIX + "*"))
+    return list(versions.versions_dir(index_root(settings, SMALL)).glob(versions.BUILDING_PREFIX + "*"))
 
 
 @pytest.fixture
 def settings(tmp_path):
-    kb = tmp_path / "kb"
-    shutil.copytree(KB_DIR, kb)
-    return make_settings(tmp_path, kb_dir=kb)
+    return make_settings(tmp_path, kb_dir=make_small_kb(tmp_path / "kb").parent)
 
 
 def test_killed_builds_never_damage_the_current_version(settings, encoder, tmp_path):
-    first = build_index(settings, encoder=encoder)
-    # Change every chunk so the killed builds have real embedding work to be caught in.
-    for path in settings.kb_dir.glob("*.md"):
+    first = build_index(settings, SMALL, encoder=encoder)
+    # Change every sentence so the killed builds have real embedding work to be caught in.
+    folder = settings.kb_dir / SMALL
+    for path in folder.glob("*.md"):
         path.write_text(path.read_text(encoding="utf-8").replace("。", "。 "), encoding="utf-8")
-    (settings.kb_dir / "extra.md").write_text("# 新增\n\n" + "新增的说明文字。" * 30 + "\n", encoding="utf-8")
+    (folder / "extra.md").write_text("# 新增\n\n" + "新增的说明文字。" * 30 + "\n", encoding="utf-8")
     log = tmp_path / "build.log"
     started = time.monotonic()
     points = {
@@ -66,10 +64,10 @@ def test_killed_builds_never_damage_the_current_version(settings, encoder, tmp_p
         started = time.monotonic()
         process = start_build(settings, log)
         assert kill_when(process, condition), f"build finished before the kill point: {name}"
-        assert versions.current_version(index_root(settings)) == first.version, name
-        assert load_current(settings).version == first.version, name
-    after = build_index(settings, encoder=encoder)
-    assert load_current(settings).version == after.version != first.version
+        assert versions.current_version(index_root(settings, SMALL)) == first.version, name
+        assert load_current(settings, SMALL).version == first.version, name
+    after = build_index(settings, SMALL, encoder=encoder)
+    assert load_current(settings, SMALL).version == after.version != first.version
     assert after.docs == first.docs + 1 and not building_dirs(settings)
 
 
@@ -84,19 +82,16 @@ def die(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)
 target = versions if hasattr(versions, step) else build
 setattr(target, step, die)
-build.build_index(load_settings())
+build.build_index(load_settings(), "small")
 """
 
 
 def test_a_build_killed_at_each_publishing_step_leaves_a_loadable_index(tmp_path, encoder):
-    kb = tmp_path / "kb"
-    kb.mkdir()
-    for name in ("003-顾客服务手册.md", "004-如何做售后服务的典范.md"):
-        shutil.copy(KB_DIR / name, kb / name)
-    settings = make_settings(tmp_path, kb_dir=kb, keep_versions=2)
-    first = build_index(settings, encoder=encoder).version
+    kb = make_small_kb(tmp_path / "kb")
+    settings = make_settings(tmp_path, kb_dir=kb.parent, keep_versions=2)
+    first = build_index(settings, SMALL, encoder=encoder).version
     (kb / "extra.md").write_text("# 新增\n\n## 第一条\n\n新增的说明文字。\n", encoding="utf-8")
-    env = {**os.environ, "KEFU_DATA_DIR": str(settings.data_dir), "KEFU_KB_DIR": str(kb), "KEFU_KEEP_VERSIONS": "2"}
+    env = {**os.environ, "KEFU_DATA_DIR": str(settings.data_dir), "KEFU_KB_DIR": str(kb.parent), "KEFU_KEEP_VERSIONS": "2", "KEFU_CACHE_DIR": str(SHARED_CACHE)}
     steps = [
         ("publish", False),  # every file written and flushed, not yet renamed into place
         ("set_current", False),  # renamed into versions/, CURRENT not yet replaced
@@ -105,9 +100,9 @@ def test_a_build_killed_at_each_publishing_step_leaves_a_loadable_index(tmp_path
     for step, new_is_current in steps:
         killed = subprocess.run([sys.executable, "-c", KILL_AT, step], cwd=REPO, env=env, capture_output=True, timeout=300)
         assert killed.returncode == -signal.SIGKILL, killed.stderr.decode(errors="replace")[-2000:]
-        current = load_current(settings)
+        current = load_current(settings, SMALL)
         assert (current.version != first) == new_is_current, step
         assert ("extra" in {c.doc for c in current.chunks}) == new_is_current, step
-    after = build_index(settings, encoder=encoder)
-    assert load_current(settings).version == after.version and "extra" in {c.doc for c in load_current(settings).chunks}
-    assert not building_dirs(settings) and len(versions.list_versions(index_root(settings))) <= 2
+    after = build_index(settings, SMALL, encoder=encoder)
+    assert load_current(settings, SMALL).version == after.version and "extra" in {c.doc for c in load_current(settings, SMALL).chunks}
+    assert not building_dirs(settings) and len(versions.list_versions(index_root(settings, SMALL))) <= 2

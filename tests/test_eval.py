@@ -4,13 +4,15 @@ import json
 import math
 
 import pytest
-from test_search import run_kefu
 
 from eval.baseline import fixed_chunks
 from eval.faq_bench import faq_task, gold_faq_task
 from eval.handoff import Row, expected_calibration_error, handoff_scores, reliability, threshold_sweep
 from eval.metrics import mrr_at, ndcg_at, recall_at, summarize
+from eval.run import BASELINE, SETTINGS
 from kefu.gold import DEFAULT_GOLD, load_gold
+
+from conftest import run_kefu
 
 
 def test_recall_mrr_ndcg_on_a_hand_computed_ranking():
@@ -60,9 +62,9 @@ def test_faq_task_groups_each_querys_positive_partners_and_skips_self_matches():
 
 def test_gold_faq_reading_asks_each_paraphrase_of_the_splits_answerable_items(tmp_path):
     rows = [
-        {"id": "q1", "question": "奶过期了能退吗", "persona": "customer", "answerable": True, "doc": "000", "key_phrases": ["x"], "kind": "other", "split": "dev", "paraphrases": ["过期牛奶给退不", "奶放过期了咋办"]},
-        {"id": "q2", "question": "投诉几小时上报", "persona": "agent", "answerable": True, "doc": "001", "key_phrases": ["y"], "kind": "other", "split": "test", "paraphrases": ["投诉多久报上去"]},
-        {"id": "u1", "question": "今天天气怎样", "persona": "customer", "answerable": False, "kind": "out_of_scope", "split": "dev"},
+        {"id": "q1", "question": "奶过期了能退吗", "persona": "customer", "kb": "dairy", "answerable": True, "doc": "000", "key_phrases": ["x"], "kind": "other", "split": "dev", "paraphrases": ["过期牛奶给退不", "奶放过期了咋办"]},
+        {"id": "q2", "question": "投诉几小时上报", "persona": "agent", "kb": "gas", "answerable": True, "doc": "001", "key_phrases": ["y"], "kind": "other", "split": "test", "paraphrases": ["投诉多久报上去"]},
+        {"id": "u1", "question": "今天天气怎样", "persona": "customer", "kb": "dairy", "answerable": False, "kind": "out_of_scope", "split": "dev"},
     ]
     gold = tmp_path / "gold.jsonl"
     gold.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
@@ -98,7 +100,7 @@ def test_every_key_phrase_exists_in_kb():
 
     from conftest import KB_DIR
 
-    texts = {p.name[:3]: compact(p.read_text(encoding="utf-8")) for p in KB_DIR.glob("0*.md")}
+    texts = {p.name[:3]: compact(p.read_text(encoding="utf-8")) for p in KB_DIR.glob("*/0*.md")}
     missing = [(i.id, phrase) for i in load_gold(DEFAULT_GOLD) if i.answerable for phrase in i.key_phrases if compact(phrase) not in texts[i.doc]]
     assert missing == []
 
@@ -113,8 +115,11 @@ def test_kefu_eval_runs_on_a_small_slice(built_settings, tmp_path):
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["meta"]["questions"] == 6 and report["meta"]["answerable"] == 4
-    assert set(report["retrieval"]) == {"hybrid", "sparse", "dense", "baseline (250-char chunks, dense only)"}
-    assert 0 <= report["retrieval"]["hybrid"]["R@5"] <= 1
+    assert set(report["retrieval"]) == {*SETTINGS, BASELINE}
+    in_kb = report["retrieval"]["in kb"]
+    assert in_kb["all"]["n"] == 4 and 0 <= in_kb["all"]["R@5"] <= 1
+    assert {"all", "customer", "agent"} & set(in_kb) and any(group.startswith("kb:") for group in in_kb)
+    assert 0 <= report["unanswerable_answered_no_kb"] <= 1
     assert (report_dir / "report.md").read_text(encoding="utf-8").startswith("# kefu eval")
     assert (report_dir / "reliability.png").read_bytes()[:4] == b"\x89PNG"
 

@@ -3,7 +3,6 @@ a database locked by another writer or unreachable, a corrupted index version un
 
 import logging
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -21,7 +20,7 @@ from bot.replies import TICKETS_UNAVAILABLE
 from indexer.build import build_index
 from indexer.versions import DENSE_FILE
 
-from conftest import KB_DIR, REPO, make_settings
+from conftest import KB_DIR, REPO, SMALL, make_settings, make_small_kb
 
 AGENT_TOKEN = "agent-" + "a1" * 16
 ADMIN_TOKEN = "admin-" + "b2" * 16
@@ -149,27 +148,23 @@ def test_a_database_unreachable_at_start_is_retried_when_it_comes_back(built_set
 
 
 def test_a_corrupted_version_is_refused_by_the_server_and_a_reindex_rebuilds_it(tmp_path, encoder, caplog):
-    kb = tmp_path / "kb"
-    kb.mkdir()
-    for name in ("003-顾客服务手册.md", "004-如何做售后服务的典范.md"):
-        shutil.copy(KB_DIR / name, kb / name)
-    settings = make_settings(tmp_path, kb_dir=kb)
-    older = build_index(settings, encoder=encoder).version
-    newer = build_index(settings, encoder=encoder)
+    settings = make_settings(tmp_path, kb_dir=make_small_kb(tmp_path / "kb").parent)
+    older = build_index(settings, SMALL, encoder=encoder).version
+    newer = build_index(settings, SMALL, encoder=encoder)
     with (newer.path / DENSE_FILE).open("r+b") as handle:  # one flipped byte in the middle
         handle.seek(os.path.getsize(newer.path / DENSE_FILE) // 2)
         byte = handle.read(1)
         handle.seek(-1, os.SEEK_CUR)
         handle.write(bytes([byte[0] ^ 0xFF]))
     with caplog.at_level(logging.ERROR), TestClient(create_app(settings, encoder=encoder)) as client:
-        assert client.get("/readyz").json()["index_version"] == older
+        assert client.get("/readyz").json()["index_versions"] == {SMALL: older}
         assert f"refusing index version {newer.version}" in caplog.text and f"checksum mismatch for {DENSE_FILE}" in caplog.text
         assert client.post("/api/ask", json={"question": "保质期满的产品能退吗"}).json()["band"] == "answer"
         admin = {"Authorization": f"Bearer {client.app.state.tokens.admin}"}
-        assert client.post("/api/admin/reindex", params={"force": True}, headers=admin).status_code == 202
-        status = client.app.state.bot.reindexer.wait(timeout=300)
+        assert client.post(f"/api/admin/kbs/{SMALL}/reindex", params={"force": True}, headers=admin).status_code == 202
+        status = client.app.state.bot.reindexer.wait(SMALL, timeout=300)
         assert status["state"] == "done" and status["version"] > newer.version
-        assert client.get("/readyz").json()["index_version"] == status["version"]
+        assert client.get("/readyz").json()["index_versions"] == {SMALL: status["version"]}
 
 
 def test_a_locked_postgresql_table_gives_503_on_tickets_within_the_store_timeout(built_settings, encoder, postgres_url):

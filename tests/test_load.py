@@ -6,8 +6,8 @@ import docx
 import pytest
 
 from indexer.chunk import chunk_document
-from kefu.errors import DocumentUnreadable
 from indexer.load import list_kb_files, read_document
+from kefu.errors import DocumentUnreadable
 
 ARTICLE = "电话铃响3声内必须接听,直接接听人不在,由距离最近人员负责接听。"
 
@@ -126,3 +126,30 @@ def test_kb_listing_skips_unknown_hidden_and_temporary_files(tmp_path):
     for name in ("a.md", "b.docx", "c.exe", ".hidden.md", "~lock.docx", "d.HTML"):
         (tmp_path / name).write_bytes(b"x")
     assert [p.name for p in list_kb_files(tmp_path)] == ["a.md", "b.docx", "d.HTML"]
+
+
+ARTICLE_MD = "---\ntitle: 电话接听规范\n---\n\n# 电话接听规范\n\n## 第六条\n\n" + ARTICLE + "\n\n"
+
+
+@pytest.mark.parametrize(
+    "block,line,message",
+    [
+        ("> 问法：\n", 11, "empty associated question"),
+        ("> 问法：电话响几声要接\n> 问法 接电话有时间要求吗\n", 12, "lacks its colon"),
+        ("## 第七条\n\n> 问法：不清楚来意的电话咋办\n", 13, "not a heading"),
+        ("| 情况说明 | 应对用语 |\n|---|---|\n\n> 问法：声音小怎么说\n", 14, "not its header"),
+        ("| 情况说明 | 应对用语 |\n|---|---|\n| 声音小 | 请您说大声一点 |\n\n> 问法：声音小怎么说\n\n| 太急躁 | 请慢慢说 |\n", 17, "need the table header again"),
+    ],
+)
+def test_a_malformed_question_block_is_refused_naming_file_and_line(tmp_path, block, line, message):
+    path = tmp_path / "规范.md"
+    path.write_text(ARTICLE_MD + block, encoding="utf-8")
+    with pytest.raises(DocumentUnreadable, match=message) as refused:
+        read_document(path)
+    assert f"规范.md:{line}:" in str(refused.value)
+
+
+def test_a_well_formed_question_block_reads(tmp_path):
+    path = tmp_path / "规范.md"
+    path.write_text(ARTICLE_MD + "> 问法：电话响几声要接\n", encoding="utf-8")
+    assert [c.questions for c in chunk_document(read_document(path), 40, 400)] == [("电话响几声要接",)]

@@ -97,11 +97,13 @@ def test_reliability_doc_names_only_tests_that_exist():
 @pytest.mark.model
 def test_readme_search_example_is_what_search_prints(searcher):
     from bot.retrieve.results import hits_to_json
+    from bot.retrieve.search import Searcher
 
-    match = re.search(r'\$ \.venv/bin/kefu search "(.+?)" -k 1 --json\n(\{.*\})\n', README)
-    assert match, "README lost its `kefu search … -k 1 --json` example"
-    shown = json.loads(match.group(2))
-    printed = hits_to_json(match.group(1), searcher.search(match.group(1), 1))
+    match = re.search(r'\$ \.venv/bin/kefu search "(.+?)" --kb ([a-z-]+) -k 1 --json\n(\{.*\})\n', README)
+    assert match, "README lost its `kefu search … --kb … -k 1 --json` example"
+    shown = json.loads(match.group(3))
+    one_kb = Searcher([i for i in searcher.indexes if i.kb == match.group(2)], searcher.queries, searcher.tokenizer, searcher.settings)
+    printed = hits_to_json(match.group(1), one_kb.search(match.group(1), 1))
     assert printed["results"] and len(shown["results"]) == 1
     for field in ("id", "doc", "section", "text", "score"):
         assert shown["results"][0][field] == printed["results"][0][field], f"README's search example: {field} is stale"

@@ -1,15 +1,12 @@
 """The real index over kb/ with the real model: the issue's rank-1 questions, modes, and the CLI."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
 from bot.retrieve.search import RetrievalMode
 
-from conftest import REPO
+from conftest import run_kefu
 
 RANK_ONE = [
     ("电话铃响几声内必须接听", "电话铃响3声内"),
@@ -49,11 +46,6 @@ def test_every_mode_returns_ranked_distinct_hits(searcher, mode):
 def test_a_query_with_no_known_words_still_gets_dense_results(searcher):
     hits = searcher.search("zzzz qqqq", k=3)
     assert len(hits) == 3 and all(h.sparse_score is None for h in hits)
-
-
-def run_kefu(args, settings, **kwargs):
-    env = {**os.environ, "KEFU_DATA_DIR": str(settings.data_dir), "KEFU_KB_DIR": str(settings.kb_dir)}
-    return subprocess.run([sys.executable, "-m", "kefu.cli", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=300, **kwargs)
 
 
 def test_cli_search_file_prints_one_json_object_per_line_in_order(built_settings, tmp_path):

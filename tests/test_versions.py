@@ -2,7 +2,6 @@
 
 import json
 import logging
-import shutil
 
 import pytest
 
@@ -13,92 +12,88 @@ from indexer.chunk import chunk_document
 from indexer.load import read_document
 from indexer.versions import CHUNKS_FILE
 from kefu.errors import DocumentUnreadable, IndexCorrupt
+from kefu.kbs import UnknownKb, create_kb
 from kefu.settings import index_root
 
-from conftest import KB_DIR, make_settings
-
-SMALL_DOCS = ("003-顾客服务手册.md", "004-如何做售后服务的典范.md")
+from conftest import SMALL, SMALL_DOCS, make_settings, make_small_kb
 
 
 @pytest.fixture
 def small_kb(tmp_path):
-    kb = tmp_path / "kb"
-    kb.mkdir()
-    for name in SMALL_DOCS:
-        shutil.copy(KB_DIR / name, kb / name)
-    return kb
+    return make_small_kb(tmp_path / "kb")
 
 
 @pytest.fixture
 def settings(tmp_path, small_kb):
-    return make_settings(tmp_path, kb_dir=small_kb, keep_versions=3)
+    return make_settings(tmp_path, kb_dir=small_kb.parent, keep_versions=3)
 
 
 def test_build_writes_a_verified_version_and_makes_it_current(settings, encoder):
-    result = build_index(settings, encoder=encoder)
-    root = index_root(settings)
+    result = build_index(settings, SMALL, encoder=encoder)
+    root = index_root(settings, SMALL)
     assert versions.current_version(root) == result.version
     manifest = json.loads((result.path / versions.MANIFEST).read_text(encoding="utf-8"))
     assert manifest["model"] == "m3e-small" and manifest["dimension"] == 512 and manifest["normalized"] is True
     assert set(manifest["kb_files"]) == set(SMALL_DOCS)
-    assert manifest["counts"]["chunks"] == result.chunks == len(load_current(settings).chunks)
+    assert manifest["counts"]["chunks"] == result.chunks == len(load_current(settings, SMALL).chunks)
     assert {"chunks.jsonl", "dense.faiss"} <= set(manifest["files"])
     assert not list(versions.versions_dir(root).glob(versions.BUILDING_PREFIX + "*"))
 
 
 def test_editing_one_manual_re_embeds_only_its_changed_chunks(settings, encoder, small_kb):
-    first = build_index(settings, encoder=encoder)
-    assert first.reused == 0 and first.embedded >= first.chunks
+    build_index(settings, SMALL, encoder=encoder)  # the session's shared cache may hold these already
     path = small_kb / SMALL_DOCS[1]
     before = {t for c in chunk_document(read_document(path), 80, 400) for t in c.unit_index_texts()}
     path.write_text(path.read_text(encoding="utf-8") + "\n编辑新增的一句话。\n", encoding="utf-8")
     after = {t for c in chunk_document(read_document(path), 80, 400) for t in c.unit_index_texts()}
-    second = build_index(settings, encoder=encoder)
+    second = build_index(settings, SMALL, encoder=encoder)
     assert second.embedded == len(after - before) >= 1
-    sentences = json.loads((second.path / versions.MANIFEST).read_text(encoding="utf-8"))["counts"]["sentences"]
-    assert second.reused == sentences - second.embedded > 0
+    counts = json.loads((second.path / versions.MANIFEST).read_text(encoding="utf-8"))["counts"]
+    assert second.reused == counts["sentences"] + counts["questions"] - second.embedded > 0
 
 
 def test_rollback_switches_to_the_previous_version_and_prune_keeps_the_newest(settings, encoder):
-    built = [build_index(settings, encoder=encoder).version for _ in range(4)]
-    root = index_root(settings)
+    built = [build_index(settings, SMALL, encoder=encoder).version for _ in range(4)]
+    root = index_root(settings, SMALL)
     assert versions.list_versions(root) == built[1:]
     previous = versions.previous_version(root)
     versions.set_current(root, previous)
-    assert load_current(settings).version == built[2]
+    assert load_current(settings, SMALL).version == built[2]
 
 
 def test_a_corrupted_file_is_refused_and_the_previous_version_served(settings, encoder, caplog):
-    older = build_index(settings, encoder=encoder).version
-    newer = build_index(settings, encoder=encoder)
+    older = build_index(settings, SMALL, encoder=encoder).version
+    newer = build_index(settings, SMALL, encoder=encoder)
     with (newer.path / CHUNKS_FILE).open("a", encoding="utf-8") as handle:
         handle.write("\n")
     with pytest.raises(IndexCorrupt, match="checksum mismatch for chunks.jsonl"):
         load_version(newer.path, settings)
     with caplog.at_level(logging.ERROR):
-        assert load_current(settings).version == older
+        assert load_current(settings, SMALL).version == older
     assert f"refusing index version {newer.version}" in caplog.text
-    assert build_index(settings, encoder=encoder).version > newer.version
+    assert build_index(settings, SMALL, encoder=encoder).version > newer.version
 
 
 def test_an_index_built_with_another_model_is_refused(settings, encoder, tmp_path):
-    result = build_index(settings, encoder=encoder)
+    result = build_index(settings, SMALL, encoder=encoder)
     other = make_settings(tmp_path, kb_dir=settings.kb_dir, embed_model=str(tmp_path / "bge-small-zh"))
     with pytest.raises(IndexCorrupt, match="model mismatch"):
         load_version(result.path, other)
 
 
 def test_an_unparseable_file_stops_the_build_and_keeps_the_current_index(settings, encoder, small_kb):
-    current = build_index(settings, encoder=encoder).version
+    current = build_index(settings, SMALL, encoder=encoder).version
     (small_kb / "broken.md").write_bytes(b"# \xff\xfe not utf-8")
     with pytest.raises(DocumentUnreadable, match="broken.md"):
-        build_index(settings, encoder=encoder)
-    assert versions.current_version(index_root(settings)) == current
-    assert load_current(settings).version == current
+        build_index(settings, SMALL, encoder=encoder)
+    assert versions.current_version(index_root(settings, SMALL)) == current
+    assert load_current(settings, SMALL).version == current
 
 
 def test_an_empty_knowledge_base_is_refused(tmp_path, encoder):
-    empty = tmp_path / "empty-kb"
-    empty.mkdir()
+    settings = make_settings(tmp_path, kb_dir=tmp_path / "kb")
+    create_kb(settings, "empty", "空知识库", "测试公司", "您好")
     with pytest.raises(DocumentUnreadable, match="no files to index"):
-        build_index(make_settings(tmp_path, kb_dir=empty), encoder=encoder)
+        build_index(settings, "empty", encoder=encoder)
+    with pytest.raises(UnknownKb):
+        build_index(settings, "nosuch", encoder=encoder)

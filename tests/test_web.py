@@ -98,14 +98,29 @@ def test_widget_answers_with_an_expandable_citation(page, server):
     expect(quote.locator(".path")).to_contain_text("›")  # the heading path
 
 
+def test_the_demo_widget_greets_with_its_companys_quick_questions_and_answers_from_its_manual(page, server):
+    panel = open_widget(page, server)
+    greeting = panel.locator(".msg.greeting")
+    expect(greeting).to_contain_text("三鹿乳业")
+    chips = greeting.locator(".quick button")
+    expect(chips.first).to_be_visible()
+    first = chips.first.inner_text()
+    chips.first.click()
+    expect(panel.locator(".msg.user").last).to_have_text(first)
+    expect(panel.locator(".typing")).to_have_count(0)
+    reply = panel.locator(".msg.bot").last
+    expect(reply).not_to_contain_text("顾客服务手册")  # never another company's manual
+    expect(reply).not_to_contain_text("客服工作课件")
+
+
 def test_widget_session_survives_a_reload(page, server):
     panel = open_widget(page, server)
-    ask_widget(panel, "保质期满的产品能退吗")
+    ask_widget(panel, "电话铃响几声必须接听")
     expect(panel.locator(".chip").first).to_be_visible()
     page.reload()
     panel = page.get_by_role("dialog", name="在线客服")
     expect(panel).to_be_visible()  # it was open, so it opens again
-    expect(panel.locator(".msg.user")).to_have_text(["保质期满的产品能退吗"])
+    expect(panel.locator(".msg.user")).to_have_text(["电话铃响几声必须接听"])
     expect(panel.locator(".chip").first).to_be_visible()
     page.keyboard.press("Escape")
     expect(panel).to_be_hidden()
@@ -217,7 +232,7 @@ def test_unreachable_server_gives_a_retry_message(page, server):
     panel = open_widget(page, server)
     page.route("**/api/ask", lambda route: route.abort("connectionrefused"))
     box = panel.get_by_role("textbox", name="输入您的问题")
-    box.fill("保质期满的产品能退吗")
+    box.fill("电话铃响几声必须接听")
     box.press("Enter")
     error = panel.get_by_role("alert")
     expect(error).to_contain_text("网络连接失败")
@@ -291,6 +306,12 @@ def editable_server(built_settings, encoder, kb_copy, tmp_path):
     live.stop()
 
 
+def choose_kb(page, kb):
+    expect(page.locator("#kb option")).to_have_count(5)  # the kbs have been listed
+    page.get_by_label("正在编辑的知识库").select_option(kb)
+    expect(page.locator("#index-info dd").last).to_have_text(kb)  # the chosen kb's facts have arrived
+
+
 def log_in(page, url, token, name):
     page.goto(url)
     page.get_by_label(re.compile("令牌")).fill(token)
@@ -303,15 +324,16 @@ def test_uploaded_manual_is_found_by_the_console_after_reindex(page, editable_se
     manual = "003-顾客服务手册.md"
     changed = tmp_path / "upload" / manual
     changed.parent.mkdir()
-    changed.write_text((kb_copy / manual).read_text(encoding="utf-8") + f"\n## 十、冷饮的保存\n\n{UPLOADED_TEXT}\n", encoding="utf-8")
+    changed.write_text((kb_copy / "lighting" / manual).read_text(encoding="utf-8") + f"\n## 十、冷饮的保存\n\n{UPLOADED_TEXT}\n", encoding="utf-8")
 
     log_in(page, editable_server.url + "/admin", editable_server.tokens.admin, "张编辑")
+    choose_kb(page, "lighting")
     expect(page.locator("#index-info")).to_contain_text("m3e-small")
     served_before = page.locator("#index-info dd").first.inner_text()
     page.get_by_label(re.compile("手册文件")).set_input_files(str(changed))
     page.get_by_role("button", name="上传").click()
     expect(page.locator("#upload-status")).to_contain_text("已上传 " + manual)
-    assert UPLOADED_TEXT in (kb_copy / manual).read_text(encoding="utf-8")
+    assert UPLOADED_TEXT in (kb_copy / "lighting" / manual).read_text(encoding="utf-8")
 
     page.evaluate("""() => {
         window.progressSeen = [];
@@ -345,6 +367,7 @@ def test_uploaded_manual_is_found_by_the_console_after_reindex(page, editable_se
 
     page.goto(editable_server.url + "/admin")  # the token was asked once: this tab still has it
     expect(page.locator("#app")).to_be_visible()
+    choose_kb(page, "lighting")
     expect(page.locator("#index-info dd").first).to_have_text(re.compile(r"^\d{8}T\d+Z$"))
     expect(page.locator("#index-info dd").first).not_to_have_text(served_before)
     rollback = page.get_by_role("button", name="回滚到上一版本")
@@ -360,11 +383,10 @@ def test_an_unanswered_question_gets_an_editor_answer_that_the_bot_then_gives(pa
     panel = open_widget(page, editable_server)
     ask_widget(panel, question)
     expect(panel.locator(".chip")).to_have_count(0)  # the manuals do not say: no cited answer
-    expect(panel.get_by_text("您是想问")).to_be_visible()  # sections to pick from, and a person one click away
-    expect(panel.get_by_role("button", name="都不是,转人工客服")).to_be_visible()
-    expect(panel.get_by_role("form", name="留下联系方式")).to_have_count(0)
+    expect(panel.locator(".msg.bot").last).to_contain_text("转人工")  # a person is offered instead
 
     log_in(page, editable_server.url + "/admin", editable_server.tokens.admin, "张编辑")
+    choose_kb(page, "dairy")  # the demo page is the dairy company's
     group = page.locator("#unanswered > li").filter(has_text=question)
     expect(group.locator(".count")).to_have_text("1")
     group.get_by_role("button", name="撰写答案").click()
@@ -375,7 +397,7 @@ def test_an_unanswered_question_gets_an_editor_answer_that_the_bot_then_gives(pa
     expect(form).to_contain_text("已保存到 faq.md")
     expect(page.locator("#reindex-result")).to_contain_text("完成", timeout=300_000)
     expect(page.locator("#reindex-result").get_by_role("row").filter(has_text="faq")).to_be_visible()
-    faq = (kb_copy / "faq.md").read_text(encoding="utf-8")
+    faq = (kb_copy / "dairy" / "faq.md").read_text(encoding="utf-8")
     assert answer in faq and "编辑撰写:张编辑" in faq
 
     page.goto(editable_server.url + "/demo")  # the widget was left open: it opens again with the conversation

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from bot.app import create_app
 from bot.store import tickets
 from indexer.build import build_index
+from kefu.kbs import create_kb
 from kefu.vocab import REQUIRED_COMPLAINT_FIELDS, Channel, ComplaintField, HandoffReason, MessageRole, Priority, TicketStatus, values
 
 from conftest import make_settings
@@ -16,17 +17,19 @@ WEB = Path(__file__).resolve().parent.parent / "web"
 STAGES = ["load", "chunk", "embed", "write", "check", "publish"]
 
 
-def small_kb(path):
-    path.mkdir()
-    (path / "冷饮.md").write_text("# 冷饮须知\n\n## 第一条\n\n冰淇淋必须在零下十八度冷冻保存。\n", encoding="utf-8")
-    (path / "热饮.md").write_text("# 热饮须知\n\n## 第一条\n\n热牛奶应在六十度以下饮用。\n\n## 第二条\n\n开封后当天喝完。\n", encoding="utf-8")
-    return path
+def drinks_kb(root):
+    """A kb root with one tiny knowledge base, `drinks`, of two documents."""
+    settings = make_settings(root, kb_dir=root / "kb", cache_dir=root / "cache")  # its own cache: the first build embeds all
+    folder = create_kb(settings, "drinks", "饮品", "测试公司", "您好").folder
+    (folder / "冷饮.md").write_text("# 冷饮须知\n\n## 第一条\n\n冰淇淋必须在零下十八度冷冻保存。\n", encoding="utf-8")
+    (folder / "热饮.md").write_text("# 热饮须知\n\n## 第一条\n\n热牛奶应在六十度以下饮用。\n\n## 第二条\n\n开封后当天喝完。\n", encoding="utf-8")
+    return settings
 
 
 def test_build_reports_each_stage_until_done(tmp_path, encoder):
-    settings = make_settings(tmp_path, kb_dir=small_kb(tmp_path / "kb"))
+    settings = drinks_kb(tmp_path)
     reports = []
-    build_index(settings, encoder=encoder, gate=lambda folder: None, progress=lambda *r: reports.append(r))
+    build_index(settings, "drinks", encoder=encoder, gate=lambda folder: None, progress=lambda *r: reports.append(r))
     stages = [stage for i, (stage, _, _) in enumerate(reports) if i == 0 or reports[i - 1][0] != stage]
     assert stages == STAGES
     assert [r for r in reports if r[0] == "load"] == [("load", 1, 2), ("load", 2, 2)]
@@ -37,21 +40,21 @@ def test_build_reports_each_stage_until_done(tmp_path, encoder):
     assert embed[0][1] == 0 and embed[-1][1] == embed[-1][2] > 0  # nothing cached on a first build
 
     again = []
-    build_index(settings, encoder=encoder, progress=lambda *r: again.append(r))
+    build_index(settings, "drinks", encoder=encoder, progress=lambda *r: again.append(r))
     embed_again = [r for r in again if r[0] == "embed"]
     assert embed_again == [("embed", embed[-1][2], embed[-1][2])]  # all reused from the cache
     assert "check" not in [r[0] for r in again]  # no gate, no check stage
 
 
 def test_reindex_status_ends_with_the_switch(tmp_path, encoder):
-    settings = make_settings(tmp_path, kb_dir=small_kb(tmp_path / "kb"))
-    build_index(settings, encoder=encoder)
-    (settings.kb_dir / "新增.md").write_text("# 新增\n\n## 第一条\n\n酸奶需冷藏。\n", encoding="utf-8")
+    settings = drinks_kb(tmp_path)
+    build_index(settings, "drinks", encoder=encoder)
+    (settings.kb_dir / "drinks" / "新增.md").write_text("# 新增\n\n## 第一条\n\n酸奶需冷藏。\n", encoding="utf-8")
     with TestClient(create_app(settings, encoder=encoder)) as client:
         admin = {"Authorization": f"Bearer {client.app.state.tokens.admin}"}
-        assert client.post("/api/admin/reindex", params={"force": True}, headers=admin).status_code == 202
-        client.app.state.bot.reindexer.wait(timeout=300)
-        status = client.get("/api/admin/reindex", headers=admin).json()
+        assert client.post("/api/admin/kbs/drinks/reindex", params={"force": True}, headers=admin).status_code == 202
+        client.app.state.bot.reindexer.wait("drinks", timeout=300)
+        status = client.get("/api/admin/kbs/drinks/reindex", headers=admin).json()
     assert status["state"] == "done", status
     assert status["progress"] == {"stage": "switch", "done": 1, "total": 1}
     assert status["changes"]["新增"]["added"] == 1
@@ -59,7 +62,7 @@ def test_reindex_status_ends_with_the_switch(tmp_path, encoder):
 
 def test_search_returns_the_query_terms_for_highlighting(built_settings, encoder):
     with TestClient(create_app(built_settings, encoder=encoder)) as client:
-        body = client.get("/api/search", params={"q": "电话铃响几声必须接听", "k": 1}).json()
+        body = client.get("/api/search", params={"q": "电话铃响几声必须接听", "k": 1, "kb": "dairy"}).json()
     assert {"接听", "电话"} <= set(body["terms"])
     assert all(term in body["query"] for term in body["terms"])
     assert "接听" in body["results"][0]["text"]

@@ -1,5 +1,5 @@
 /* kefu chat widget. Embed with one tag:
- *   <script src="http://HOST/widget.js" data-kefu-endpoint="http://HOST" defer></script>
+ *   <script src="http://HOST/widget.js" data-kefu-endpoint="http://HOST" data-kefu-kb="KB-ID" defer></script>
  * Everything lives in a shadow root (the host page's CSS cannot reach in, ours cannot leak out).
  * Text from the server or the user is only ever set with textContent, never parsed as HTML. */
 (function () {
@@ -9,7 +9,9 @@
 
   const script = document.currentScript || document.querySelector("script[data-kefu-endpoint]") || document.querySelector('script[src*="widget.js"]');
   const endpoint = ((script && script.getAttribute("data-kefu-endpoint")) || new URL(script ? script.src : "/", location.href).origin).replace(/\/+$/, "");
-  const STORE_KEY = "kefu-widget:" + endpoint;
+  // The knowledge base this page's company answers from; without one the bot searches all of them.
+  const kb = (script && script.getAttribute("data-kefu-kb")) || null;
+  const STORE_KEY = "kefu-widget:" + endpoint + (kb ? ":" + kb : "");
   const MAX_LOG = 60;
   const POLL_MS = 15000;
   const FIELD_LABELS = { name: "姓名", phone: "联系电话", 产品名称: "产品名称", 生产日期: "生产日期", 生产批号: "生产批号", 数量: "数量", 问题: "问题描述", 饮用后情况: "饮用后情况" };
@@ -170,6 +172,7 @@
     launcher.setAttribute("aria-expanded", String(open));
     if (open) {
       renderLog();
+      loadFacts();
       input.focus();
       startPolling();
     } else {
@@ -186,11 +189,33 @@
   });
 
   // ---- rendering the log from state ----
+  // ---- the company's greeting and opening questions (GET /api/kbs), shown until the first question ----
+  let facts = null;
+
+  async function loadFacts() {
+    if (!kb || facts) return;
+    try {
+      const response = await fetch(endpoint + "/api/kbs");
+      if (!response.ok) return;
+      facts = (await response.json()).find((entry) => entry.id === kb) || null;
+      if (facts && !state.log.length && !panel.hidden) renderLog();
+    } catch (e) { /* offline: the generic greeting stays */ }
+  }
+
+  function renderGreeting() {
+    const greeting = (facts && facts.greeting) || "您好!我是在线客服助手,可以根据公司服务手册回答您的问题。需要人工服务请点“转人工”。";
+    const bubble = el("div", { class: "msg bot greeting" }, [greeting]);
+    const questions = (facts && facts.quick_questions) || [];
+    if (questions.length) {
+      bubble.append(el("div", { class: "suggest quick", role: "group", "aria-label": "常见问题" },
+        questions.map((q) => el("button", { type: "button", text: q, onclick: () => { if (!busy) ask(q); } }))));
+    }
+    return bubble;
+  }
+
   function renderLog() {
     log.replaceChildren();
-    if (!state.log.length) {
-      log.append(el("div", { class: "msg bot", text: "您好!我是在线客服助手,可以根据公司服务手册回答您的问题。需要人工服务请点“转人工”。" }));
-    }
+    if (!state.log.length) log.append(renderGreeting());
     state.log.forEach((entry) => log.append(renderEntry(entry)));
     if (state.form) log.append(renderForm(state.form));
     if (typing) log.append(typing);
@@ -317,7 +342,7 @@
     send.disabled = true;
     showTyping(true);
     try {
-      const result = await post("/api/ask", { question: question, session_id: state.sessionId, persona: "customer", channel: "widget" });
+      const result = await post("/api/ask", { question: question, session_id: state.sessionId, persona: "customer", channel: "widget", kb: kb });
       showTyping(false);
       if (result.ok) handleAnswer(result.data);
       else if (result.status >= 500 || result.status === 429) showError(serverMessage(result) + ",请稍后重试。", () => sendQuestion(question));
@@ -423,7 +448,7 @@
     const value = (key) => parts[key].control.value.trim();
     const fields = {};
     form.fields.filter((k) => k !== "name" && k !== "phone").forEach((k) => { if (value(k)) fields[k] = value(k); });
-    const body = { session_id: state.sessionId, name: value("name"), phone: value("phone"), reason: form.reason, channel: "widget" };
+    const body = { session_id: state.sessionId, name: value("name"), phone: value("phone"), reason: form.reason, channel: "widget", kb: kb };
     if (Object.keys(fields).length) body.fields = fields;
     // A retry of the same details keeps its key (one ticket however often it is sent); changed
     // details are a new request, which the server would refuse under the old key.

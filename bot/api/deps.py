@@ -2,13 +2,14 @@
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 
 from bot.assemble import Bot
 from bot.auth import Tokens, bearer, check_token
 from bot.errors import NotReady, Unavailable
 from bot.reindex import Reindexer
 from bot.service import BotService
+from kefu.kbs import KnowledgeBase, find_kb
 from kefu.settings import Settings
 
 
@@ -20,8 +21,7 @@ def get_bot(request: Request) -> Bot:
 
 
 def get_service(bot: Annotated[Bot, Depends(get_bot)]) -> BotService:
-    """The service with an index to answer from."""
-    bot.service.current_reader()
+    """The service; it answers 503 itself for a kb with no index yet."""
     return bot.service
 
 
@@ -38,6 +38,11 @@ def get_reindexer(bot: Annotated[Bot, Depends(get_bot)]) -> Reindexer:
 
 def get_settings(request: Request) -> Settings:
     return request.app.state.settings
+
+
+def get_kb(request: Request, kb: Annotated[str, Path(max_length=40, description="Knowledge-base id (GET /api/kbs).")]) -> KnowledgeBase:
+    """The kb a path names: 404 unknown_kb when there is no such knowledge base."""
+    return find_kb(request.app.state.settings, kb)
 
 
 def get_tokens(request: Request) -> Tokens:
@@ -62,6 +67,7 @@ ServiceDep = Annotated[BotService, Depends(get_service)]
 RecordsDep = Annotated[object, Depends(get_records)]
 ReindexerDep = Annotated[Reindexer, Depends(get_reindexer)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+KbDep = Annotated[KnowledgeBase, Depends(get_kb)]
 AgentDep = Depends(require_agent)
 AdminDep = Depends(require_admin)
 

@@ -1,11 +1,14 @@
 """The web pages, served from web/ by the bot itself: start page, favicon, widget script, demo, console, editor page."""
 
+from html import escape
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse
 
 from bot.errors import NotFound
+from kefu.kbs import KnowledgeBase, find_kb, list_kbs
 
 WEB_DIR = Path(__file__).resolve().parent.parent.parent / "web"
 # No inline script anywhere; console and editor pages may not be framed by other sites.
@@ -50,9 +53,26 @@ def widget() -> FileResponse:
     return FileResponse(web_file("widget.js"), media_type="application/javascript; charset=utf-8", headers=headers)
 
 
+DEMO_KB = "dairy"  # the first company of the sample knowledge bases
+
+
+def demo_page(template: str, kb: KnowledgeBase, others: list[KnowledgeBase]) -> str:
+    """The demo page of one company's kb: its name, and links to the others' pages (all text escaped)."""
+    links = "".join(f'<li><a href="/demo?kb={escape(o.id)}">{escape(o.name)}</a><p>{escape(o.organization)}</p></li>' for o in others)
+    values = {"name": kb.name, "organization": kb.organization, "kb": kb.id}
+    for key, value in values.items():
+        template = template.replace("{{" + key + "}}", escape(value))
+    return template.replace("{{others}}", links)
+
+
 @router.get("/demo")
-def demo() -> FileResponse:
-    return page("demo.html", PAGE_CSP)
+def demo(request: Request, kb: Annotated[str | None, Query(max_length=40)] = None) -> HTMLResponse:
+    """A sample company page with the widget answering from that company's kb (default: the dairy's)."""
+    settings = request.app.state.settings
+    chosen = find_kb(settings, kb or DEMO_KB)
+    others = [other for other in list_kbs(settings) if other.id != chosen.id]
+    headers = {**SECURITY_HEADERS, "Content-Security-Policy": PAGE_CSP}
+    return HTMLResponse(demo_page(web_file("demo.html").read_text(encoding="utf-8"), chosen, others), headers=headers)
 
 
 @router.get("/console")

@@ -4,11 +4,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
 
-from bot.api.deps import AgentDep, RecordsDep, ServiceDep, limit, presented_token
+from bot.api.deps import AgentDep, BotDep, RecordsDep, ServiceDep, limit, presented_token
 from bot.api.schemas import (
     AskRequest,
     AskResponse,
     FeedbackRequest,
+    KbOut,
     SearchResponse,
     TicketCreate,
     TicketCreated,
@@ -19,7 +20,6 @@ from bot.api.schemas import (
 from bot.auth import check_token
 from bot.errors import InvalidRequest, Unauthorized
 from bot.replies import callback_promise
-from bot.retrieve.results import hits_to_json
 from bot.service import check_question
 from kefu.vocab import Priority, TicketStatus
 
@@ -28,21 +28,23 @@ router = APIRouter(prefix="/api")
 
 @router.post("/ask", response_model=AskResponse, dependencies=[limit("ask")], summary="Answer a question with cited passages, or hand off")
 def ask(body: AskRequest, service: ServiceDep, request: Request) -> dict:
-    result = service.ask(body.question, body.session_id, body.persona, body.channel)
+    result = service.ask(body.question, body.session_id, body.persona, body.channel, body.kb)
     request.app.state.metrics.observe_answer(result)
     return result.to_dict()
 
 
 @router.get("/search", response_model=SearchResponse, summary="Passages for a quick lookup, no answer composed")
-def search(service: ServiceDep, q: Annotated[str, Query(max_length=2000)], k: Annotated[int, Query(ge=1, le=50)] = 5) -> dict:
-    query = check_question(q, service.settings.max_question_chars)
-    searcher = service.reader.searcher
-    hits = searcher.search(query, k)
-    dates = service.reader.dates
-    payload = {**hits_to_json(query, hits), "terms": searcher.tokenizer.tokenize(query)}
-    for result in payload["results"]:
-        result["date"] = dates.get(result["doc"])
-    return payload
+def search(
+    service: ServiceDep, q: Annotated[str, Query(max_length=2000)], k: Annotated[int, Query(ge=1, le=50)] = 5,
+    kb: Annotated[str | None, Query(max_length=40, pattern=r"^[a-z][a-z0-9-]*$")] = None,
+) -> dict:
+    return service.search(check_question(q, service.settings.max_question_chars), k, kb)
+
+
+@router.get("/kbs", response_model=list[KbOut], summary="The knowledge bases: name, greeting and quick questions for the widget")
+def kbs(bot: BotDep) -> list[dict]:
+    readers = bot.service.readers
+    return [{**kb.public(), "indexed": kb.id in readers} for kb in bot.service.kbs.values()]
 
 
 @router.post("/feedback", status_code=204, summary="Was an answer helpful?")
@@ -65,8 +67,9 @@ def list_tickets(
     records: RecordsDep,
     status: TicketStatus | None = None,
     priority: Priority | None = None,
+    kb: Annotated[str | None, Query(max_length=40, pattern=r"^[a-z][a-z0-9-]*$")] = None,
 ) -> list[dict]:
-    return records.list_tickets(status and status.value, priority and priority.value)
+    return records.list_tickets(status and status.value, priority and priority.value, kb)
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketOut, summary="A ticket: agents with their token, customers with the access key")

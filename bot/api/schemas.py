@@ -31,9 +31,13 @@ class Strict(BaseModel):
         return value
 
 
+KB_FIELD = Field(None, max_length=40, pattern=r"^[a-z][a-z0-9-]*$", description="The knowledge base (GET /api/kbs); none: all of them.")
+
+
 class AskRequest(Strict):
     # No max_length here: an over-long question is a 413, decided by the service.
     question: str = Field(description="The customer's or agent's question.")
+    kb: str | None = KB_FIELD
     session_id: str | None = Field(None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
     persona: Persona = Persona.customer
     channel: Channel = Channel.api
@@ -41,6 +45,7 @@ class AskRequest(Strict):
 
 class CitationOut(BaseModel):
     id: str
+    kb: str
     doc: str
     title: str
     section: str
@@ -80,6 +85,8 @@ class AskResponse(BaseModel):
 class SearchHitOut(CitationOut):
     dense_score: float | None
     bm25_score: float | None
+    question: str | None = Field(None, description="The passage's associated question that matched best.")
+    question_score: float | None = None
 
 
 class SearchResponse(BaseModel):
@@ -101,6 +108,7 @@ class TicketCreate(Strict):
     fields: dict[str, str] | None = None
     reason: HandoffReason | None = None
     channel: Channel = Channel.api
+    kb: str | None = Field(None, max_length=40, pattern=r"^[a-z][a-z0-9-]*$", description="The knowledge base, when no chat session names it.")
 
 
 class TicketCreated(BaseModel):
@@ -121,6 +129,7 @@ class TicketMessageOut(BaseModel):
 
 class TicketOut(BaseModel):
     id: str
+    kb: str | None = None
     status: TicketStatus
     priority: Priority
     reason: HandoffReason
@@ -147,11 +156,25 @@ class TicketMessageIn(Strict):
     author: str | None = Field(None, max_length=50)
 
 
+class KbOut(BaseModel):
+    """A knowledge base's public facts, for the widget."""
+
+    id: str
+    name: str
+    organization: str
+    hotline: str | None
+    greeting: str
+    quick_questions: list[str]
+    indexed: bool = Field(description="Whether it has an index to answer from.")
+
+
 class IndexInfo(BaseModel):
+    kb: str
     version: str
     built_at: str
     docs: int
     chunks: int
+    questions: int
     model: str
     dimension: int
 
@@ -164,6 +187,7 @@ class ReindexProgress(BaseModel):
 
 class ReindexStatus(BaseModel):
     state: Literal["idle", "running", "done", "failed"]
+    kb: str | None = None
     progress: ReindexProgress | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None

@@ -16,17 +16,23 @@ def load_faiss(path: Path, settings: Settings) -> faiss.Index:
 UNITS_PER_CHUNK = 4  # sentences fetched per wanted chunk, so k distinct chunks come back
 
 
-def search_dense(index: faiss.Index, owner: np.ndarray, query_vector: np.ndarray, k: int) -> dict[int, float]:
-    """Top k chunks by their best unit's cosine (inner product of normalised vectors)."""
-    wanted = min(k * UNITS_PER_CHUNK, index.ntotal)
+def search_dense_units(index: faiss.Index, owner: np.ndarray, query_vector: np.ndarray, k: int, per_owner: int = UNITS_PER_CHUNK) -> dict[int, tuple[float, int]]:
+    """Top k owners (chunks) by their best unit's cosine (inner product of normalised vectors),
+    each with (cosine, that unit's row); `per_owner` units are fetched per wanted owner."""
+    wanted = min(k * per_owner, index.ntotal)
     if wanted == 0:
         return {}
     scores, ids = index.search(query_vector.reshape(1, -1), wanted)
-    best: dict[int, float] = {}
+    best: dict[int, tuple[float, int]] = {}
     for unit, score in zip(ids[0], scores[0]):
         if unit < 0:
             continue
-        best.setdefault(int(owner[unit]), float(score))  # results come best first
+        best.setdefault(int(owner[unit]), (float(score), int(unit)))  # results come best first
         if len(best) == k:
             break
     return best
+
+
+def search_dense(index: faiss.Index, owner: np.ndarray, query_vector: np.ndarray, k: int) -> dict[int, float]:
+    """Top k chunks by their best unit's cosine."""
+    return {row: score for row, (score, _) in search_dense_units(index, owner, query_vector, k).items()}

@@ -17,7 +17,6 @@ from bot.retrieve.dense import load_faiss
 from bot.retrieve.sparse import load_bm25
 from indexer import versions
 from indexer.chunk import Chunk
-from indexer.faq import question_rows
 from indexer.versions import BM25_DIR, CHUNKS_FILE, DENSE_FILE, QUESTIONS_BM25_DIR, QUESTIONS_DENSE_FILE, expected_manifest_fields
 from kefu.errors import IndexCorrupt
 from kefu.settings import Settings, index_root
@@ -27,11 +26,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class QuestionIndex:
-    """FAQ mode: the FAQ entries' questions, searched on their own."""
+    """The passages' associated questions, searched on their own: a passage is found by the
+    best of the ways people ask for it."""
 
     dense: faiss.Index  # one vector per question
     sparse: bm25s.BM25  # one row per question
-    rows: np.ndarray  # question -> the chunk row of its entry
+    rows: np.ndarray  # question -> the chunk row of its passage
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,11 @@ class LoadedIndex:
     sparse: bm25s.BM25  # one row per chunk
     unit_owner: np.ndarray  # dense row -> chunk row
     unit_start: np.ndarray  # chunk row -> its first dense row (one extra entry at the end)
-    questions: QuestionIndex | None = None  # when kb has FAQ entries
+    questions: QuestionIndex | None = None  # when the kb's passages carry associated questions
+
+    @property
+    def kb(self) -> str:
+        return self.manifest.get("kb", "")
 
     @property
     def dimension(self) -> int:
@@ -67,6 +71,11 @@ def read_chunks(path: Path) -> list[Chunk]:
         return [Chunk(**json.loads(line)) for line in handle if line.strip()]
 
 
+def question_owners(chunks: list[Chunk]) -> np.ndarray:
+    """The chunk row of each associated question, in build order."""
+    return np.array([row for row, chunk in enumerate(chunks) for _ in chunk.questions], dtype=np.int64)
+
+
 def load_version(version_dir: Path, settings: Settings) -> LoadedIndex:
     manifest = versions.verify_version(version_dir, expected_manifest_fields(settings))
     chunks = read_chunks(version_dir / CHUNKS_FILE)
@@ -80,20 +89,20 @@ def load_version(version_dir: Path, settings: Settings) -> LoadedIndex:
 
 
 def load_questions(version_dir: Path, chunks: list[Chunk], manifest: dict, settings: Settings) -> QuestionIndex | None:
-    expected = manifest["counts"].get("faq_questions", 0)
+    expected = manifest["counts"].get("questions", 0)
     if not expected:
         return None
-    rows = np.array([row for row, _ in question_rows(chunks)], dtype=np.int64)
+    rows = question_owners(chunks)
     dense = load_faiss(version_dir / QUESTIONS_DENSE_FILE, settings)
     sparse = load_bm25(version_dir / QUESTIONS_BM25_DIR)
     if not (len(rows) == expected == dense.ntotal == sparse.scores["num_docs"]):
-        raise IndexCorrupt(f"{version_dir.name}: 常见问题数量不一致 / FAQ question counts disagree between files")
+        raise IndexCorrupt(f"{version_dir.name}: 关联问题数量不一致 / associated-question counts disagree between files")
     return QuestionIndex(dense, sparse, rows)
 
 
-def load_current(settings: Settings) -> LoadedIndex:
-    """The current version; if it fails its checks, the newest older version that passes."""
-    root = index_root(settings)
+def load_current(settings: Settings, kb: str) -> LoadedIndex:
+    """The kb's current version; if it fails its checks, the newest older version that passes."""
+    root = index_root(settings, kb)
     current = versions.current_version(root)
     candidates = [current] + [v for v in reversed(versions.list_versions(root)) if v < current]
     first_error: IndexCorrupt | None = None

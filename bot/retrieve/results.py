@@ -10,6 +10,7 @@ def hit_to_json(hit: Hit) -> dict:
     chunk = hit.chunk
     return {
         "id": chunk.id,
+        "kb": chunk.kb,
         "doc": chunk.doc,
         "title": chunk.title,
         "section": chunk.section,
@@ -17,6 +18,8 @@ def hit_to_json(hit: Hit) -> dict:
         "score": round(hit.score, 6),
         "dense_score": None if hit.dense_score is None else round(hit.dense_score, 6),
         "bm25_score": None if hit.sparse_score is None else round(hit.sparse_score, 6),
+        "question": hit.question,
+        "question_score": None if hit.question_score is None else round(hit.question_score, 6),
     }
 
 
@@ -28,14 +31,16 @@ def _fmt(score: float | None) -> str:
     return "-" if score is None else f"{score:.3f}"
 
 
-def render_hits(query: str, hits: list[Hit], console: Console) -> None:
-    table = Table(title=f"「{query}」", show_lines=True)
-    for column in ("#", "score", "dense", "bm25", "section / source", "text"):
-        table.add_column(column)
-    for rank, hit in enumerate(hits, start=1):
-        where = f"{hit.chunk.section}\n[dim]{hit.chunk.doc}[/dim]"
-        table.add_row(str(rank), f"{hit.score:.4f}", _fmt(hit.dense_score), _fmt(hit.sparse_score), where, hit.chunk.text)
-    if not hits:
+def render_hits(query: str, results: list[dict], console: Console) -> None:
+    """Results in the citation shape (hit_to_json) as a table for a terminal."""
+    if not results:
         console.print(f"「{query}」: 没有结果 / no results")
-    else:
-        console.print(table)
+        return
+    table = Table(title=f"「{query}」", show_lines=True)
+    for column in ("#", "score", "dense", "bm25", "问法", "section / source", "text"):
+        table.add_column(column)
+    for rank, hit in enumerate(results, start=1):
+        where = f"{hit['section']}\n[dim]{hit['kb']}/{hit['doc']}[/dim]"
+        matched = f"{hit['question']} ({_fmt(hit['question_score'])})" if hit["question"] else "-"
+        table.add_row(str(rank), f"{hit['score']:.4f}", _fmt(hit["dense_score"]), _fmt(hit["bm25_score"]), matched, where, hit["text"])
+    console.print(table)

@@ -1,9 +1,21 @@
-"""Hybrid search: the query normalised once, BM25 and dense candidates, fused."""
+"""Hybrid search over one knowledge base or several: the query encoded and tokenised once,
+candidates from BM25 over the passages, BM25 over their associated questions, and dense search
+over both, fused into one ranking.
 
+A passage is found by its best match: its dense score is the higher of its best sentence's
+cosine and its best associated question's, so a passage nobody has written questions for yet
+(a manual just uploaded) still competes on the same scale; the question BM25 channel scores a
+passage by its best-matching question. Several indexes (an agent asking with no kb) are fused
+as one candidate pool, so their passages compete on the same scale too.
+"""
+
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from bot.retrieve.dense import search_dense
+import numpy as np
+
+from bot.retrieve.dense import search_dense, search_dense_units
 from bot.retrieve.fuse import rrf, score_fusion, top
 from bot.retrieve.index import LoadedIndex
 from bot.retrieve.query_encoder import QueryEncoder
@@ -11,6 +23,12 @@ from bot.retrieve.sparse import search_sparse
 from indexer.chunk import Chunk
 from kefu.settings import FusionMethod, Settings
 from kefu.text.tokenize import Tokenizer
+
+Key = tuple[int, int]  # (index number in the searcher, chunk row in that index)
+QUESTIONS_PER_PASSAGE = 8  # questions fetched per wanted passage, so n distinct passages come back
+# "dense" is the best of a passage's sentences and questions; "question_dense" (its questions
+# alone) is FAQ matching's, a question against questions.
+CHANNELS = ("sparse", "dense", "question_sparse", "question_dense")
 
 
 class RetrievalMode(str, Enum):
@@ -23,118 +41,161 @@ class RetrievalMode(str, Enum):
 class Hit:
     chunk: Chunk
     score: float  # what the ranking used: fused score, or the single retriever's score
-    dense_score: float | None  # cosine, when the chunk was among the dense candidates
+    dense_score: float | None  # best sentence cosine, when the chunk was among the dense candidates
     sparse_score: float | None  # BM25, when the chunk shared tokens with the query
     dense_rank: int | None = None  # 1-based rank among the dense candidates
     sparse_rank: int | None = None  # 1-based rank among the BM25 candidates
-    row: int = -1  # the chunk's row in the index
+    row: int = -1  # the chunk's row in its kb's index
+    question_score: float | None = None  # cosine of its best-matching associated question
+    question: str | None = None  # that question
+    sentence_score: float | None = None  # cosine of its best sentence (dense_score is the higher of the two)
 
-
-def ranks(scores: dict[int, float]) -> dict[int, int]:
-    return {doc: rank for rank, (doc, _) in enumerate(top(scores, len(scores)), start=1)}
+    @property
+    def kb(self) -> str:
+        return self.chunk.kb
 
 
 @dataclass(frozen=True)
 class Fusion:
     method: FusionMethod
-    dense_weight: float
-    sparse_weight: float
+    weights: dict[str, float]  # per channel; a channel weighted 0 is not searched
     rrf_k: int
+    questions: bool = True  # whether "dense" takes the associated questions into account
 
 
-def passage_fusion(settings: Settings) -> Fusion:
-    return Fusion(settings.fusion, settings.dense_weight, settings.sparse_weight, settings.rrf_k)
+def passage_fusion(settings: Settings, questions: bool = True) -> Fusion:
+    """The fusion of the settings; `questions=False` leaves the associated questions out (ablation)."""
+    weights = {"sparse": settings.sparse_weight, "dense": settings.dense_weight, "question_sparse": settings.question_sparse_weight if questions else 0.0}
+    return Fusion(settings.fusion, weights, settings.rrf_k, questions)
 
 
 def question_fusion(settings: Settings) -> Fusion:
-    return Fusion(settings.faq_fusion, settings.faq_dense_weight, settings.faq_sparse_weight, settings.rrf_k)
+    """The questions alone: FAQ matching (a question against questions), dense and BM25."""
+    weights = {"question_dense": settings.dense_weight, "question_sparse": settings.question_sparse_weight}
+    return Fusion(settings.fusion, weights, settings.rrf_k, True)
 
 
-def fuse(sparse: dict[int, float], dense: dict[int, float], mode: RetrievalMode, fusion: Fusion) -> dict[int, float]:
-    if mode == RetrievalMode.sparse:
-        return sparse
-    if mode == RetrievalMode.dense:
-        return dense
-    weights = (fusion.sparse_weight, fusion.dense_weight)
+def ranks(scores: dict) -> dict:
+    return {key: rank for rank, (key, _) in enumerate(top(scores, len(scores)), start=1)}
+
+
+def mode_weights(fusion: Fusion, mode: RetrievalMode) -> dict[str, float]:
+    """The channels a mode uses: sparse only the BM25 ones, dense only the dense ones."""
+    keep = {RetrievalMode.hybrid: CHANNELS, RetrievalMode.sparse: ("sparse", "question_sparse"), RetrievalMode.dense: ("dense", "question_dense")}[mode]
+    return {channel: weight for channel, weight in fusion.weights.items() if channel in keep and weight > 0}
+
+
+def fuse(channels: dict[str, dict], weights: dict[str, float], fusion: Fusion) -> dict:
+    if len(weights) == 1:  # one retriever alone ranks by its own score
+        return channels[next(iter(weights))]
+    names = list(weights)
     if fusion.method == FusionMethod.score:
-        return score_fusion([sparse, dense], weights)
-    rankings = [list(ranks(scores)) for scores in (sparse, dense)]
-    return rrf(rankings, weights, fusion.rrf_k)
+        return score_fusion([channels[name] for name in names], [weights[name] for name in names])
+    return rrf([list(ranks(channels[name])) for name in names], [weights[name] for name in names], fusion.rrf_k)
 
 
-def ranked_hits(chunks: list[Chunk], sparse: dict[int, float], dense: dict[int, float], mode: RetrievalMode, fusion: Fusion, k: int) -> list[Hit]:
-    ranked = top(fuse(sparse, dense, mode, fusion), k)
-    dense_ranks, sparse_ranks = ranks(dense), ranks(sparse)
-    return [
-        Hit(chunks[i], score, dense.get(i), sparse.get(i), dense_ranks.get(i), sparse_ranks.get(i), i)
-        for i, score in ranked
-    ]
+def best_per_owner(scores: dict[int, float], owners: np.ndarray) -> dict[int, tuple[float, int]]:
+    """Question-row scores to chunk rows: each chunk's best question (score, question row)."""
+    best: dict[int, tuple[float, int]] = {}
+    for question_row, score in sorted(scores.items(), key=lambda item: -item[1]):
+        best.setdefault(int(owners[question_row]), (score, question_row))
+    return best
 
 
-def without(scores: dict[int, float], exclude: frozenset[int], n: int) -> dict[int, float]:
+def best_of(first: dict, second: dict) -> dict:
+    """Each key's higher score of the two."""
+    return {key: max(first.get(key, float("-inf")), second.get(key, float("-inf"))) for key in first.keys() | second.keys()}
+
+
+def without(scores: dict, exclude: frozenset, n: int) -> dict:
     """The best n candidates not in `exclude`."""
-    return dict(top({row: s for row, s in scores.items() if row not in exclude}, n))
-
-
-def promote_entries(passages: list[Hit], entries: list[Hit], min_cosine: float, k: int) -> list[Hit]:
-    """FAQ entries whose question is as close as a paraphrase go first: an editor's answer to
-    the very question asked beats a passage that merely shares its words."""
-    promoted = [hit for hit in entries if hit.dense_score is not None and hit.dense_score >= min_cosine]
-    taken = {hit.row for hit in promoted}
-    return (promoted + [hit for hit in passages if hit.row not in taken])[:k]
+    return dict(top({key: s for key, s in scores.items() if key not in exclude}, n))
 
 
 class Searcher:
-    """Reads one LoadedIndex; the query encoder and tokenizer are loaded once and shared."""
+    """Reads one or several LoadedIndexes (one per kb); the query encoder and tokenizer are
+    loaded once and shared."""
 
-    def __init__(self, index: LoadedIndex, queries: QueryEncoder, tokenizer: Tokenizer, settings: Settings):
-        self.index = index
+    def __init__(self, indexes: LoadedIndex | Sequence[LoadedIndex], queries: QueryEncoder, tokenizer: Tokenizer, settings: Settings):
+        self.indexes = [indexes] if isinstance(indexes, LoadedIndex) else list(indexes)
         self.queries = queries
         self.tokenizer = tokenizer
         self.settings = settings
 
-    def search(self, query: str, k: int = 5, mode: RetrievalMode = RetrievalMode.hybrid, query_vector=None, query_tokens=None) -> list[Hit]:
-        """Top k chunks, FAQ entries whose question matches first (FAQ mode); pass `query_vector`
-        / `query_tokens` when the caller already has them."""
-        tokens, vector = self.features(query, mode, query_vector, query_tokens)
-        index = self.index
-        passages = self.rank(index.sparse, None, index.dense, index.unit_owner, tokens, vector, mode, passage_fusion(self.settings), k)
-        if index.questions is None or mode == RetrievalMode.sparse:
-            return passages
-        entries = self.match_questions(query, k, mode, vector, tokens)
-        return promote_entries(passages, entries, self.settings.faq_min_cosine, k)
+    @property
+    def index(self) -> LoadedIndex:
+        """The index of a one-kb searcher."""
+        if len(self.indexes) != 1:
+            raise ValueError(f"this searcher reads {len(self.indexes)} indexes; use .indexes")
+        return self.indexes[0]
+
+    def search(self, query: str, k: int = 5, mode: RetrievalMode = RetrievalMode.hybrid, query_vector=None, query_tokens=None, questions: bool = True) -> list[Hit]:
+        """Top k passages; pass `query_vector` / `query_tokens` when the caller already has them,
+        `questions=False` to leave the associated questions out."""
+        return self.rank(query, k, mode, passage_fusion(self.settings, questions), query_vector, query_tokens)
 
     def match_questions(self, query: str, k: int = 5, mode: RetrievalMode = RetrievalMode.hybrid, query_vector=None, query_tokens=None, exclude: frozenset[int] = frozenset()) -> list[Hit]:
-        """FAQ mode: the top k FAQ entries by how well their question matches `query`; a hit's
-        scores are those of the entry's question, not of its answer. Chunk rows in `exclude` are
-        no candidates at all (a benchmark's self-match)."""
-        questions = self.index.questions
-        if questions is None:
-            return []
-        tokens, vector = self.features(query, mode, query_vector, query_tokens)
-        return self.rank(questions.sparse, questions.rows, questions.dense, questions.rows, tokens, vector, mode, question_fusion(self.settings), k, exclude)
+        """Passages ranked by their associated questions alone (FAQ matching). Chunk rows in
+        `exclude` (of a one-kb searcher) are no candidates at all: a benchmark's self-match."""
+        return self.rank(query, k, mode, question_fusion(self.settings), query_vector, query_tokens, frozenset((0, row) for row in exclude))
 
-    def features(self, query: str, mode: RetrievalMode, query_vector, query_tokens):
-        """(BM25 tokens, query vector), each None when the mode does not use it."""
-        tokens = vector = None
-        if mode != RetrievalMode.dense:
-            tokens = self.tokenizer.tokenize(query) if query_tokens is None else query_tokens
-        if mode != RetrievalMode.sparse:
-            vector = self.encode_query(query) if query_vector is None else query_vector
-        return tokens, vector
-
-    def rank(self, sparse_index, sparse_rows, dense_index, dense_owner, tokens, vector, mode: RetrievalMode, fusion: Fusion, k: int, exclude: frozenset[int] = frozenset()) -> list[Hit]:
-        """Fused top k chunk rows; `sparse_rows` / `dense_owner` map the two indexes' rows to chunk rows.
-        Rows in `exclude` are dropped before fusion, since min-max scaling would otherwise
-        measure every other candidate against them."""
-        n = self.settings.candidates
-        sparse = {} if tokens is None else search_sparse(sparse_index, tokens, n + len(exclude))
-        if sparse_rows is not None:
-            sparse = {int(sparse_rows[i]): score for i, score in sparse.items()}
-        dense = {} if vector is None else search_dense(dense_index, dense_owner, vector, n + len(exclude))
+    def rank(self, query: str, k: int, mode: RetrievalMode, fusion: Fusion, query_vector=None, query_tokens=None, exclude: frozenset[Key] = frozenset()) -> list[Hit]:
+        weights = mode_weights(fusion, mode)
+        needs_tokens = any(c.endswith("sparse") for c in weights)
+        needs_vector = any(c.endswith("dense") for c in weights)
+        tokens = (self.tokenizer.tokenize(query) if query_tokens is None else query_tokens) if needs_tokens else None
+        vector = (self.encode_query(query) if query_vector is None else query_vector) if needs_vector else None
+        channels, best_questions = self.candidates(tokens, vector, weights, fusion.questions, len(exclude))
         if exclude:
-            sparse, dense = without(sparse, exclude, n), without(dense, exclude, n)
-        return ranked_hits(self.index.chunks, sparse, dense, mode, fusion, k)
+            channels = {name: without(scores, exclude, self.settings.candidates) for name, scores in channels.items()}
+        fused = fuse(channels, weights, fusion) if weights else {}
+        return self.hits(top(fused, k), channels, best_questions)
+
+    def candidates(self, tokens, vector, weights: dict[str, float], questions: bool, extra: int) -> tuple[dict[str, dict], dict]:
+        """Each channel's candidates keyed (index number, chunk row); "sentence" holds the
+        sentences' cosines alone; and for each chunk found by its questions, its best question
+        (cosine, text)."""
+        n = self.settings.candidates + extra
+        channels: dict[str, dict] = {name: {} for name in (*CHANNELS, "sentence")}
+        best_questions: dict[Key, tuple[float, str]] = {}
+        wants_questions = "question_dense" in weights or ("dense" in weights and questions)
+        for i, index in enumerate(self.indexes):
+            if "sparse" in weights:
+                channels["sparse"].update({(i, row): s for row, s in search_sparse(index.sparse, tokens, n).items()})
+            if "dense" in weights:
+                channels["sentence"].update({(i, row): s for row, s in search_dense(index.dense, index.unit_owner, vector, n).items()})
+            if index.questions is None:
+                continue
+            if "question_sparse" in weights:
+                found = best_per_owner(search_sparse(index.questions.sparse, tokens, n * QUESTIONS_PER_PASSAGE), index.questions.rows)
+                channels["question_sparse"].update({(i, row): score for row, (score, _) in list(found.items())[:n]})
+            if wants_questions:
+                found = search_dense_units(index.questions.dense, index.questions.rows, vector, n, QUESTIONS_PER_PASSAGE)
+                channels["question_dense"].update({(i, row): score for row, (score, _) in found.items()})
+                best_questions.update({(i, row): (score, question_text(index, q)) for row, (score, q) in found.items()})
+        channels["dense"] = best_of(channels["sentence"], channels["question_dense"] if questions else {})
+        return channels, best_questions
+
+    def hits(self, ranked: list[tuple[Key, float]], channels: dict[str, dict], best_questions: dict) -> list[Hit]:
+        dense = channels["dense"] or channels["question_dense"]
+        dense_ranks, sparse_ranks = ranks(dense), ranks(channels["sparse"])
+        out = []
+        for key, score in ranked:
+            i, row = key
+            cosine, question = best_questions.get(key, (None, None))
+            out.append(Hit(self.indexes[i].chunks[row], score, dense.get(key), channels["sparse"].get(key),
+                           dense_ranks.get(key), sparse_ranks.get(key), row, cosine, question, channels["sentence"].get(key)))
+        return out
+
+    def index_of(self, hit: Hit) -> LoadedIndex:
+        return next(index for index in self.indexes if index.kb == hit.kb)
 
     def encode_query(self, query: str):
         return self.queries.encode(query)
+
+
+def question_text(index: LoadedIndex, question_row: int) -> str:
+    """The text of an associated question, from its passage (questions are stored on their chunk)."""
+    row = int(index.questions.rows[question_row])
+    first = int(np.searchsorted(index.questions.rows, row))
+    return index.chunks[row].questions[question_row - first]

@@ -10,12 +10,13 @@ from bot.store.errors import AnswerNotFound
 from bot.store.models import AnswerLog, ChatSession, Feedback, Turn, now_utc
 
 
-def get_or_create_session(db: Session, session_id: str | None, *, persona: str, channel: str, ttl_minutes: int, now: datetime | None = None) -> ChatSession:
-    """A live session has its expiry extended; an unknown or expired id starts a new one."""
+def get_or_create_session(db: Session, session_id: str | None, *, persona: str, channel: str, ttl_minutes: int, kb: str | None = None, now: datetime | None = None) -> ChatSession:
+    """A live session of the same kb has its expiry extended; an unknown or expired id, or one
+    of another knowledge base, starts a new one."""
     now = now or now_utc()
     chat = db.get(ChatSession, session_id) if session_id else None
-    if chat is None or chat.expires_at <= now:
-        chat = ChatSession(id=uuid.uuid4().hex, persona=persona, channel=channel, created_at=now, low_confidence_streak=0)
+    if chat is None or chat.expires_at <= now or chat.kb != kb:
+        chat = ChatSession(id=uuid.uuid4().hex, persona=persona, channel=channel, created_at=now, low_confidence_streak=0, kb=kb)
         db.add(chat)
     chat.updated_at = now
     chat.expires_at = now + timedelta(minutes=ttl_minutes)
@@ -34,10 +35,10 @@ def transcript(db: Session, session_id: str) -> list[tuple[str, str]]:
     return [(t.role, t.text) for t in turns]
 
 
-def record_answer(db: Session, *, answer_id: str, session_id: str, question: str, answer: str, confidence: float, handoff_reason: str | None, citations: list, index_version: str) -> AnswerLog:
+def record_answer(db: Session, *, answer_id: str, session_id: str, question: str, answer: str, confidence: float, handoff_reason: str | None, citations: list, index_version: str, kb: str | None = None) -> AnswerLog:
     log = AnswerLog(
         id=answer_id, session_id=session_id, question=question, answer=answer, confidence=confidence,
-        handoff_reason=handoff_reason, citations=citations, index_version=index_version, created_at=now_utc(),
+        handoff_reason=handoff_reason, citations=citations, index_version=index_version, created_at=now_utc(), kb=kb,
     )
     db.add(log)
     return log
@@ -65,6 +66,9 @@ def record_feedback(db: Session, *, answer_id: str, helpful: bool, comment: str 
 MANUAL_GAPS = ("low_confidence", "repeated_failure")
 
 
-def unanswered_questions(db: Session, limit: int = 500) -> list[AnswerLog]:
-    query = select(AnswerLog).where(AnswerLog.handoff_reason.in_(MANUAL_GAPS)).order_by(AnswerLog.created_at.desc()).limit(limit)
-    return list(db.scalars(query))
+def unanswered_questions(db: Session, kb: str | None = None, limit: int = 500) -> list[AnswerLog]:
+    """The latest questions the manuals could not answer; of one kb's sessions when `kb` is given."""
+    query = select(AnswerLog).where(AnswerLog.handoff_reason.in_(MANUAL_GAPS))
+    if kb is not None:
+        query = query.where(AnswerLog.kb == kb)
+    return list(db.scalars(query.order_by(AnswerLog.created_at.desc()).limit(limit)))

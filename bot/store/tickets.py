@@ -114,6 +114,7 @@ def replay(first: Ticket, request: tuple, key_secret: str) -> Opened:
 def create_ticket(
     db: Session, *, name: str, phone: str, reason: str, priority: str, channel: str, session_id: str | None = None,
     key_secret: str, fields: dict | None = None, transcript=(), idempotency_key: str | None = None, now: datetime | None = None,
+    kb: str | None = None,
 ) -> Opened:
     """The new ticket and its access key; a retry with the same idempotency key gets the first ticket (see `replay`)."""
     check_choice("reason", reason, REASONS)
@@ -131,7 +132,7 @@ def create_ticket(
     ticket = Ticket(
         id=ticket_id, access_key_hash=hash_key(key), idempotency_key=idempotency_key, session_id=session_id,
         status=TicketStatus.open.value, priority=priority, reason=reason, channel=channel, name=name, phone=phone, fields=fields,
-        assignee=None, sla_due_at=sla_due(priority, reason, fields, now), created_at=now, updated_at=now,
+        assignee=None, sla_due_at=sla_due(priority, reason, fields, now), created_at=now, updated_at=now, kb=kb,
     )
     try:
         with db.begin_nested():
@@ -158,10 +159,12 @@ def check_access_key(ticket: Ticket, key: str) -> bool:
     return hmac.compare_digest(ticket.access_key_hash, hash_key(key))
 
 
-def list_tickets(db: Session, *, status: str | None = None, priority: str | None = None, limit: int = 100, now: datetime | None = None) -> list[Ticket]:
-    """Urgent first, then overdue, then by due time."""
+def list_tickets(db: Session, *, status: str | None = None, priority: str | None = None, kb: str | None = None, limit: int = 100, now: datetime | None = None) -> list[Ticket]:
+    """Urgent first, then overdue, then by due time; of one knowledge base when `kb` is given."""
     now = now or now_utc()
     query = select(Ticket)
+    if kb:
+        query = query.where(Ticket.kb == kb)
     if status:
         check_choice("status", status, STATUSES)
         query = query.where(Ticket.status == status)

@@ -10,24 +10,42 @@ const STAGES = {
 const $ = (id) => document.getElementById(id);
 let me = null;
 let polling = null;
+// Every editor action is on the knowledge base chosen here.
+const kbPath = (tail) => "/api/admin/kbs/" + encodeURIComponent($("kb").value) + tail;
 
 setupLogin({
   role: "admin",
-  verify: (token) => api("/api/admin/index", { token }),
-  onReady: (editor) => {
+  verify: (token) => api("/api/admin/kbs", { token }),
+  onReady: async (editor) => {
     me = editor;
-    loadIndex();
-    loadUnanswered();
-    api("/api/admin/reindex").then((r) => r.ok && showReindex(r.data));
+    const kbs = await api("/api/admin/kbs");
+    if (kbs.ok) $("kb").replaceChildren(...kbs.data.map((kb) => el("option", { value: kb.id, text: `${kb.name}(${kb.id})` })));
+    const asked = new URLSearchParams(location.search).get("kb");  // a reload stays on the editor's kb
+    if (asked && kbs.ok && kbs.data.some((kb) => kb.id === asked)) $("kb").value = asked;
+    showKb();
   },
 });
+$("kb").addEventListener("change", () => {
+  history.replaceState(null, "", "?kb=" + encodeURIComponent($("kb").value));
+  showKb();
+});
+
+function showKb() {
+  clearTimeout(polling);
+  polling = null;
+  $("reindex-result").replaceChildren();
+  $("upload-status").textContent = "";
+  loadIndex();
+  loadUnanswered();
+  api(kbPath("/reindex")).then((r) => r.ok && r.data.state === "running" && showReindex(r.data));
+}
 
 // ---- the index being served ----
 async function loadIndex() {
-  const result = await api("/api/admin/index");
+  const result = await api(kbPath("/index"));
   if (!result.ok) { $("index-info").replaceChildren(el("dd", { class: "error", text: errorText(result) })); return; }
   const info = result.data;
-  const rows = [["版本", info.version], ["构建时间", formatTime(info.built_at)], ["文档数", info.docs], ["段落数", info.chunks], ["模型", info.model + "(" + info.dimension + " 维)"]];
+  const rows = [["版本", info.version], ["构建时间", formatTime(info.built_at)], ["文档数", info.docs], ["段落数", info.chunks], ["关联问题", info.questions], ["模型", info.model + "(" + info.dimension + " 维)"], ["知识库", info.kb]];
   $("index-info").replaceChildren(...rows.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: String(v) })]));
 }
 
@@ -40,7 +58,7 @@ $("upload-form").addEventListener("submit", async (event) => {
   form.append("file", file);
   $("upload-status").textContent = "上传中…";
   try {
-    const result = await api("/api/admin/documents", { method: "POST", form });
+    const result = await api(kbPath("/documents"), { method: "POST", form });
     $("upload-status").textContent = result.ok
       ? `已上传 ${result.data.document}(《${result.data.title}》,${result.data.bytes} 字节)。点击“重建索引”使其生效。`
       : "上传失败:" + errorText(result);
@@ -54,7 +72,7 @@ $("reindex").addEventListener("click", () => startReindex());
 
 export async function startReindex() {
   const force = $("force").checked;
-  const result = await api("/api/admin/reindex" + (force ? "?force=true" : ""), { method: "POST" });
+  const result = await api(kbPath("/reindex") + (force ? "?force=true" : ""), { method: "POST" });
   if (!result.ok) { announce(errorText(result)); if (result.status !== 409) return; }
   if (result.ok) showReindex(result.data);
   pollReindex();
@@ -64,7 +82,7 @@ function pollReindex() {
   clearTimeout(polling);
   polling = setTimeout(async () => {
     let result;
-    try { result = await api("/api/admin/reindex"); } catch (e) { pollReindex(); return; }
+    try { result = await api(kbPath("/reindex")); } catch (e) { pollReindex(); return; }
     if (result.ok) showReindex(result.data);
     if (!result.ok || result.data.state === "running") pollReindex();
   }, POLL_MS);
@@ -114,7 +132,7 @@ $("rollback").addEventListener("click", async (event) => {
   }
   delete button.dataset.armed;
   button.textContent = "回滚到上一版本";
-  const result = await api("/api/admin/rollback", { method: "POST" });
+  const result = await api(kbPath("/rollback"), { method: "POST" });
   announce(result.ok ? "已回滚到版本 " + result.data.version : errorText(result));
   loadIndex();
 });
@@ -124,7 +142,7 @@ $("unanswered-refresh").addEventListener("click", loadUnanswered);
 
 async function loadUnanswered() {
   $("unanswered-status").textContent = "加载中…";
-  const result = await api("/api/admin/unanswered");
+  const result = await api(kbPath("/unanswered"));
   if (!result.ok) { $("unanswered-status").textContent = errorText(result); return; }
   $("unanswered-status").textContent = result.data.length ? `${result.data.length} 组问题` : "暂无未解答的问题。";
   $("unanswered").replaceChildren(...result.data.map(renderGroup));
@@ -158,7 +176,7 @@ function faqForm(question, item) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (q.value.trim().length < 2 || answer.value.trim().length < 2) { status.textContent = "问题和答案都至少需要 2 个字。"; return; }
-    const result = await api("/api/admin/faq", { method: "POST", body: { question: q.value.trim(), answer: answer.value.trim(), author: me.name } });
+    const result = await api(kbPath("/faq"), { method: "POST", body: { question: q.value.trim(), answer: answer.value.trim(), author: me.name } });
     if (!result.ok) { status.textContent = "保存失败:" + errorText(result); return; }
     status.textContent = `已保存到 ${result.data.file}` + (reindex.checked ? ",正在重建索引。" : ",重建索引后生效。");
     item.classList.add("done");

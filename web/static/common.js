@@ -145,6 +145,14 @@ export function isTyping(target) {
   return target instanceof HTMLElement && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
 }
 
+/** Fill a <select> with the knowledge bases (GET /api/kbs), keeping its first "all" option. */
+export async function loadKbOptions(select) {
+  const result = await api("/api/kbs");
+  if (!result.ok) return [];
+  select.append(...result.data.map((kb) => el("option", { value: kb.id, text: kb.name })));
+  return result.data;
+}
+
 export const LABELS = {
   status: { open: "待处理", assigned: "处理中", resolved: "已解决", closed: "已关闭" },
   priority: { urgent: "紧急", high: "高", normal: "普通" },

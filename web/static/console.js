@@ -1,6 +1,6 @@
 // The agent console: search-as-you-type over the manuals with highlighted terms and copy, and
 // the ticket queue (tickets.js). Keyboard: / focus search, ↑/↓ move, Enter expand, c copy.
-import { api, copyText, el, errorText, isTyping, setupLogin } from "./common.js";
+import { api, copyText, el, errorText, isTyping, loadKbOptions, setupLogin } from "./common.js";
 import { startTickets } from "./tickets.js";
 
 const DEBOUNCE_MS = 250;
@@ -8,6 +8,7 @@ const RESULTS = 8;
 const search = document.getElementById("search");
 const results = document.getElementById("results");
 const status = document.getElementById("search-status");
+const kbFilter = document.getElementById("kb-filter");
 let hits = [];
 let selected = -1;
 let timer = null;
@@ -17,8 +18,9 @@ let sequence = 0;
 setupLogin({
   role: "agent",
   verify: (token) => api("/api/tickets?status=open", { token }),
-  onReady: (me) => { startTickets(me); search.focus(); },
+  onReady: (me) => { loadKbOptions(kbFilter); startTickets(me, kbFilter); search.focus(); },
 });
+kbFilter.addEventListener("change", () => { if (search.value.trim()) runSearch(); });
 
 // ---- searching ----
 search.addEventListener("input", () => {
@@ -34,7 +36,9 @@ async function runSearch() {
   inFlight = new AbortController();
   status.textContent = "检索中…";
   try {
-    const result = await api("/api/search?" + new URLSearchParams({ q: query, k: RESULTS }), { signal: inFlight.signal });
+    const params = new URLSearchParams({ q: query, k: RESULTS });
+    if (kbFilter.value) params.set("kb", kbFilter.value);
+    const result = await api("/api/search?" + params, { signal: inFlight.signal });
     if (mine !== sequence) return; // a newer query is already on its way
     if (!result.ok) { show([], [], errorText(result)); return; }
     show(result.data.results, result.data.terms || [], result.data.results.length ? `${result.data.results.length} 条结果` : "没有找到相关内容");

@@ -11,8 +11,12 @@ const priorityFilter = document.getElementById("priority-filter");
 let me = null;
 let openId = null;
 
-export function startTickets(agent) {
+let kbFilter = null;
+
+export function startTickets(agent, kbSelect) {
   me = agent;
+  kbFilter = kbSelect;
+  kbFilter.addEventListener("change", loadQueue);
   statusFilter.addEventListener("change", loadQueue);
   priorityFilter.addEventListener("change", loadQueue);
   document.getElementById("refresh").addEventListener("click", loadQueue);
@@ -25,6 +29,7 @@ async function loadQueue() {
   const params = new URLSearchParams();
   if (statusFilter.value) params.set("status", statusFilter.value);
   if (priorityFilter.value) params.set("priority", priorityFilter.value);
+  if (kbFilter && kbFilter.value) params.set("kb", kbFilter.value);
   let result;
   try { result = await api("/api/tickets?" + params); } catch (e) { queueStatus.textContent = "无法连接服务器。"; return; }
   if (!result.ok) { queueStatus.textContent = errorText(result); return; }
@@ -43,6 +48,7 @@ function renderRow(ticket) {
   const button = el("button", { type: "button", class: "ticket-row", "aria-current": ticket.id === openId ? "true" : null, onclick: () => openTicket(ticket.id) }, [
     el("span", { class: "badge " + ticket.priority, text: LABELS.priority[ticket.priority] || ticket.priority }),
     el("span", { class: "tid", text: ticket.id }),
+    el("span", { class: "muted kb", text: ticket.kb || "" }),
     el("span", { class: "who", text: ticket.name }),
     el("span", { class: "muted", text: LABELS.reason[ticket.reason] || ticket.reason }),
     el("span", { class: "state " + ticket.status, text: LABELS.status[ticket.status] || ticket.status }),
