@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -21,10 +20,14 @@ from bot.api.schemas import ERROR_RESPONSES
 from bot.assemble import open_bot
 from bot.auth import load_tokens
 from bot.bodylimit import BodyLimit
-from bot.errors import status_and_code
+from bot.cors import JsonCORSMiddleware
+from bot.errors import error_body, status_and_code
 from bot.logmask import install_log_masking
 from bot.metrics import Metrics
 from bot.ratelimit import RateLimited, RateLimiter
+from bot.retention import RetentionPurger
+from bot.serving import HEADER_TIMEOUT_STATE
+from bot.tokengate import TokenGate
 from kefu.errors import KefuError
 from kefu.model import Encoder
 from kefu.settings import Settings
@@ -41,15 +44,12 @@ class OrjsonResponse(JSONResponse):
         return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
 
 
-def error_body(code: str, message: str) -> dict:
-    return {"error": {"code": code, "message": message}}
-
-
 HTTP_ERRORS = {
     400: ("invalid_body", "请求体无法解析(需为 UTF-8 编码的 JSON) / the request body cannot be parsed (UTF-8 JSON expected)"),
     404: ("not_found", "没有这个地址 / no such endpoint"),
-    413: ("payload_too_large", None),
     405: ("method_not_allowed", "不支持该请求方法 / method not allowed"),
+    408: ("request_timeout", None),
+    413: ("payload_too_large", None),
 }
 
 
@@ -86,9 +86,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def install_middleware(app: FastAPI, settings: Settings) -> None:
-    app.add_middleware(BodyLimit, limit_for=lambda path: body_limit(settings, path))
+    app.add_middleware(TokenGate, prefix=admin.router.prefix, accepted=lambda: (app.state.tokens.admin,))
+    app.add_middleware(BodyLimit, limit_for=lambda path: body_limit(settings, path), timeout=settings.body_timeout_seconds)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["Content-Type", "Idempotency-Key"])
+        app.add_middleware(JsonCORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["Content-Type", "Idempotency-Key"])
 
     @app.middleware("http")
     async def measure(request: Request, call_next):
@@ -123,15 +124,34 @@ def add_health_routes(app: FastAPI) -> None:
         return request.app.state.metrics.render(served_versions(request.app))
 
 
+def start_purger(bot, settings: Settings) -> RetentionPurger | None:
+    """The retention purge in the background; none when everything is kept (retention_days 0)."""
+    if not settings.retention_days:
+        return None
+
+    def purge() -> None:
+        records = bot.records or bot.reconnect_records()
+        if records is not None:
+            records.purge_older_than(settings.retention_days)
+
+    return RetentionPurger(purge).start()
+
+
 def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.bot = open_bot(settings, encoder, app.state.tokens)
-        yield
+        purger = start_purger(app.state.bot, settings)
+        yield {HEADER_TIMEOUT_STATE: settings.header_timeout_seconds}  # for bot.serving's protocol, under kefu serve
+        if purger:
+            purger.stop()
 
     install_log_masking()
-    app = FastAPI(title="kefu", version="0.1.0", description="客服知识库机器人 API: cited answers, handoff, tickets.", lifespan=lifespan,
-                  default_response_class=OrjsonResponse)
+    # /docs is bot.api.pages' own page (swagger-ui from a package, under the pages' CSP); ReDoc would need a CDN.
+    app = FastAPI(
+        title="kefu", version="0.1.0", description="客服知识库机器人 API: cited answers, handoff, tickets.", lifespan=lifespan,
+        docs_url=None, redoc_url=None, default_response_class=OrjsonResponse,
+    )
     app.state.settings = settings
     app.state.tokens = load_tokens(settings)
     app.state.metrics = Metrics()
@@ -143,6 +163,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
     app.include_router(routes.router, responses=ERROR_RESPONSES)
     app.include_router(admin.router, responses=ERROR_RESPONSES)
     app.include_router(pages.router)
+    app.mount("/static/swagger-ui", StaticFiles(directory=pages.swagger_ui_dir()), name="swagger-ui")  # before /static, which would take it
     app.mount("/static", StaticFiles(directory=pages.WEB_DIR / "static", check_dir=False), name="static")
     return app
 

@@ -55,6 +55,11 @@ class Unavailable(BotError):
     status, code = 503, "unavailable"
 
 
+def error_body(code: str, message: str) -> dict:
+    """The one shape of every error body."""
+    return {"error": {"code": code, "message": message}}
+
+
 def status_and_code(exc: KefuError) -> tuple[int, str]:
     """HTTP status and code for any domain error, including the indexer's and the store's."""
     if hasattr(exc, "status") and hasattr(exc, "code"):

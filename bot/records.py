@@ -6,12 +6,14 @@ without it (BotService treats a missing store as "no memory, no tickets").
 """
 
 import logging
+from datetime import timedelta
 
-from bot.handoff import priority_for
+from bot.handoff import detect_request, priority_for
 from bot.logmask import mask_name, mask_phone
-from bot.store import sessions, tickets
+from bot.store import retention, sessions, tickets
 from bot.store.db import Store
 from bot.store.errors import with_retry
+from bot.store.models import now_utc
 from kefu.vocab import HandoffReason, Priority, TicketStatus
 
 log = logging.getLogger(__name__)
@@ -78,11 +80,11 @@ class Records:
     def create_ticket(self, request, idempotency_key: str | None) -> tuple:
         def work(db):
             chat = db.get(sessions.ChatSession, request.session_id) if request.session_id else None
-            reason = (request.reason.value if request.reason else None) or self._last_reason(db, chat) or HandoffReason.user_request.value
-            priority = priority_for(HandoffReason(reason)).value
+            reason = detected_reason(db, chat, request.fields)
+            priority = priority_for(reason).value
             transcript = sessions.transcript(db, chat.id) if chat else []
             opened = tickets.create_ticket(
-                db, name=request.name, phone=request.phone, reason=reason, priority=priority, channel=request.channel,
+                db, name=request.name, phone=request.phone, reason=reason.value, priority=priority, channel=request.channel,
                 session_id=chat.id if chat else None, key_secret=self.ticket_key_secret, fields=request.fields, transcript=transcript,
                 idempotency_key=idempotency_key, kb=chat.kb if chat else request.kb,
             )
@@ -115,12 +117,6 @@ class Records:
 
         return self._run(work)
 
-    @staticmethod
-    def _last_reason(db, chat) -> str | None:
-        if chat is None:
-            return None
-        return sessions.last_handoff_reason(db, chat.id)
-
     def get_ticket(self, ticket_id: str, access_key: str | None = None, *, as_agent: bool) -> dict:
         def work(db):
             ticket = tickets.get_ticket(db, ticket_id)
@@ -130,12 +126,25 @@ class Records:
 
         return self._run(work)
 
-    def list_tickets(self, status: str | None, priority: str | None, kb: str | None = None) -> list[dict]:
-        return self._run(lambda db: [ticket_view(db, t, with_messages=False) for t in tickets.list_tickets(db, status=status, priority=priority, kb=kb)])
+    def list_tickets(self, status: str | None, priority: str | None, limit: int = 50, offset: int = 0, kb: str | None = None) -> dict:
+        """One page of the queue, with the total the filters match and the next page's offset (None after the last)."""
+
+        def work(db):
+            page = tickets.list_tickets(db, status=status, priority=priority, kb=kb, limit=limit, offset=offset)
+            total = tickets.count_tickets(db, status=status, priority=priority, kb=kb)
+            following = offset + len(page)
+            return {
+                "tickets": [ticket_view(db, t, with_messages=False) for t in page], "total": total,
+                "limit": limit, "offset": offset, "next_offset": following if following < total else None,
+            }
+
+        return self._run(work)
 
     def update_ticket(self, ticket_id: str, patch, author: str | None = None) -> dict:
         def work(db):
-            ticket = tickets.update_ticket(db, ticket_id, status=patch.status, assignee=patch.assignee, note=patch.note, author=author)
+            ticket = tickets.update_ticket(
+                db, ticket_id, status=patch.status, assignee=patch.assignee, note=patch.note, author=author, priority=patch.priority,
+            )
             return ticket_view(db, ticket)
 
         return self._run(work)
@@ -152,6 +161,13 @@ class Records:
     def record_feedback(self, answer_id: str, helpful: bool, comment: str | None) -> None:
         self._run(lambda db: sessions.record_feedback(db, answer_id=answer_id, helpful=helpful, comment=comment))
 
+    def purge_older_than(self, days: int) -> dict[str, int]:
+        """Forget conversations older than `days` (bot.store.retention says what is kept)."""
+        deleted = self._run(lambda db: retention.purge_before(db, now_utc() - timedelta(days=days)))
+        if any(deleted.values()):
+            log.info("retention: purged %s older than %d days", ", ".join(f"{n} {table}" for table, n in deleted.items()), days)
+        return deleted
+
     def unanswered(self, kb: str | None = None, limit: int = 500) -> list[dict]:
         return self._run(
             lambda db: [
@@ -159,6 +175,18 @@ class Records:
                 for a in sessions.unanswered_questions(db, kb=kb, limit=limit)
             ]
         )
+
+
+def detected_reason(db, chat, fields: dict | None) -> HandoffReason:
+    """Why a ticket is opened, from what the server saw: an urgent matter in the complaint's own
+    words or anywhere in the chat session, else the session's last handoff, else a request for a
+    person. The request's `reason` is never read: customers must not choose their urgency."""
+    if any(detect_request(value) == HandoffReason.urgent for value in (fields or {}).values() if isinstance(value, str)):
+        return HandoffReason.urgent
+    reasons = sessions.handoff_reasons(db, chat.id) if chat else []
+    if HandoffReason.urgent.value in reasons:
+        return HandoffReason.urgent
+    return HandoffReason(reasons[0]) if reasons else HandoffReason.user_request
 
 
 def ticket_view(db, ticket, with_messages: bool = True) -> dict:

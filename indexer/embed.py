@@ -6,6 +6,7 @@ from collections.abc import Callable
 import numpy as np
 
 from indexer.embed_cache import EmbeddingCache, text_key
+from kefu.errors import EmbeddingFailed
 from kefu.model import Encoder
 
 EMBED_SLICE = 256  # texts per encode call when reporting progress
@@ -17,11 +18,24 @@ def no_progress(stage: str, done: int, total: int) -> None:
     pass
 
 
+def check_finite(vectors: np.ndarray, texts: list[str]) -> np.ndarray:
+    """The model's vectors, or EmbeddingFailed: a NaN vector is as close to every query as none, and
+    would be cached and served from then on."""
+    spoilt = np.flatnonzero(~np.isfinite(vectors).all(axis=1))
+    if len(spoilt):
+        example = texts[spoilt[0]][:40]
+        raise EmbeddingFailed(
+            f"嵌入模型给出了 {len(spoilt)} 个含 NaN 或无穷大的向量,索引未更新 / the embedding model returned {len(spoilt)} vectors "
+            f"that are not finite (NaN or infinite), e.g. for {example!r}; the index is unchanged: check the model (KEFU_EMBED_MODEL)"
+        )
+    return vectors
+
+
 def encode_missing(texts: list[str], encoder: Encoder, progress: Progress, already: int, total: int) -> np.ndarray:
     """The texts' vectors, encoded in slices so progress counts units done (cached ones included)."""
     parts = []
     for start in range(0, len(texts), EMBED_SLICE):
-        parts.append(encoder.encode(texts[start : start + EMBED_SLICE], show_progress=True))
+        parts.append(check_finite(encoder.encode(texts[start : start + EMBED_SLICE], show_progress=True), texts[start:]))
         progress("embed", already + start + len(parts[-1]), total)
     return np.concatenate(parts) if parts else np.zeros((0, encoder.dimension), np.float32)
 

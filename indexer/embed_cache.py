@@ -39,7 +39,9 @@ class EmbeddingCache:
         except (OSError, ValueError):
             return  # a damaged cache only costs re-embedding
         if vectors.ndim == 2 and vectors.shape == (len(keys), self.dimension):
-            self._rows = dict(zip(keys, vectors))
+            # A row that is not finite (NaN, inf: a broken write or model) is dropped, so it is embedded again.
+            finite = np.isfinite(vectors).all(axis=1)
+            self._rows = {key: row for key, row, ok in zip(keys, vectors, finite) if ok}
 
     def lookup(self, keys: list[str]) -> dict[str, np.ndarray]:
         return {key: self._rows[key] for key in keys if key in self._rows}

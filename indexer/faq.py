@@ -25,7 +25,8 @@ def faq_entry(question: str, answer: str, author: str, when: date) -> str:
     question = _HEADING_BREAK.sub(" ", question).strip()
     answer_lines = [line.strip() for line in answer.strip().splitlines() if line.strip()]
     body = "\n\n".join(line.lstrip("#").strip() for line in answer_lines)
-    return f"## {question}\n\n{body}\n\n(编辑撰写:{author.strip()},{when.isoformat()})\n"
+    author = " ".join(author.split())  # the API refuses line breaks in it; other callers get one line too
+    return f"## {question}\n\n{body}\n\n(编辑撰写:{author},{when.isoformat()})\n"
 
 
 def append_faq(kb_folder: Path, question: str, answer: str, author: str, when: date | None = None) -> Path:

@@ -8,8 +8,7 @@ them, are never text of a section, and never part of a heading.
 import re
 from dataclasses import dataclass, field
 
-import yaml
-
+from indexer.front_matter import load_front_matter
 from kefu.errors import DocumentUnreadable
 
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n?", re.DOTALL)
@@ -49,12 +48,7 @@ def parse_markdown(text: str, name: str = "<markdown>") -> ParsedMarkdown:
     match = _FRONT_MATTER.match(text)
     if not match:
         return ParsedMarkdown({}, text, 0, name)
-    try:
-        meta = yaml.safe_load(match.group(1)) or {}
-    except yaml.YAMLError as exc:
-        raise DocumentUnreadable(f"{name}: 前置元数据不是有效的 YAML / front matter is not valid YAML ({exc})") from exc
-    if not isinstance(meta, dict):
-        raise DocumentUnreadable(f"{name}: 前置元数据必须是键值对 / front matter must be a mapping")
+    meta = load_front_matter(match.group(1), name)
     return ParsedMarkdown(meta, text[match.end():], match.end(), name, text[: match.end()].count("\n") + 1)
 
 

@@ -23,3 +23,7 @@ class IndexCorrupt(KefuError):
 
 class ModelUnavailable(KefuError):
     """The embedding model named in the settings cannot be found locally."""
+
+
+class EmbeddingFailed(KefuError):
+    """The embedding model gave vectors that cannot be indexed (NaN or infinite values)."""

@@ -208,11 +208,43 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         default_factory=list, description='Web origins allowed to embed the widget, as a JSON list: `["https://shop.example.com"]`.'
     )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description=(
+            'Reverse proxies (addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto headers `kefu serve` believes, as a JSON list: '
+            '`["127.0.0.1"]` behind a proxy on the same host. Empty: nobody\'s, so a client cannot choose the address its rate limit counts.'
+        ),
+    )
     ask_rate_per_minute: int = Field(120, ge=1, description="Questions one client may ask per minute (/api/ask); more get HTTP 429 with Retry-After.")
     ticket_rate_per_minute: int = Field(10, ge=1, description="Tickets one client may open per minute; more get HTTP 429 with Retry-After.")
     max_body_bytes: int = Field(256 * 1024, ge=1024, description="Largest request body outside uploads; larger ones get HTTP 413.")
     upload_max_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="Largest manual an editor may upload.")
+    header_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description=(
+            "`kefu serve` closes a connection whose request headers have not all come this long after it opened or after the previous "
+            "response (answering HTTP 408 when part of them came), and one still sending a body after its answer: half-sent requests hold no connection."
+        ),
+    )
+    body_timeout_seconds: float = Field(
+        60.0,
+        gt=0,
+        le=3600,
+        description="A request body must have come whole this long after its headers, or the request gets HTTP 408 (an upload of upload_max_bytes needs upload_max_bytes / this bytes a second).",
+    )
     session_ttl_minutes: int = Field(30, ge=1, le=7 * 24 * 60, description="A chat session expires after this long without a message.")
+    retention_days: int = Field(
+        90,
+        ge=0,
+        le=36500,
+        description=(
+            "Chat sessions, their turns, the answer log and feedback older than this many days are deleted by the server itself "
+            "(at start and then hourly); a session whose ticket is open or assigned is kept, tickets and their transcripts always. "
+            "0 keeps everything."
+        ),
+    )
 
 
 ENV_PREFIX = "KEFU_"

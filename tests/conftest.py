@@ -20,6 +20,13 @@ REPO = Path(__file__).resolve().parent.parent
 KB_DIR = REPO / "kb"
 MANUALS_DIR = REPO.parent / "shared" / "manuals"
 SHARED_CACHE = Path(tempfile.mkdtemp(prefix="kefu-test-cache-"))
+# A Markdown manual whose 400 bytes of front matter expand its title to 9^8 copies of "lol" through
+# YAML aliases (the probe's 367-byte one made a 72 MB upload reply); test_load and test_bad_input.
+ALIAS_BOMB = "---\n" + "\n".join(
+    ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    + [f"a{n}: &a{n} [" + ",".join([f"*a{n - 1}"] * 9) + "]" for n in range(1, 8)]
+    + ["title: *a7"]
+) + "\n---\n# 冷饮手册\n\n## 第一条\n\n冰淇淋必须冷冻保存。\n"
 
 
 def make_settings(tmp: Path, kb_dir: Path = KB_DIR, **overrides) -> Settings:

@@ -5,9 +5,6 @@ import logging
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
-import time
 
 import httpx
 import psycopg
@@ -20,33 +17,8 @@ from bot.replies import TICKETS_UNAVAILABLE
 from indexer.build import build_index
 from indexer.versions import DENSE_FILE
 
-from conftest import KB_DIR, REPO, SMALL, make_settings, make_small_kb
-
-AGENT_TOKEN = "agent-" + "a1" * 16
-ADMIN_TOKEN = "admin-" + "b2" * 16
-
-
-def start_server(data_dir, db_path, log_path) -> tuple[subprocess.Popen, str]:
-    """A real `kefu serve` on a free loopback port; returns once /readyz says ready."""
-    port = free_port()
-    env = {
-        **os.environ, "PYTHONPATH": str(REPO), "KEFU_DATA_DIR": str(data_dir), "KEFU_KB_DIR": str(KB_DIR),
-        "KEFU_DATABASE_URL": f"sqlite:///{db_path}", "KEFU_AGENT_TOKEN": AGENT_TOKEN, "KEFU_ADMIN_TOKEN": ADMIN_TOKEN,
-    }
-    log = log_path.open("ab")
-    process = subprocess.Popen([sys.executable, "-m", "kefu.cli", "serve", "--port", str(port)], cwd=REPO, env=env, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        assert process.poll() is None, log_path.read_text(errors="replace")
-        try:
-            if httpx.get(base + "/readyz", timeout=2).status_code == 200:
-                return process, base
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    process.kill()
-    raise AssertionError("kefu serve did not become ready:\n" + log_path.read_text(errors="replace"))
+from conftest import SMALL, make_settings, make_small_kb
+from web_support import ADMIN_TOKEN, AGENT_TOKEN, start_server
 
 
 def table_rows(db_path, sql: str, *params) -> list[tuple]:

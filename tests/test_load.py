@@ -1,5 +1,6 @@
 """Every kb format goes through the same normaliser; a file that cannot be parsed is named."""
 
+import json
 import zipfile
 
 import docx
@@ -8,6 +9,8 @@ import pytest
 from indexer.chunk import chunk_document
 from indexer.load import list_kb_files, read_document
 from kefu.errors import DocumentUnreadable
+
+from conftest import ALIAS_BOMB
 
 ARTICLE = "电话铃响3声内必须接听,直接接听人不在,由距离最近人员负责接听。"
 
@@ -153,3 +156,66 @@ def test_a_well_formed_question_block_reads(tmp_path):
     path = tmp_path / "规范.md"
     path.write_text(ARTICLE_MD + "> 问法：电话响几声要接\n", encoding="utf-8")
     assert [c.questions for c in chunk_document(read_document(path), 40, 400)] == [("电话响几声要接",)]
+
+
+BODY = "# 冷饮手册\n\n## 第一条\n\n冰淇淋必须冷冻保存。\n"
+
+
+def front_matter_file(tmp_path, yaml_text: str):
+    path = tmp_path / "冷饮手册.md"
+    path.write_text(f"---\n{yaml_text}\n---\n{BODY}", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("written,read", [
+    ("2026-12-01", "2026-12-01"),  # unquoted, as any editor writes it
+    ("2026-12-1 8:30", "2026-12-1 8:30"),  # no YAML date (its time lacks seconds): text, kept as written
+    ("2026-12-1 8:30:00", "2026-12-01T08:30:00"),
+    ("'2026-12-01'", "2026-12-01"),
+    ("2026-12-01 08:30:00", "2026-12-01T08:30:00"),
+    ("2026-12-01T08:30:00Z", "2026-12-01T08:30:00+00:00"),
+    ("!!timestamp 2026-12-01", "2026-12-01"),
+    ("二〇〇八年三月", "二〇〇八年三月"),  # the importer's dates are text, and stay as written
+    ("null", None),
+])
+def test_front_matter_dates_of_every_yaml_form_are_iso_strings(tmp_path, written, read):
+    doc = read_document(front_matter_file(tmp_path, f"title: 冷饮手册\ndate: {written}\ncategories: [2026-01-01, 冷饮]"))
+    assert doc.meta["date"] == read and doc.meta["categories"] == ["2026-01-01", "冷饮"]
+    json.dumps(doc.meta)  # the manifest is JSON: a date object broke every later re-index
+
+
+@pytest.mark.parametrize("yaml_text,names", [
+    ("title: 冷饮手册\ndate: 2020-13-45", "date"),  # no 13th month: was a 500
+    ("title: [冷饮, 手册]", "title"),
+    ("title: 冷饮手册\ndate: {year: 2026}", "date"),
+    ("title: 冷饮手册\ncategories: {a: b}", "categories"),
+    ("title: 冷饮手册\nlogo: !!binary aGVsbG8=", "logo"),
+    ("title: &t 冷饮手册\nsource: *t", "alias"),
+    ("title: 冷饮手册\nnote: '" + "长" * 5000 + "'", "4096"),
+])
+def test_bad_front_matter_is_refused_naming_the_problem(tmp_path, yaml_text, names):
+    with pytest.raises(DocumentUnreadable, match=names) as refused:
+        read_document(front_matter_file(tmp_path, yaml_text))
+    assert "冷饮手册.md" in str(refused.value)
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once(tmp_path):
+    path = tmp_path / "bomb.md"
+    path.write_text(ALIAS_BOMB, encoding="utf-8")
+    assert len(ALIAS_BOMB.split("\n---\n")[0]) <= 400
+    with pytest.raises(DocumentUnreadable, match="alias"):
+        read_document(path)
+
+
+def test_a_manual_with_an_unquoted_date_is_indexed(tmp_path, encoder):
+    """Issue 17: an editor's `date: 2026-12-01` stopped every re-index (date is not JSON serializable)."""
+    from indexer.build import build_index
+    from kefu.kbs import create_kb
+
+    from conftest import make_settings
+
+    settings = make_settings(tmp_path, kb_dir=tmp_path / "kb")
+    front_matter_file(create_kb(settings, "drinks", "饮品", "测试公司", "您好").folder, "title: 冷饮手册\ndate: 2026-12-01")
+    result = build_index(settings, "drinks", encoder=encoder)
+    manifest = json.loads((result.path / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["documents"]["冷饮手册"]["date"] == "2026-12-01"

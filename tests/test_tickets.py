@@ -63,7 +63,7 @@ def test_ticket_lifecycle_with_access_key_and_sla(client, agent):
     assert [m["text"] for m in own.json()["messages"]][:1] == ["我要投诉"]
     assert client.get(f"/api/tickets/{ticket['ticket_id']}", params={"key": "wrong"}).status_code == 404
     assert client.get(f"/api/tickets/{ticket['ticket_id']}").status_code == 401
-    queue = client.get("/api/tickets", headers=agent).json()
+    queue = client.get("/api/tickets", headers=agent, params={"limit": 200}).json()["tickets"]
     assert ticket["ticket_id"] in [t["id"] for t in queue]
     patched = client.patch(f"/api/tickets/{ticket['ticket_id']}", json={"assignee": "李坐席", "note": "已回电"}, headers=agent)
     assert patched.status_code == 200 and patched.json()["status"] == "assigned"
@@ -80,7 +80,7 @@ def test_idempotency_key_creates_one_ticket(client, agent):
     first = client.post("/api/tickets", json=body, headers={"Idempotency-Key": "same-key"}).json()
     second = client.post("/api/tickets", json=body, headers={"Idempotency-Key": "same-key"}).json()
     assert first["ticket_id"] == second["ticket_id"] and second["access_key"] is None
-    assert [t["id"] for t in client.get("/api/tickets", headers=agent).json()].count(first["ticket_id"]) == 1
+    assert [t["id"] for t in client.get("/api/tickets", headers=agent, params={"limit": 200}).json()["tickets"]].count(first["ticket_id"]) == 1
 
 
 def test_a_retry_from_the_chat_session_that_opened_a_ticket_gets_its_access_key_again(client):
@@ -100,12 +100,12 @@ def test_an_idempotency_key_reused_for_another_request_is_refused_not_answered_w
     the first customer's ticket is theirs while their own request is dropped."""
     first = client.post("/api/tickets", json={"name": "王五", "phone": "010-12345678"}, headers={"Idempotency-Key": "shared-key"})
     assert first.status_code == 201
-    before = len(client.get("/api/tickets", headers=agent).json())
+    before = client.get("/api/tickets", headers=agent).json()["total"]
     for other in ({"name": "赵六", "phone": "010-12345678"}, {"name": "王五", "phone": "13912345678"}, {"name": "王五", "phone": "010-12345678", "fields": {"产品名称": "台灯", "问题": "漏液"}}):
         refused = client.post("/api/tickets", json=other, headers={"Idempotency-Key": "shared-key"})
         assert refused.status_code == 409, other
         assert refused.json()["error"]["code"] == "idempotency_key_reused" and "Idempotency-Key" in refused.json()["error"]["message"]
-    assert len(client.get("/api/tickets", headers=agent).json()) == before
+    assert client.get("/api/tickets", headers=agent).json()["total"] == before
     # The same request again is still a retry: the first ticket, no second one.
     again = client.post("/api/tickets", json={"name": " 王五", "phone": "010-12345678"}, headers={"Idempotency-Key": "shared-key"})
     assert again.status_code == 201 and again.json()["ticket_id"] == first.json()["ticket_id"]
@@ -117,7 +117,7 @@ def test_urgent_complaint_ticket_is_urgent_and_due_in_two_hours(client, agent):
     fields = {"产品名称": "纯牛奶", "生产日期": "2026-11-01", "生产批号": "A123", "数量": "2盒", "问题": "腹泻", "饮用后情况": "住院"}
     created = client.post("/api/tickets", json={"session_id": body["session_id"], "name": "赵六", "phone": "13912345678", "fields": fields}).json()
     assert created["priority"] == "urgent"
-    queue = client.get("/api/tickets", headers=agent).json()
+    queue = client.get("/api/tickets", headers=agent).json()["tickets"]
     assert queue[0]["priority"] == "urgent"
     ticket = client.get(f"/api/tickets/{created['ticket_id']}", headers=agent).json()
     from datetime import datetime
@@ -150,6 +150,57 @@ def test_an_urgent_matter_after_a_closed_ticket_opens_a_new_one_with_the_known_c
     assert (ticket["priority"], ticket["name"], ticket["phone"]) == ("urgent", "孙八", "13800000002")
 
 
+def test_a_customer_cannot_choose_urgency(client, agent):
+    """The priority comes from what the server detected, never from the request's `reason`."""
+    claimed = client.post("/api/tickets", json={"name": "周一", "phone": "13800000003", "reason": "urgent"}).json()
+    assert claimed["priority"] == "high"  # a request for a person, which is what the form is
+    stored = client.get(f"/api/tickets/{claimed['ticket_id']}", headers=agent).json()
+    assert (stored["priority"], stored["reason"]) == ("high", "user_request")
+    session = ask(client, "你们公司股价最近怎么样啊我想买点")["session_id"]  # the bot could not answer
+    from_session = client.post("/api/tickets", json={"session_id": session, "name": "周二", "phone": "13800000004", "reason": "urgent"}).json()
+    assert from_session["priority"] == "normal"
+    assert client.get(f"/api/tickets/{from_session['ticket_id']}", headers=agent).json()["reason"] in ("out_of_scope", "low_confidence")
+
+
+def test_urgency_the_server_detects_in_the_session_or_the_complaint_is_kept(client, agent):
+    session = ask(client, "孩子喝了你们的奶拉肚子住院了")["session_id"]
+    ask(client, "转人工", session)  # a later, milder handoff does not hide the urgent one
+    in_session = client.post("/api/tickets", json={"session_id": session, "name": "周三", "phone": "13800000005"}).json()
+    assert in_session["priority"] == "urgent"
+    fields = {"产品名称": "纯牛奶", "问题": "喝完呕吐,已经去医院了"}
+    in_fields = client.post("/api/tickets", json={"name": "周四", "phone": "13800000006", "fields": fields}).json()
+    assert in_fields["priority"] == "urgent"
+
+
+def test_an_agent_sets_the_priority(client, agent):
+    created = client.post("/api/tickets", json={"name": "周五", "phone": "13800000007"}).json()
+    raised = client.patch(f"/api/tickets/{created['ticket_id']}", json={"priority": "urgent"}, headers=agent)
+    assert raised.status_code == 200 and raised.json()["priority"] == "urgent"
+    assert raised.json()["sla_due_at"] <= created["sla_due_at"]
+    lowered = client.patch(f"/api/tickets/{created['ticket_id']}", json={"priority": "normal"}, headers=agent)
+    assert lowered.json()["priority"] == "normal"
+
+
+def test_the_queue_is_paged_with_its_total(client, agent):
+    """608 open tickets used to give 100, with limit and offset ignored: every one must be reachable."""
+    made = {client.post("/api/tickets", json={"name": f"排队{n}", "phone": f"138000{n:05d}"}).json()["ticket_id"] for n in range(105)}
+    first = client.get("/api/tickets", params={"status": "open", "limit": 50}, headers=agent).json()
+    assert len(first["tickets"]) == 50 and first["total"] >= 105 and first["next_offset"] == 50
+    seen, offset = [], 0
+    while offset is not None:
+        page = client.get("/api/tickets", params={"status": "open", "limit": 50, "offset": offset}, headers=agent).json()
+        assert page["total"] == first["total"] and page["offset"] == offset
+        seen += [t["id"] for t in page["tickets"]]
+        offset = page["next_offset"]
+    assert len(seen) == len(set(seen)) == first["total"] and made <= set(seen)
+    assert seen[:50] == [t["id"] for t in first["tickets"]]  # one order, page after page
+    urgent = client.get("/api/tickets", params={"priority": "urgent", "limit": 1}, headers=agent).json()
+    assert urgent["total"] >= 1 and all(t["priority"] == "urgent" for t in urgent["tickets"])
+    for bad in ({"limit": 0}, {"limit": 201}, {"offset": -1}):
+        refused = client.get("/api/tickets", params=bad, headers=agent)
+        assert refused.status_code == 422 and next(iter(bad)) in refused.json()["error"]["message"]
+
+
 @pytest.mark.parametrize(
     "body,field",
     [
@@ -159,10 +210,10 @@ def test_an_urgent_matter_after_a_closed_ticket_opens_a_new_one_with_the_known_c
     ],
 )
 def test_bad_ticket_fields_are_422_and_nothing_is_stored(client, agent, body, field):
-    before = len(client.get("/api/tickets", headers=agent).json())
+    before = client.get("/api/tickets", headers=agent).json()["total"]
     response = client.post("/api/tickets", json=body)
     assert response.status_code == 422 and field in response.json()["error"]["message"]
-    assert len(client.get("/api/tickets", headers=agent).json()) == before
+    assert client.get("/api/tickets", headers=agent).json()["total"] == before
 
 
 def test_html_and_sql_in_ticket_fields_are_stored_as_text(client, agent):

@@ -3,6 +3,8 @@
 import json
 import logging
 
+import faiss
+import numpy as np
 import pytest
 
 from bot.retrieve.index import load_current, load_version
@@ -10,10 +12,10 @@ from indexer import versions
 from indexer.build import build_index
 from indexer.chunk import chunk_document
 from indexer.load import read_document
-from indexer.versions import CHUNKS_FILE
-from kefu.errors import DocumentUnreadable, IndexCorrupt
+from indexer.versions import CHUNKS_FILE, DENSE_FILE
+from kefu.errors import DocumentUnreadable, EmbeddingFailed, IndexCorrupt
 from kefu.kbs import UnknownKb, create_kb
-from kefu.settings import index_root
+from kefu.settings import cache_root, index_root
 
 from conftest import SMALL, SMALL_DOCS, make_settings, make_small_kb
 
@@ -97,3 +99,61 @@ def test_an_empty_knowledge_base_is_refused(tmp_path, encoder):
         build_index(settings, "empty", encoder=encoder)
     with pytest.raises(UnknownKb):
         build_index(settings, "nosuch", encoder=encoder)
+
+
+def dense_vectors(version_path, settings) -> np.ndarray:
+    index = load_version(version_path, settings).dense
+    return index.reconstruct_n(0, index.ntotal)
+
+
+def test_a_nan_row_in_the_embedding_cache_is_dropped_and_re_embedded(tmp_path, settings, encoder):
+    """A cache row holding NaN went into a new version (246 NaN vectors served)."""
+    settings = settings.model_copy(update={"cache_dir": tmp_path / "private-cache"})  # spoilt here, not in the shared one
+    build_index(settings, SMALL, encoder=encoder)
+    cache = cache_root(settings) / "embeddings" / "m3e-small" / SMALL
+    vectors = np.load(cache / "vectors.npy")
+    vectors[5] = np.nan
+    np.save(cache / "vectors.npy", vectors, allow_pickle=False)
+    rebuilt = build_index(settings, SMALL, encoder=encoder)
+    assert rebuilt.embedded == 1  # that row, and only that one, embedded again
+    assert np.isfinite(dense_vectors(rebuilt.path, settings)).all()
+    assert np.isfinite(np.load(cache / "vectors.npy")).all()
+
+
+class NanModel:
+    """The real model, with one vector of each batch spoilt: what a broken model or a bad float16
+    conversion gives."""
+
+    def __init__(self, real):
+        self.real, self.dimension = real, real.dimension
+
+    def encode(self, texts, **options):
+        vectors = self.real.encode(texts, **options).copy()
+        vectors[len(vectors) // 2] = np.nan
+        return vectors
+
+
+def test_a_model_returning_nan_fails_the_build_with_a_clear_error(tmp_path, settings, encoder):
+    settings = settings.model_copy(update={"cache_dir": tmp_path / "private-cache"})  # so the rebuild below must embed
+    with pytest.raises(EmbeddingFailed, match="not finite"):
+        build_index(settings, SMALL, encoder=NanModel(encoder))
+    assert versions.list_versions(index_root(settings, SMALL)) == []
+    assert build_index(settings, SMALL, encoder=encoder).embedded > 0  # nothing of the spoilt run was cached
+
+
+def test_a_version_whose_dense_vectors_are_not_finite_is_refused_at_load(settings, encoder, caplog):
+    older = build_index(settings, SMALL, encoder=encoder).version
+    newer = build_index(settings, SMALL, encoder=encoder)
+    vectors = dense_vectors(newer.path, settings)
+    vectors[3] = np.nan
+    spoilt = faiss.IndexFlatIP(vectors.shape[1])
+    spoilt.add(vectors)
+    faiss.write_index(spoilt, str(newer.path / DENSE_FILE))
+    manifest = json.loads((newer.path / versions.MANIFEST).read_text(encoding="utf-8"))
+    manifest["files"][DENSE_FILE] = versions.file_checksum(newer.path / DENSE_FILE)  # its checksum holds: only the values are wrong
+    (newer.path / versions.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IndexCorrupt, match="not finite"):
+        load_version(newer.path, settings)
+    with caplog.at_level(logging.ERROR):
+        assert load_current(settings, SMALL).version == older
+    assert f"refusing index version {newer.version}" in caplog.text

@@ -406,3 +406,37 @@ def test_an_unanswered_question_gets_an_editor_answer_that_the_bot_then_gives(pa
     reply = panel.locator(".msg.bot").last
     expect(reply).to_contain_text("三个工作日内发送到您预留的邮箱")
     expect(reply.locator(".chip").first).to_contain_text("常见问题")
+
+
+def test_the_console_pages_through_a_long_queue(page, built_settings, encoder, request, tmp_path):
+    """The queue used to stop at 100 tickets with no way to the rest: the console loads more."""
+    from bot.api.schemas import TicketCreate
+
+    live = LiveServer(create_app(server_settings(built_settings, tmp_path / "server"), encoder=encoder)).start()
+    request.addfinalizer(live.stop)
+    for n in range(70):
+        live.app.state.bot.records.create_ticket(TicketCreate(name=f"排队{n}", phone=f"138000{n:05d}"), None)
+    log_in(page, live.url + "/console", live.tokens.agent, "李客服")
+    rows = page.locator("#ticket-list li")
+    expect(rows).to_have_count(50)
+    expect(page.locator("#queue-status")).to_have_text("显示 50 / 共 70 张工单")
+    page.get_by_role("button", name="加载更多").click()
+    expect(rows).to_have_count(70)
+    expect(page.locator("#queue-status")).to_have_text("显示 70 / 共 70 张工单")
+    expect(page.get_by_role("button", name="加载更多")).to_be_hidden()
+    names = rows.locator(".who").all_inner_texts()
+    assert sorted(names) == sorted(f"排队{n}" for n in range(70))  # each ticket once
+    page.get_by_role("button", name="刷新").click()  # back to the first page
+    expect(rows).to_have_count(50)
+
+
+def test_the_api_docs_work_offline(page, server):
+    outside, refused = [], []
+    page.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda route: (outside.append(route.request.url), route.abort()))
+    page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None)
+    page.goto(server.url + "/docs")
+    ask = page.locator(".opblock-summary-path", has_text="/api/ask").first
+    expect(ask).to_be_visible()
+    ask.click()
+    expect(page.get_by_role("button", name="Try it out")).to_be_visible()
+    assert outside == [] and refused == []

@@ -1,5 +1,6 @@
-"""What the browser tests need: Debian's chromium (installed with apt-get when missing), the real
-app served by uvicorn on a free loopback port, and a data dir copied from the session's index."""
+"""What the browser and server tests need: Debian's chromium (installed with apt-get when missing),
+the real app served by uvicorn on a free loopback port, a real `kefu serve` process, and a data
+dir copied from the session's index."""
 
 import functools
 import http.server
@@ -7,6 +8,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -15,7 +17,9 @@ import httpx
 import pytest
 import uvicorn
 
-from conftest import make_settings
+from bench.loadgen import free_port
+
+from conftest import KB_DIR, REPO, make_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -23,6 +27,8 @@ CHROMIUM_ARGS = [
     "--disable-sync", "--no-first-run",
 ]
 APT_TIMEOUT = 900
+AGENT_TOKEN = "agent-" + "a1" * 16
+ADMIN_TOKEN = "admin-" + "b2" * 16
 
 
 def ensure_chromium() -> Path:
@@ -55,13 +61,14 @@ def server_settings(built_settings, tmp: Path, kb_dir: Path | None = None):
 class LiveServer:
     """The real app under uvicorn in a background thread, on a port the OS picked."""
 
-    def __init__(self, app):
+    def __init__(self, app, **options):
+        """`options`: more uvicorn.Config arguments (those `kefu serve` passes, say)."""
         self.app = app
         self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.socket.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", **options))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, name="kefu-live-server", daemon=True)
 
     def start(self, timeout: float = 120) -> "LiveServer":
@@ -109,3 +116,27 @@ class StaticSite:
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format, *args) -> None:
         pass
+
+
+def start_server(data_dir, db_path, log_path, **env: str) -> tuple[subprocess.Popen, str]:
+    """A real `kefu serve` on a free loopback port (`env`: more environment variables, KEFU_*
+    settings among them); returns once /readyz says ready."""
+    port = free_port()
+    env = {
+        **os.environ, "PYTHONPATH": str(REPO), "KEFU_DATA_DIR": str(data_dir), "KEFU_KB_DIR": str(KB_DIR),
+        "KEFU_DATABASE_URL": f"sqlite:///{db_path}", "KEFU_AGENT_TOKEN": AGENT_TOKEN, "KEFU_ADMIN_TOKEN": ADMIN_TOKEN, **env,
+    }
+    log = log_path.open("ab")
+    process = subprocess.Popen([sys.executable, "-m", "kefu.cli", "serve", "--port", str(port)], cwd=REPO, env=env, stdout=log, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log_path.read_text(errors="replace")
+        try:
+            if httpx.get(base + "/readyz", timeout=2).status_code == 200:
+                return process, base
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    process.kill()
+    raise AssertionError("kefu serve did not become ready:\n" + log_path.read_text(errors="replace"))

@@ -4,28 +4,19 @@ roll back, index facts, unanswered questions, FAQ entries."""
 import os
 import shutil
 import tempfile
-from pathlib import Path, PurePath
+from pathlib import Path
 
 from fastapi import APIRouter, UploadFile
 
 from bot.api.deps import AdminDep, BotDep, KbDep, RecordsDep, ReindexerDep, SettingsDep
 from bot.api.schemas import FaqEntry, IndexInfo, ReindexStatus
-from bot.errors import InvalidRequest, PayloadTooLarge, UnsupportedUpload
+from bot.errors import PayloadTooLarge
 from bot.unanswered import group_questions
+from bot.upload_name import safe_upload_name
 from indexer.faq import append_faq
-from indexer.load import SUPPORTED_SUFFIXES, read_document
+from indexer.load import read_document
 
 router = APIRouter(prefix="/api/admin", dependencies=[AdminDep])
-
-
-def safe_upload_name(filename: str | None) -> str:
-    """The bare file name, refusing anything that could point outside kb/."""
-    name = (filename or "").strip()
-    if not name or name != PurePath(name).name or "\\" in name or name.startswith(".") or ".." in name:
-        raise InvalidRequest(f"文件名无效 / invalid file name {filename!r}: give a plain name such as 手册.md")
-    if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
-        raise UnsupportedUpload(f"{name}: 不支持的文件类型 / unsupported file type; use one of {', '.join(SUPPORTED_SUFFIXES)}")
-    return name
 
 
 async def read_limited(upload: UploadFile, limit: int) -> bytes:
@@ -46,9 +37,9 @@ def list_knowledge_bases(bot: BotDep) -> list[dict]:
 
 @router.post("/kbs/{kb}/documents", status_code=201, summary="Upload a manual into the kb's folder (parsed first; the index changes on re-index)")
 async def upload_document(kb: KbDep, file: UploadFile, settings: SettingsDep) -> dict:
-    name = safe_upload_name(file.filename)
-    data = await read_limited(file, settings.upload_max_bytes)
     kb_dir = kb.folder
+    name = safe_upload_name(file.filename, kb_dir)
+    data = await read_limited(file, settings.upload_max_bytes)
     kb_dir.mkdir(parents=True, exist_ok=True)
     # Staged under its own name in a hidden folder (never indexed), so errors name the file
     # the editor uploaded; moved into kb/ only once it parses.

@@ -1,6 +1,7 @@
-"""The web pages, served from web/ by the bot itself: start page, favicon, widget script, demo, console, editor page."""
+"""The web pages, served from web/ by the bot itself: start page, favicon, widget script, demo, console, editor page, API docs."""
 
 from html import escape
+from importlib.resources import files
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +18,12 @@ STAFF_CSP = PAGE_CSP + "; frame-ancestors 'none'"
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 
 router = APIRouter(include_in_schema=False)
+
+
+def swagger_ui_dir() -> Path:
+    """swagger-ui 5 (it reads OpenAPI 3.1, which FastAPI writes; swagger-ui-bundle's 4.15 cannot) as
+    the fastapi-offline package ships it; only its files are used, the page is web/docs.html."""
+    return Path(str(files("fastapi_offline") / "static"))
 
 
 def web_file(name: str) -> Path:
@@ -83,3 +90,9 @@ def console() -> FileResponse:
 @router.get("/admin")
 def admin() -> FileResponse:
     return page("admin.html", STAFF_CSP)
+
+
+@router.get("/docs")
+def api_docs() -> FileResponse:
+    # swagger-ui's files come from a package (swagger_ui_dir), mounted under /static/swagger-ui by bot.app.
+    return page("docs.html", PAGE_CSP)

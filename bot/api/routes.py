@@ -15,6 +15,7 @@ from bot.api.schemas import (
     TicketCreated,
     TicketMessageIn,
     TicketOut,
+    TicketPage,
     TicketPatch,
 )
 from bot.auth import check_token
@@ -24,6 +25,7 @@ from bot.service import check_question
 from kefu.vocab import Priority, TicketStatus
 
 router = APIRouter(prefix="/api")
+PAGE_SIZE, MAX_PAGE = 50, 200  # tickets per page of the queue: by default, and the most one request may ask for
 
 
 @router.post("/ask", response_model=AskResponse, dependencies=[limit("ask")], summary="Answer a question with cited passages, or hand off")
@@ -62,14 +64,16 @@ def create_ticket(body: TicketCreate, records: RecordsDep, idempotency_key: Anno
     }
 
 
-@router.get("/tickets", response_model=list[TicketOut], dependencies=[AgentDep], summary="The queue: urgent and overdue first")
+@router.get("/tickets", response_model=TicketPage, dependencies=[AgentDep], summary="The queue, one page at a time: urgent and overdue first")
 def list_tickets(
     records: RecordsDep,
     status: TicketStatus | None = None,
     priority: Priority | None = None,
     kb: Annotated[str | None, Query(max_length=40, pattern=r"^[a-z][a-z0-9-]*$")] = None,
-) -> list[dict]:
-    return records.list_tickets(status and status.value, priority and priority.value, kb)
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = PAGE_SIZE,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+) -> dict:
+    return records.list_tickets(status and status.value, priority and priority.value, limit, offset, kb)
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketOut, summary="A ticket: agents with their token, customers with the access key")
@@ -87,8 +91,8 @@ def get_ticket(ticket_id: str, records: RecordsDep, request: Request, key: Annot
 
 @router.patch("/tickets/{ticket_id}", response_model=TicketOut, dependencies=[AgentDep], summary="Change status, assignee, add a note")
 def patch_ticket(ticket_id: str, body: TicketPatch, records: RecordsDep) -> dict:
-    if body.status is None and body.assignee is None and body.note is None:
-        raise InvalidRequest("没有要修改的内容 / nothing to change: give status, assignee or note")
+    if body.status is None and body.assignee is None and body.note is None and body.priority is None:
+        raise InvalidRequest("没有要修改的内容 / nothing to change: give status, priority, assignee or note")
     return records.update_ticket(ticket_id, body, author=body.author)
 
 

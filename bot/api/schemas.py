@@ -1,10 +1,11 @@
 """Request and response models of the HTTP API: inputs strict (unknown fields refused),
 outputs explicit, so nothing private (access-key hashes, tokens) can leak."""
 
+import unicodedata
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from kefu.vocab import Band, Channel, HandoffReason, MessageRole, Persona, Priority, TicketStatus
 
@@ -17,6 +18,18 @@ def is_unicode_text(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def one_line(text: str) -> str:
+    """A name or a heading: no line break or control character, which would let it write
+    another line (a forged `## question` in kb/faq.md, a fake record in a log)."""
+    for character in text:
+        if unicodedata.category(character) in ("Cc", "Zl", "Zp"):
+            raise ValueError(f"须为一行文字,不能含有换行或控制字符 U+{ord(character):04X} / must be one line without line breaks or control characters")
+    return text
+
+
+SingleLine = Annotated[str, AfterValidator(one_line)]
 
 
 class Strict(BaseModel):
@@ -103,10 +116,14 @@ class FeedbackRequest(Strict):
 
 class TicketCreate(Strict):
     session_id: str | None = Field(None, max_length=64)
-    name: str = Field(min_length=1, max_length=50)
-    phone: str = Field(min_length=5, max_length=30)
+    name: SingleLine = Field(min_length=1, max_length=50)
+    phone: SingleLine = Field(min_length=5, max_length=30)
     fields: dict[str, str] | None = None
-    reason: HandoffReason | None = None
+    reason: HandoffReason | None = Field(
+        None,
+        description="Not read: a ticket's reason and priority come from what the server detected (the chat session's handoffs, urgent words "
+        "in the complaint) or from an agent. Accepted so that widgets sending it stay valid.",
+    )
     channel: Channel = Channel.api
     kb: str | None = Field(None, max_length=40, pattern=r"^[a-z][a-z0-9-]*$", description="The knowledge base, when no chat session names it.")
 
@@ -144,16 +161,25 @@ class TicketOut(BaseModel):
     messages: list[TicketMessageOut] = []
 
 
+class TicketPage(BaseModel):
+    tickets: list[TicketOut] = Field(description="This page of the queue, urgent and overdue first (transcripts left out).")
+    total: int = Field(description="Tickets matching the filters, on every page.")
+    limit: int
+    offset: int
+    next_offset: int | None = Field(description="The offset of the next page; null on the last one.")
+
+
 class TicketPatch(Strict):
     status: TicketStatus | None = None
-    assignee: str | None = Field(None, max_length=50)
+    priority: Priority | None = Field(None, description="An agent's judgement of urgency; raised to urgent, the due time comes within 2 hours.")
+    assignee: SingleLine | None = Field(None, max_length=50)
     note: str | None = Field(None, max_length=5000)
-    author: str | None = Field(None, max_length=50, description="Who writes the note (the agent's name).")
+    author: SingleLine | None = Field(None, max_length=50, description="Who writes the note (the agent's name).")
 
 
 class TicketMessageIn(Strict):
     text: str = Field(min_length=1, max_length=5000)
-    author: str | None = Field(None, max_length=50)
+    author: SingleLine | None = Field(None, max_length=50)
 
 
 class KbOut(BaseModel):
@@ -198,9 +224,9 @@ class ReindexStatus(BaseModel):
 
 
 class FaqEntry(Strict):
-    question: str = Field(min_length=2, max_length=200)
+    question: SingleLine = Field(min_length=2, max_length=200)
     answer: str = Field(min_length=2, max_length=2000)
-    author: str = Field(min_length=1, max_length=50)
+    author: SingleLine = Field(min_length=1, max_length=50)
 
 
 class ErrorDetail(BaseModel):
@@ -219,7 +245,8 @@ _ERROR_MEANINGS = {
     401: "token or access key missing",
     403: "token not valid for this endpoint",
     404: "no such ticket, answer or endpoint",
-    409: "conflicts with work in progress (re-index running, nothing to roll back to) or an Idempotency-Key already used for another ticket",
+    408: "the request's body did not arrive within KEFU_BODY_TIMEOUT_SECONDS",
+    409: "conflicts with work in progress (re-index running, nothing to roll back to), an Idempotency-Key already used for another ticket, or an upload whose document id another kb file has",
     413: "question or body too large",
     415: "unsupported upload type",
     422: "invalid request (field, type, empty question, bad phone, unknown field)",

@@ -6,11 +6,21 @@ import faiss
 import numpy as np
 
 from indexer.dense_index import prepare_for_search
+from kefu.errors import IndexCorrupt
 from kefu.settings import Settings
+
+FINITE_CHECK_ROWS = 65536  # vectors reconstructed at a time when a loaded index is checked
 
 
 def load_faiss(path: Path, settings: Settings) -> faiss.Index:
-    return prepare_for_search(faiss.read_index(str(path)), settings)
+    """The index, ready to search, refused (IndexCorrupt) when a vector is not finite: its
+    checksum may well hold, since the NaN was there when it was written."""
+    index = prepare_for_search(faiss.read_index(str(path)), settings)
+    for start in range(0, index.ntotal, FINITE_CHECK_ROWS):
+        block = index.reconstruct_n(start, min(FINITE_CHECK_ROWS, index.ntotal - start))
+        if not np.isfinite(block).all():
+            raise IndexCorrupt(f"{path.parent.name}: {path.name} 含有 NaN 或无穷大的向量 / holds vectors that are not finite (NaN or infinite)")
+    return index
 
 
 UNITS_PER_CHUNK = 4  # sentences fetched per wanted chunk, so k distinct chunks come back

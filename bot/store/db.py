@@ -1,6 +1,7 @@
 """Engine, migrations and transactions of the store: SQLite (WAL) by default, PostgreSQL for
 several replicas. Nothing is created at import."""
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -15,13 +16,26 @@ _LEDGER = "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY
 _PG_MIGRATION_LOCK = 4242_0001  # advisory lock id: one migrating replica at a time
 
 
+def make_private(db_path: Path) -> None:
+    """The database holds customers' names, phones and conversations: readable by its owner only.
+    SQLite creates its -wal and -shm files with the database file's mode, so that one is
+    created (or tightened) here, and any left from before are tightened too."""
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(db_path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for path in (db_path, db_path.with_name(db_path.name + "-wal"), db_path.with_name(db_path.name + "-shm")):
+        try:
+            os.chmod(path, 0o600)
+        except (FileNotFoundError, PermissionError):  # no -wal or -shm yet; another user's file, not ours to change
+            pass
+
+
 def make_engine(url: str, timeout: float = 5.0) -> Engine:
     """`timeout`: seconds one attempt waits for a lock (SQLite, PostgreSQL) or a connection (PostgreSQL).
     Parameters are kept out of SQL errors and logs: they hold customers' names and phones."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     if url.startswith("sqlite:///"):
-        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        make_private(Path(url[len("sqlite:///"):]))
         connect_args = {"timeout": timeout, "check_same_thread": False}
         engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True, hide_parameters=True)
 

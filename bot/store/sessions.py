@@ -44,13 +44,13 @@ def record_answer(db: Session, *, answer_id: str, session_id: str, question: str
     return log
 
 
-def last_handoff_reason(db: Session, session_id: str) -> str | None:
-    return db.scalar(
+def handoff_reasons(db: Session, session_id: str) -> list[str]:
+    """The session's handoff reasons, newest first."""
+    return list(db.scalars(
         select(AnswerLog.handoff_reason)
         .where(AnswerLog.session_id == session_id, AnswerLog.handoff_reason.is_not(None))
         .order_by(AnswerLog.created_at.desc())
-        .limit(1)
-    )
+    ))
 
 
 def record_feedback(db: Session, *, answer_id: str, helpful: bool, comment: str | None = None) -> Feedback:

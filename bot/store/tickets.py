@@ -8,7 +8,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import case, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -159,10 +159,7 @@ def check_access_key(ticket: Ticket, key: str) -> bool:
     return hmac.compare_digest(ticket.access_key_hash, hash_key(key))
 
 
-def list_tickets(db: Session, *, status: str | None = None, priority: str | None = None, kb: str | None = None, limit: int = 100, now: datetime | None = None) -> list[Ticket]:
-    """Urgent first, then overdue, then by due time; of one knowledge base when `kb` is given."""
-    now = now or now_utc()
-    query = select(Ticket)
+def queue_filter(query, status: str | None, priority: str | None, kb: str | None = None):
     if kb:
         query = query.where(Ticket.kb == kb)
     if status:
@@ -171,14 +168,39 @@ def list_tickets(db: Session, *, status: str | None = None, priority: str | None
     if priority:
         check_choice("priority", priority, PRIORITIES)
         query = query.where(Ticket.priority == priority)
+    return query
+
+
+def list_tickets(
+    db: Session, *, status: str | None = None, priority: str | None = None, kb: str | None = None, limit: int = 50, offset: int = 0,
+    now: datetime | None = None,
+) -> list[Ticket]:
+    """One page of the queue, of one knowledge base when `kb` is given: urgent first, then
+    overdue, then by due time (the id breaks ties, so that pages follow one order)."""
+    now = now or now_utc()
     urgent_first = case((Ticket.priority == Priority.urgent.value, 0), else_=1)
     overdue_first = case((Ticket.sla_due_at < now, 0), else_=1)
-    return list(db.scalars(query.order_by(urgent_first, overdue_first, Ticket.sla_due_at).limit(limit)))
+    query = queue_filter(select(Ticket), status, priority, kb).order_by(urgent_first, overdue_first, Ticket.sla_due_at, Ticket.id)
+    return list(db.scalars(query.limit(limit).offset(offset)))
 
 
-def update_ticket(db: Session, ticket_id: str, *, status: str | None = None, assignee: str | None = None, note: str | None = None, author: str | None = None) -> Ticket:
+def count_tickets(db: Session, *, status: str | None = None, priority: str | None = None, kb: str | None = None) -> int:
+    return db.scalar(queue_filter(select(func.count()).select_from(Ticket), status, priority, kb))
+
+
+def update_ticket(
+    db: Session, ticket_id: str, *, status: str | None = None, assignee: str | None = None, note: str | None = None,
+    author: str | None = None, priority: str | None = None,
+) -> Ticket:
+    """An agent's changes. A priority raised to urgent brings the due time within the urgent
+    limit; a lowered one keeps the time already promised."""
     ticket = get_ticket(db, ticket_id)
     now = now_utc()
+    if priority is not None:
+        check_choice("priority", priority, PRIORITIES)
+        ticket.priority = priority
+        if priority == Priority.urgent:
+            ticket.sla_due_at = min(ticket.sla_due_at, sla_due(priority, ticket.reason, None, now))
     if assignee is not None:
         ticket.assignee = assignee.strip() or None
         if ticket.assignee and ticket.status == TicketStatus.open and status is None:

@@ -22,6 +22,7 @@ def serve_cmd(
     import uvicorn
 
     from bot.auth import load_tokens
+    from bot.serving import uvicorn_options
 
     settings = settings_of(ctx)
     tokens = load_tokens(settings)
@@ -29,7 +30,8 @@ def serve_cmd(
         err.print(f"agent/admin tokens: {tokens.path} (令牌文件 / token file)")
     err.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     os.environ["KEFU_DATA_DIR"], os.environ["KEFU_KB_DIR"] = str(settings.data_dir), str(settings.kb_dir)
-    uvicorn.run("bot.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info")
+    options = uvicorn_options(settings)
+    uvicorn.run("bot.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info", **options)
 
 
 def tickets_list_cmd(
@@ -37,8 +39,10 @@ def tickets_list_cmd(
     status: Annotated[Optional[str], typer.Option(help="open, assigned, resolved or closed.")] = None,
     priority: Annotated[Optional[str], typer.Option(help="urgent, high or normal.")] = None,
     kb: KbOption = None,
+    limit: Annotated[int, typer.Option(min=1, max=200, help="Tickets shown (one page of the queue).")] = 50,
+    offset: Annotated[int, typer.Option(min=0, help="Tickets skipped before the page.")] = 0,
 ):
-    """The ticket queue, urgent and overdue first."""
+    """The ticket queue, urgent and overdue first, one page at a time."""
     from rich.table import Table
 
     from bot.assemble import open_records
@@ -49,13 +53,16 @@ def tickets_list_cmd(
     if records is None:
         fail(ValueError("工单库不可用 / the ticket store is unavailable"))
     try:
-        rows = records.list_tickets(status, priority, kb)
+        page = records.list_tickets(status, priority, limit, offset, kb)
     except KefuError as exc:
         fail(exc)
     table = Table("id", "kb", "priority", "status", "reason", "name", "due")
-    for row in rows:
+    for row in page["tickets"]:
         table.add_row(row["id"], row["kb"] or "-", row["priority"], row["status"], row["reason"], row["name"], row["sla_due_at"].strftime("%m-%d %H:%M"))
     Console().print(table)
+    shown = f"{offset + 1}-{offset + len(page['tickets'])}" if page["tickets"] else "0"
+    more = f"; next: --offset {page['next_offset']}" if page["next_offset"] is not None else ""
+    err.print(f"第 {shown} 张,共 {page['total']} 张 / tickets {shown} of {page['total']}{more}")
 
 
 def register(app: typer.Typer) -> None:

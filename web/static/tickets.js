@@ -3,7 +3,10 @@
 import { LABELS, announce, api, countdown, el, errorText, formatTime, tickCountdowns } from "./common.js";
 
 const REFRESH_MS = 30000;
+const PAGE = 50; // tickets fetched at a time; "加载更多" fetches the next page
+const MAX_PAGE = 200; // the most the API gives in one request
 const list = document.getElementById("ticket-list");
+const loadMore = document.getElementById("load-more");
 const detail = document.getElementById("ticket-detail");
 const queueStatus = document.getElementById("queue-status");
 const statusFilter = document.getElementById("status-filter");
@@ -16,25 +19,34 @@ let kbFilter = null;
 export function startTickets(agent, kbSelect) {
   me = agent;
   kbFilter = kbSelect;
-  kbFilter.addEventListener("change", loadQueue);
-  statusFilter.addEventListener("change", loadQueue);
-  priorityFilter.addEventListener("change", loadQueue);
-  document.getElementById("refresh").addEventListener("click", loadQueue);
+  kbFilter.addEventListener("change", () => loadQueue());
+  statusFilter.addEventListener("change", () => loadQueue());
+  priorityFilter.addEventListener("change", () => loadQueue());
+  document.getElementById("refresh").addEventListener("click", () => loadQueue());
+  loadMore.addEventListener("click", () => loadPage(list.children.length));
   loadQueue();
-  setInterval(loadQueue, REFRESH_MS);
+  setInterval(() => loadQueue(true), REFRESH_MS);
   setInterval(() => tickCountdowns(), REFRESH_MS / 2);
 }
 
-async function loadQueue() {
-  const params = new URLSearchParams();
+/** The queue from its first ticket; `keepShown` (a refresh) fetches as many as are shown. */
+function loadQueue(keepShown = false) {
+  const limit = keepShown ? Math.min(Math.max(PAGE, list.children.length), MAX_PAGE) : PAGE;
+  return loadPage(0, limit);
+}
+
+async function loadPage(offset, limit = PAGE) {
+  const params = new URLSearchParams({ limit: String(limit), offset: String(offset) });
   if (statusFilter.value) params.set("status", statusFilter.value);
   if (priorityFilter.value) params.set("priority", priorityFilter.value);
   if (kbFilter && kbFilter.value) params.set("kb", kbFilter.value);
   let result;
   try { result = await api("/api/tickets?" + params); } catch (e) { queueStatus.textContent = "无法连接服务器。"; return; }
   if (!result.ok) { queueStatus.textContent = errorText(result); return; }
-  queueStatus.textContent = result.data.length ? `共 ${result.data.length} 张工单` : "没有工单";
-  list.replaceChildren(...result.data.map(renderRow));
+  const rows = result.data.tickets.map(renderRow);
+  if (offset === 0) list.replaceChildren(...rows); else list.append(...rows);
+  loadMore.hidden = result.data.next_offset === null;
+  queueStatus.textContent = result.data.total ? `显示 ${list.children.length} / 共 ${result.data.total} 张工单` : "没有工单";
 }
 
 function slaBadge(ticket) {
@@ -112,7 +124,7 @@ async function patch(id, body, done) {
   if (!result.ok) { announce(errorText(result)); return; }
   renderDetail(result.data);
   announce(done);
-  loadQueue();
+  loadQueue(true);
 }
 
 async function sendReply(id, box) {
