@@ -22,6 +22,11 @@ class DenseIndexKind(str, Enum):
     ivf_pq = "ivf_pq"
 
 
+class QueryBackend(str, Enum):
+    onnx = "onnx"
+    torch = "torch"
+
+
 class FusionMethod(str, Enum):
     rrf = "rrf"
     score = "score"
@@ -56,11 +61,36 @@ class Settings(BaseSettings):
             "on a shared 2-core machine (docs/performance.md): the other core serves HTTP, BM25 and answers."
         ),
     )
+    query_backend: QueryBackend = Field(
+        QueryBackend.onnx,
+        description=(
+            "What runs the query model: `onnx` (ONNX Runtime, an export of the embedding model made once into onnx_dir "
+            "and reused while the model is unchanged) or `torch` (the loaded model itself). Documents are always encoded "
+            "by torch in float32. ONNX int8 is the fastest with the closest vectors to float32 (docs/performance.md)."
+        ),
+    )
     query_int8: bool = Field(
         True,
         description=(
-            "Encode queries with an int8 dynamic quantisation of the model's Linear layers (documents stay "
-            "float32): 2-2.5x faster per query; gold retrieval within 1 point (docs/performance.md)."
+            "Encode queries with int8 dynamic quantisation (int8 weights, one scale per output channel; activations "
+            "quantised per pass), on either backend; documents stay float32. False encodes queries in float32. "
+            "Speed and gold retrieval of each variant: docs/performance.md."
+        ),
+    )
+    onnx_threads: int = Field(
+        1,
+        ge=0,
+        le=64,
+        description=(
+            "Threads ONNX Runtime runs the query model with (query_backend=onnx); 0 leaves its default (all cores). "
+            "1 is measured fastest for serving on a shared 2-core machine (docs/performance.md)."
+        ),
+    )
+    onnx_dir: Path | None = Field(
+        None,
+        description=(
+            "Where the ONNX exports of the embedding model are kept, one folder per model content hash and "
+            "quantisation with its card.json; unset means `<data_dir>/models/onnx`. Processes may share it."
         ),
     )
     query_cache_size: int = Field(
@@ -262,6 +292,10 @@ def index_root(settings: Settings, kb: str) -> Path:
 
 def cache_root(settings: Settings) -> Path:
     return settings.cache_dir or settings.data_dir / "cache"
+
+
+def onnx_root(settings: Settings) -> Path:
+    return settings.onnx_dir or settings.data_dir / "models" / "onnx"
 
 
 def settings_table() -> str:
