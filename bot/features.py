@@ -61,8 +61,8 @@ def candidate_features(asked: Asked, hits: list[Hit], position: int, reader: Rea
         # The words the kb knows at all: a typo, an English word or pasted text does not count against a passage.
         "known_coverage": coverage([t for t in asked.tokens if t in reader.idf], passage, reader.idf),
         "unknown_share": sum(t not in reader.idf for t in asked.tokens) / len(asked.tokens) if asked.tokens else 1.0,
-        "question_coverage": coverage(asked.tokens, tokenizer.tokenize(hit.question), reader.idf) if hit.question else 0.0,
-        "heading_coverage": coverage(asked.tokens, tokenizer.tokenize(heading), reader.idf),
+        "question_coverage": coverage(asked.tokens, reader.passage_tokens.phrase(hit.question), reader.idf) if hit.question else 0.0,
+        "heading_coverage": coverage(asked.tokens, reader.passage_tokens.phrase(heading), reader.idf),
         "asks_amount": float(wants_amount),
         "states_asked_amount": float(wants_amount and states_amount(chunk.text)),
         "faq": float(chunk.doc == FAQ_DOC_ID),
