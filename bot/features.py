@@ -14,7 +14,6 @@ from bot.reader import Reader
 from bot.retrieve.search import Hit
 from indexer.chunk import PATH_SEPARATOR
 from indexer.faq import FAQ_DOC_ID
-from kefu.text.tokenize import Tokenizer
 from kefu.vocab import Persona
 
 FEATURES = (
@@ -37,7 +36,7 @@ def inverse(rank: int | None) -> float:
     return 1.0 / rank if rank else 0.0
 
 
-def candidate_features(asked: Asked, hits: list[Hit], position: int, reader: Reader, tokenizer: Tokenizer, weight_sum: float) -> dict[str, float]:
+def candidate_features(asked: Asked, hits: list[Hit], position: int, reader: Reader, weight_sum: float) -> dict[str, float]:
     """Features of hits[position] (a candidate among the ranked hits of one search)."""
     hit = hits[position]
     chunk = hit.chunk
