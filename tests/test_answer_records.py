@@ -12,13 +12,12 @@ from sqlalchemy import event, text
 from bot.app import create_app
 from kefu.vocab import Persona
 
+from conftest import store_url
+
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def client(request, built_settings, encoder, tmp_path_factory):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('records') / 'kefu.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
+    url = store_url(request, tmp_path_factory)
     # No retention purge: its start-up transaction would be counted with the first answer's.
     settings = built_settings.model_copy(update={"database_url": url, "ticket_rate_per_minute": 1000, "retention_days": 0})
     with TestClient(create_app(settings, encoder=encoder)) as test_client:
