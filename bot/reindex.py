@@ -2,6 +2,8 @@
 thread against its own files; the new version is loaded, then swapped in by one assignment.
 A version another process made current is followed the same way (`follow_current`)."""
 
+import json
+import os
 import threading
 from contextlib import ExitStack
 from datetime import datetime, timezone
@@ -13,12 +15,33 @@ from bot.retrieve.index import LoadedIndex, load_current
 from bot.retrieve.query_encoder import QueryEncoder
 from bot.service import BotService
 from indexer.build import build_index, build_lock
-from indexer.versions import current_version, previous_version, set_current
+from indexer.versions import current_version, previous_version, set_current, write_json_atomic
 from kefu.errors import BuildRunning, IndexMissing, KefuError
 from kefu.kbs import find_kb
 from kefu.model import Encoder
 from kefu.settings import Settings, index_root
 from kefu.text.tokenize import Tokenizer
+
+# The kb's last re-index as its worker reports it, in the index root: another worker of the same
+# `kefu serve --workers N` asked for the progress answers with it too.
+STATUS_FILE = "reindex-status.json"
+INTERRUPTED = "重建索引中断(进程已退出),仍在使用原索引 / the re-index was interrupted (its process stopped); the previous version is served"
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+def process_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
 
 
 def chunk_changes(old: LoadedIndex | None, new: LoadedIndex) -> dict[str, dict[str, int]]:
@@ -70,7 +93,20 @@ class Reindexer:
         return kb
 
     def status(self, kb: str) -> dict:
-        return self._status.get(self._known(kb), {"state": "idle"})
+        """The kb's last re-index, whichever process ran it; one whose process died is failed."""
+        try:
+            status = json.loads((index_root(self.settings, self._known(kb)) / STATUS_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return self._status.get(kb, {"state": "idle"})
+        if status.get("state") == "running" and not process_alive(status.get("pid")):
+            return {**status, "state": "failed", "error": INTERRUPTED}
+        return status
+
+    def _publish(self, kb: str, status: dict) -> dict:
+        # One reference assignment and one atomic file: a poller sees the old status or the new one, never half.
+        self._status[kb] = status
+        write_json_atomic(index_root(self.settings, kb) / STATUS_FILE, status)
+        return status
 
     def _claim(self, kb: str, busy: str) -> ExitStack:
         """The kb's one build slot, in this process and across processes (its index root's build
@@ -89,9 +125,13 @@ class Reindexer:
 
     def start(self, kb: str, force: bool = False) -> dict:
         claim = self._claim(self._known(kb), f"知识库 {kb} 已有重建索引或回滚在进行 / a re-index or rollback of {kb} is already running")
-        self._status[kb] = {"state": "running", "kb": kb, "started_at": datetime.now(timezone.utc)}
+        try:
+            status = self._publish(kb, {"state": "running", "kb": kb, "started_at": now_iso(), "pid": os.getpid()})
+        except OSError:
+            claim.close()
+            raise
         threading.Thread(target=self._run, args=(kb, force, claim), name=f"kefu-reindex-{kb}", daemon=True).start()
-        return self._status[kb]
+        return status
 
     def _run(self, kb: str, force: bool, claim: ExitStack) -> None:
         try:
@@ -105,18 +145,18 @@ class Reindexer:
             new = self._swap_to_current(kb)
             self._report(kb, "switch", 1, 1)
             changes = chunk_changes(reader.index if reader else None, new)
-            self._status[kb] = {**self._status[kb], "state": "done", "version": result.version, "summary": result.summary(), "changes": changes}
+            outcome = {"state": "done", "version": result.version, "summary": result.summary(), "changes": changes}
         except KefuError as exc:
-            self._status[kb] = {**self._status[kb], "state": "failed", "error": str(exc)}
+            outcome = {"state": "failed", "error": str(exc)}
         except Exception as exc:  # a crashed build must not leave the status "running" forever
-            self._status[kb] = {**self._status[kb], "state": "failed", "error": f"{type(exc).__name__}: {exc}"}
+            outcome = {"state": "failed", "error": f"{type(exc).__name__}: {exc}"}
+        try:
+            self._publish(kb, {**self._status[kb], **outcome, "finished_at": now_iso()})
         finally:
-            self._status[kb]["finished_at"] = datetime.now(timezone.utc)
             claim.close()
 
     def _report(self, kb: str, stage: str, done: int, total: int) -> None:
-        # One reference assignment: a poller sees the old status or the new one, never half.
-        self._status[kb] = {**self._status[kb], "progress": {"stage": stage, "done": done, "total": total}}
+        self._publish(kb, {**self._status[kb], "progress": {"stage": stage, "done": done, "total": total}})
 
     def _swap_to_current(self, kb: str) -> LoadedIndex:
         with self._swap:
