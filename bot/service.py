@@ -20,7 +20,7 @@ from bot.retrieve.results import hit_to_json
 from bot.retrieve.search import Hit, Searcher
 from bot.store.errors import StoreUnavailable
 from indexer.chunk import PATH_SEPARATOR
-from indexer.faq import FAQ_DOC_ID
+from indexer.faq import FAQ_DOC_ID, without_stamp
 from kefu.kbs import KnowledgeBase, UnknownKb, check_kb_id
 from kefu.settings import Settings
 from kefu.text.normalize import normalize_text
@@ -113,6 +113,13 @@ def suggestions_from(hits: list[Hit], limit: int = 3) -> list[dict]:
         if len(picks) == limit:
             break
     return picks
+
+
+def customer_view(answer: str, citations: list[dict]) -> tuple[str, list[dict]]:
+    """An answer as a customer is shown it: an FAQ entry without its editor stamp."""
+    if not any(c["doc"] == FAQ_DOC_ID for c in citations):
+        return answer, citations
+    return without_stamp(answer), [{**c, "text": without_stamp(c["text"])} if c["doc"] == FAQ_DOC_ID else c for c in citations]
 
 
 @dataclass
@@ -222,6 +229,8 @@ class BotService:
         suggestions: list[dict] = []
         if outcome.band == Band.answer:
             answer, citations = outcome.composed.text, [c.to_dict() for c in outcome.composed.citations]
+            if persona == Persona.customer:
+                answer, citations = customer_view(answer, citations)
         else:
             citations = []
             reason = outcome.reason
