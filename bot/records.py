@@ -36,16 +36,16 @@ class Records:
     def session_state(self, session_id: str | None, persona: str, channel: str, ttl_minutes: int, kb: str | None = None) -> dict:
         def work(db):
             chat = sessions.get_or_create_session(db, session_id, persona=persona, channel=channel, ttl_minutes=ttl_minutes, kb=kb)
-            silenced = False
-            if chat.ticket_id:
-                silenced = tickets.get_ticket(db, chat.ticket_id).status == TicketStatus.assigned
+            ticket = tickets.get_ticket(db, chat.ticket_id) if chat.ticket_id else None
+            live = ticket is not None and ticket.status in (TicketStatus.open, TicketStatus.assigned)
             return {
                 "id": chat.id,
                 "last_question": chat.last_question,
                 "low_streak": chat.low_confidence_streak,
                 "contact": chat.contact,
                 "ticket_id": chat.ticket_id,
-                "silenced": silenced,
+                "open_ticket": ticket.id if live else None,  # a person is on the way: the conversation goes into the ticket
+                "silenced": live and ticket.status == TicketStatus.assigned,
                 "kb": chat.kb,
             }
 
@@ -68,6 +68,8 @@ class Records:
             )
             sessions.append_turn(db, session["id"], "user", text)
             sessions.append_turn(db, session["id"], "bot", result.answer, answer_id=result.answer_id)
+            if session.get("open_ticket"):  # the agent who takes it over reads everything, not what came before the form
+                tickets.append_transcript(db, session["open_ticket"], [("user", text), ("bot", result.answer)])
             chat = db.get(sessions.ChatSession, session["id"])
             chat.last_question = resolved
             low = result.band.value != "answer" and reason in ("low_confidence", "repeated_failure")
@@ -98,15 +100,16 @@ class Records:
             log.info("ticket %s opened for %s, %s (%s, %s)", view["id"], mask_name(view["name"]), mask_phone(view["phone"]), view["priority"], view["reason"])
         return view, key
 
-    def raise_urgent(self, session: dict, text: str) -> str:
+    def raise_urgent(self, session: dict) -> str:
         """The session's open ticket becomes urgent; with none open, a new urgent ticket is made
-        from the contact details the session already has."""
+        from the contact details the session already has. The message itself reaches the ticket
+        with the turn (record_turn)."""
 
         def work(db):
             chat = db.get(sessions.ChatSession, session["id"])
             current = db.get(tickets.Ticket, chat.ticket_id) if chat.ticket_id else None
             if current is not None and current.status in (TicketStatus.open, TicketStatus.assigned):
-                return tickets.escalate_to_urgent(db, current.id, text).id
+                return tickets.escalate_to_urgent(db, current.id).id
             ticket = tickets.create_ticket(
                 db, name=chat.contact["name"], phone=chat.contact["phone"], reason=HandoffReason.urgent.value, priority=Priority.urgent.value,
                 channel=chat.channel, session_id=chat.id, key_secret=self.ticket_key_secret, transcript=sessions.transcript(db, chat.id),

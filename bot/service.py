@@ -218,10 +218,10 @@ class BotService:
             return self._silent(session, text)
         resolved = resolve_follow_up(text, session.get("last_question"))
         outcome = self.decide(resolved, persona, session.get("low_streak", 0), kb)
+        if outcome.reason == HandoffReason.urgent and session.get("contact"):
+            session = {**session, "open_ticket": self._raise_urgent(session) or session.get("open_ticket")}
         result = self._result(outcome, session, persona, text, resolved)
         self._record(session, text, resolved, result, outcome.index_version)
-        if result.handoff.reason == HandoffReason.urgent and session.get("contact"):
-            result.handoff.ticket_id = self._raise_urgent(session, text) or result.handoff.ticket_id
         return result
 
     def _result(self, outcome: Outcome, session: dict, persona: Persona, text: str, resolved: str) -> AskResult:
@@ -234,7 +234,7 @@ class BotService:
         else:
             citations = []
             reason = outcome.reason
-            handoff = Handoff(True, reason, session.get("ticket_id"), priority_for(reason).value, required_fields(resolved, reason))
+            handoff = Handoff(True, reason, session.get("open_ticket"), priority_for(reason).value, required_fields(resolved, reason))
             answer = handoff_reply(reason, persona)
             if outcome.band == Band.suggest and reason != HandoffReason.out_of_scope:
                 suggestions = suggestions_from(outcome.hits)
@@ -270,10 +270,10 @@ class BotService:
         handoff = Handoff(True, None, session.get("ticket_id"), None, [])
         return AskResult(uuid.uuid4().hex, session["id"], SILENT, [], 0.0, handoff, Band.handoff)
 
-    def _raise_urgent(self, session: dict, text: str) -> str | None:
+    def _raise_urgent(self, session: dict) -> str | None:
         """An urgent matter from a customer whose contact details the session already has."""
         try:
-            return self.store.raise_urgent(session, text)
+            return self.store.raise_urgent(session)
         except Exception:
             log.exception("could not open an urgent ticket for session %s", session["id"])
             return None

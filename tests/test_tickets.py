@@ -135,8 +135,24 @@ def test_an_urgent_matter_escalates_the_sessions_ticket_at_once(client, agent):
     urgent = ask(client, "我家孩子喝了你们的奶住院了", session)
     assert urgent["handoff"]["reason"] == "urgent" and urgent["handoff"]["ticket_id"] == created["ticket_id"]
     ticket = client.get(f"/api/tickets/{created['ticket_id']}", headers=agent).json()
-    assert ticket["priority"] == "urgent" and ticket["messages"][-1]["text"] == "我家孩子喝了你们的奶住院了"
+    assert ticket["priority"] == "urgent" and [m["text"] for m in ticket["messages"][-2:]] == ["我家孩子喝了你们的奶住院了", urgent["answer"]]
     assert ticket["sla_due_at"] <= created["sla_due_at"]
+
+
+def test_the_ticket_transcript_holds_what_was_said_after_it_was_opened(client, agent):
+    """The agent sees the whole conversation from its first message: before the ticket, and the
+    customer's messages and the bot's replies after it, until a person takes over."""
+    first = ask(client, "电话铃响几声必须接听")
+    session = first["session_id"]
+    person = ask(client, "转人工", session)
+    ticket_id = client.post("/api/tickets", json={"session_id": session, "name": "吴十", "phone": "13800000010"}).json()["ticket_id"]
+    later = ask(client, "保质期满的产品能退吗", session)
+    urgent = ask(client, "喝完拉肚子了", session)
+    messages = [(m["role"], m["text"]) for m in client.get(f"/api/tickets/{ticket_id}", headers=agent).json()["messages"]]
+    assert messages == [
+        ("customer", "电话铃响几声必须接听"), ("bot", first["answer"]), ("customer", "转人工"), ("bot", person["answer"]),
+        ("customer", "保质期满的产品能退吗"), ("bot", later["answer"]), ("customer", "喝完拉肚子了"), ("bot", urgent["answer"]),
+    ]
 
 
 def test_an_urgent_matter_after_a_closed_ticket_opens_a_new_one_with_the_known_contact(client, agent):

@@ -64,6 +64,19 @@ def test_an_faq_answer_shows_customers_no_editor_stamp_and_agents_keep_it(page, 
     assert FAQ_STAMP in for_agent["answer"] and FAQ_STAMP in for_agent["citations"][0]["text"]
 
 
+def test_the_agent_sees_what_the_customer_said_after_the_ticket_was_opened(page, server):
+    panel = open_widget(page, server)
+    ask_widget(panel, "电话铃响几声必须接听")
+    ticket = open_ticket(panel, "孙先生", "13800000022")
+    ask_widget(panel, "保质期满的产品能退吗")
+    later_reply = panel.locator(".msg.bot").last.inner_text().split("\n")[0]
+    detail = agent_console(page, server, ticket)
+    transcript = detail.locator(".transcript")
+    expect(transcript).to_contain_text("电话铃响几声必须接听")
+    expect(transcript.locator(".m-customer").last).to_contain_text("保质期满的产品能退吗")
+    expect(transcript.locator(".m-bot").last).to_contain_text(later_reply[:20])
+
+
 def focus_is_in_the_panel(page) -> bool:
     return page.evaluate("""() => {
         const host = document.querySelector("kefu-widget");
