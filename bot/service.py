@@ -233,9 +233,9 @@ class BotService:
                 answer, citations = customer_view(answer, citations)
         else:
             citations = []
-            reason = outcome.reason
-            handoff = Handoff(True, reason, session.get("open_ticket"), priority_for(reason).value, required_fields(resolved, reason))
-            answer = handoff_reply(reason, persona)
+            reason, ticket = outcome.reason, session.get("open_ticket")
+            handoff = Handoff(True, reason, ticket, priority_for(reason).value, [] if ticket else required_fields(resolved, reason))
+            answer = handoff_reply(reason, persona, ticket)
             if outcome.band == Band.suggest and reason != HandoffReason.out_of_scope:
                 suggestions = suggestions_from(outcome.hits)
                 answer = suggestion_reply([s["question"] for s in suggestions])

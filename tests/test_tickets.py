@@ -139,6 +139,21 @@ def test_an_urgent_matter_escalates_the_sessions_ticket_at_once(client, agent):
     assert ticket["sla_due_at"] <= created["sla_due_at"]
 
 
+def test_an_urgent_matter_in_a_session_with_a_ticket_is_escalated_once_and_asks_for_nothing(client, agent):
+    """The urgent reply asked for name and phone although the ticket had them and no form came,
+    and every later handoff carried the ticket as if escalated again."""
+    session = ask(client, "转人工", kb="dairy")["session_id"]
+    ticket_id = client.post("/api/tickets", json={"session_id": session, "name": "钱九", "phone": "13800000009"}).json()["ticket_id"]
+    urgent = ask(client, "孩子喝了你们的奶拉肚子住院了", session, kb="dairy")
+    assert urgent["handoff"]["ticket_id"] == ticket_id and urgent["handoff"]["fields"] == []
+    assert "加急" in urgent["answer"] and ticket_id in urgent["answer"] and "请留下" not in urgent["answer"]
+    unknown = ask(client, "发票可以开电子的吗", session, kb="dairy")  # the dairy manual does not say
+    assert unknown["band"] == "handoff" and unknown["handoff"]["fields"] == []
+    assert ticket_id in unknown["answer"] and "加急" not in unknown["answer"] and "请留下" not in unknown["answer"]
+    person = ask(client, "转人工", session, kb="dairy")
+    assert ticket_id in person["answer"] and "请留下" not in person["answer"]
+
+
 def test_the_ticket_transcript_holds_what_was_said_after_it_was_opened(client, agent):
     """The agent sees the whole conversation from its first message: before the ticket, and the
     customer's messages and the bot's replies after it, until a person takes over."""

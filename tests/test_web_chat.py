@@ -51,6 +51,22 @@ def open_ticket(panel, name: str, phone: str) -> str:
     return ticket_number(panel)
 
 
+def test_an_urgent_message_after_the_form_is_escalated_once_and_asks_for_nothing_more(page, server):
+    panel = open_widget(page, server)
+    ticket = open_ticket(panel, "钱女士", "13800000021")
+    ask_widget(panel, "孩子喝了你们的奶拉肚子住院了")
+    urgent = panel.locator(".msg.bot").last
+    expect(urgent).to_contain_text("加急")
+    expect(urgent).to_contain_text(ticket)
+    expect(urgent).not_to_contain_text("请留下")  # the ticket has the name and phone; no form comes
+    expect(panel.get_by_role("form", name=FORM)).to_have_count(0)
+    ask_widget(panel, "电话铃响几声必须接听")
+    ask_widget(panel, NOT_IN_THE_MANUAL)
+    expect(panel.locator(".msg").filter(has_text="加急")).to_have_count(1)  # every later message added another
+    expect(panel.locator(".msg.bot").last).to_contain_text(ticket)
+    expect(panel.get_by_role("form", name=FORM)).to_have_count(0)
+
+
 def test_an_faq_answer_shows_customers_no_editor_stamp_and_agents_keep_it(page, server):
     panel = open_widget(page, server)
     ask_widget(panel, FAQ_QUESTION)

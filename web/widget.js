@@ -359,19 +359,18 @@
   function handleAnswer(data) {
     state.sessionId = data.session_id;
     const handoff = data.handoff || {};
+    // The session's open ticket, one the server opened for an urgent matter too: the reply itself says so.
+    if (handoff.ticket_id && !(state.ticket && state.ticket.id === handoff.ticket_id)) state.ticket = { id: handoff.ticket_id };
     // "您是想问" first lets the customer pick a section; a person stays one click away.
-    const offer = data.band === "suggest" && handoff.needed && !handoff.ticket_id && !state.ticket;
+    const offer = data.band === "suggest" && handoff.needed && !state.ticket;
     if (data.answer) {
       append({ kind: "bot", text: data.answer, citations: data.citations || [], suggestions: data.suggestions || [], answerId: data.answer_id,
         offer: offer ? { fields: handoff.fields, reason: handoff.reason } : null });
     } else if (state.ticket) {
       append({ kind: "note", text: "您的消息已转给客服人员,请稍候。" });
     }
-    if (!handoff.needed || offer) return;
-    if (handoff.ticket_id) {
-      state.ticket = Object.assign({}, state.ticket && state.ticket.id === handoff.ticket_id ? state.ticket : {}, { id: handoff.ticket_id });
-      append({ kind: "note", text: "已为您加急转交人工处理,工单号:" + handoff.ticket_id + "。" });
-    } else if (state.ticket) {
+    if (!handoff.needed || offer || handoff.ticket_id) return;
+    if (state.ticket) { // one the session no longer holds (it expired, or the ticket closed since the last poll)
       append({ kind: "note", text: "您的工单 " + state.ticket.id + " 已在处理中。" + (state.ticket.message || "") });
     } else {
       openForm(handoff.fields && handoff.fields.length ? handoff.fields : ["name", "phone"], handoff.reason);
