@@ -16,7 +16,7 @@ from bot.handoff import detect_request, priority_for, required_fields
 from bot.reader import Reader
 from bot.replies import SILENT, TICKETS_UNAVAILABLE, handoff_reply, suggestion_reply
 from bot.retrieve.query_encoder import QueryEncoder
-from bot.retrieve.results import hit_to_json
+from bot.retrieve.results import hit_to_json, matches_nothing
 from bot.retrieve.search import Hit, Searcher
 from bot.store.errors import StoreUnavailable
 from indexer.chunk import PATH_SEPARATOR
@@ -175,9 +175,12 @@ class BotService:
 
     def search(self, query: str, k: int, kb: str | None = None) -> dict:
         """Passages for a quick lookup (the agents' console): the citation shape with each
-        document's date, and the query's tokens for highlighting."""
+        document's date, and the query's tokens for highlighting; none for a query that matched
+        nothing (results.matches_nothing)."""
         readers = self.readers_for(kb)
         hits = self.searcher(readers).search(query, k)
+        if matches_nothing(hits, self.settings.search_dense_floor):
+            hits = []
         dates = {reader.kb: reader.dates for reader in readers}
         results = [{**hit_to_json(hit), "date": dates[hit.kb].get(hit.chunk.doc)} for hit in hits]
         return {"query": query, "results": results, "terms": self.tokenizer.tokenize(query)}

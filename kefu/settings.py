@@ -122,6 +122,15 @@ class Settings(BaseSettings):
         ge=0,
         description="Weight in fusion of the BM25 match against the passages' associated questions (a passage scores by its best question); 0 leaves the channel out.",
     )
+    search_dense_floor: float = Field(
+        0.90,
+        ge=0,
+        le=1,
+        description=(
+            "The console's search lists nothing when no result shares a word with the query and the closest is below this cosine "
+            "(xyzqqq listed 8 passages). Measured on the gold dev half: `python -m eval.search_floor`, docs/evaluation.md."
+        ),
+    )
     keep_versions: int = Field(5, ge=2, le=100, description="Index versions kept on disk (for rollback).")
     index_watch_seconds: float = Field(
         2.0,

@@ -89,6 +89,15 @@ def test_search_returns_passages_in_citation_shape(client):
     assert len(results) == 3 and {"id", "doc", "title", "section", "text", "score"} <= set(results[0])
 
 
+@pytest.mark.parametrize("query", ["xyzqqq", "qwertyuiop", "龘靐齉"])
+def test_a_search_that_matches_nothing_lists_nothing(client, query):
+    """No passage shares a word with these, and none is close in meaning (below search_dense_floor):
+    the dense search still ranked eight passages of a manual for them."""
+    for kb in (None, "dairy"):
+        response = client.get("/api/search", params={"q": query, "k": 8, **({"kb": kb} if kb else {})})
+        assert response.status_code == 200 and response.json()["results"] == []
+
+
 @pytest.mark.parametrize(
     "request_kwargs,status,code",
     [
