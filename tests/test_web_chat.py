@@ -67,6 +67,23 @@ def test_an_urgent_message_after_the_form_is_escalated_once_and_asks_for_nothing
     expect(panel.get_by_role("form", name=FORM)).to_have_count(0)
 
 
+def test_small_talk_offers_a_person_and_the_form_opens_when_the_bot_cannot_answer(page, server):
+    panel = open_widget(page, server)
+    ask_widget(panel, "今天天气怎么样")
+    chatter = panel.locator(".msg.bot").filter(has_text="只能回答")
+    expect(chatter).to_have_count(1)
+    expect(panel.get_by_role("form", name=FORM)).to_have_count(0)  # it opened and stayed pinned under the conversation
+    offer = chatter.get_by_role("button", name="转人工")
+    expect(offer).to_be_visible()
+    ask_widget(panel, NOT_IN_THE_MANUAL)
+    form = panel.get_by_role("form", name=FORM)
+    expect(form).to_be_visible()
+    form.get_by_role("button", name="取消").click()
+    expect(form).to_have_count(0)
+    offer.click()  # the customer asks for a person after all
+    expect(panel.get_by_role("form", name=FORM)).to_be_visible()
+
+
 def test_an_faq_answer_shows_customers_no_editor_stamp_and_agents_keep_it(page, server):
     panel = open_widget(page, server)
     ask_widget(panel, FAQ_QUESTION)
@@ -93,9 +110,72 @@ def test_the_agent_sees_what_the_customer_said_after_the_ticket_was_opened(page,
     expect(transcript.locator(".m-bot").last).to_contain_text(later_reply[:20])
 
 
+def test_an_unhelpful_answer_offers_to_rephrase_or_reach_a_person(page, server):
+    panel = open_widget(page, server)
+    ask_widget(panel, "电话铃响几声必须接听")
+    feedback = panel.locator(".msg.bot").last.locator(".feedback")
+    feedback.get_by_role("button", name="没帮助").click()
+    expect(feedback).to_contain_text("感谢您的反馈")
+    feedback.get_by_role("button", name="换个说法").click()
+    box = panel.get_by_role("textbox", name="输入您的问题")
+    expect(box).to_be_focused()
+    expect(box).to_have_value("电话铃响几声必须接听")  # to edit, not to type again
+    feedback.get_by_role("button", name="转人工").click()
+    expect(panel.get_by_role("form", name=FORM)).to_be_visible()
+
+
 def focus_is_in_the_panel(page) -> bool:
     return page.evaluate("""() => {
         const host = document.querySelector("kefu-widget");
         const inner = host.shadowRoot.activeElement;
         return document.activeElement === host && inner !== null && host.shadowRoot.getElementById("kefu-panel").contains(inner);
     }""")
+
+
+def test_the_full_screen_widget_is_modal_and_keeps_the_focus(browser, server, request, tmp_path):
+    page = open_page(browser, request, tmp_path, viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True)
+    panel = open_widget(page, server)
+    expect(panel).to_have_attribute("aria-modal", "true")
+    ask_widget(panel, "电话铃响几声必须接听")  # chips, feedback buttons: more to tab through
+    for _ in range(25):
+        page.keyboard.press("Tab")
+        assert focus_is_in_the_panel(page), "Tab left the full-screen widget for the page behind it"
+    for _ in range(25):
+        page.keyboard.press("Shift+Tab")
+        assert focus_is_in_the_panel(page), "Shift+Tab left the full-screen widget for the page behind it"
+    page.set_viewport_size({"width": 1280, "height": 860})  # a floating panel beside the page is no dialog to trap in
+    expect(panel).not_to_have_attribute("aria-modal", "true")
+
+
+def test_the_console_opens_a_transcript_at_its_newest_message_and_the_toast_hides_no_button(page, server):
+    agent = {"Authorization": f"Bearer {server.tokens.agent}"}
+    ticket = httpx.post(server.url + "/api/tickets", json={"name": "周先生", "phone": "13800000023"}).json()["ticket_id"]
+    for n in range(1, 21):
+        httpx.patch(f"{server.url}/api/tickets/{ticket}", json={"note": f"第{n}次回访记录", "author": "李客服"}, headers=agent).raise_for_status()
+    detail = agent_console(page, server, ticket)
+    transcript = detail.locator(".transcript")
+    expect(transcript.locator("li").last).to_contain_text("第20次回访记录")
+    assert transcript.evaluate("t => t.scrollHeight > t.clientHeight"), "the transcript is not long enough to scroll"
+    assert transcript.evaluate("t => t.scrollTop + t.clientHeight >= t.scrollHeight - 1"), "the newest message is out of view"
+    detail.get_by_label("回复客户").fill("周先生您好,已为您登记。")
+    send = detail.get_by_role("button", name="发送回复")
+    send.click()
+    toast = page.locator("#toast")
+    expect(toast).to_have_text("回复已发送")
+    expect(toast).to_have_class("toast show")
+    assert transcript.evaluate("t => t.scrollTop + t.clientHeight >= t.scrollHeight - 1"), "the reply just sent is out of view"
+    around, button = toast.bounding_box(), send.bounding_box()
+    apart = (around["x"] + around["width"] <= button["x"] or button["x"] + button["width"] <= around["x"]
+             or around["y"] + around["height"] <= button["y"] or button["y"] + button["height"] <= around["y"])
+    assert apart, f"the toast {around} covers the send button {button}"
+
+
+def test_a_console_search_that_matches_nothing_says_so(page, server):
+    log_in(page, server.url + "/console", server.tokens.agent, "李客服")
+    search = page.get_by_label("搜索服务手册")
+    search.fill("xyzqqq")
+    expect(page.locator("#search-status")).to_have_text("没有找到相关内容")
+    expect(page.locator("#results .hit")).to_have_count(0)
+    search.fill("电话铃响几声")
+    expect(page.locator("#search-status")).to_contain_text("条结果")
+    expect(page.locator("#results .hit").first).to_contain_text("3声")
