@@ -29,7 +29,7 @@ CUSTOMER_WITH_TICKET = {
     HandoffReason.low_confidence: "抱歉,服务手册中没有找到能够确切回答这个问题的内容。" + NOTED,
     HandoffReason.repeated_failure: "抱歉,服务手册中没有找到能够确切回答这个问题的内容。" + NOTED,
 }
-SUGGEST = "您是想问:"
+SUGGEST = "您是想问:"  # the options themselves are the answer's `suggestions`, shown as buttons
 TICKETS_UNAVAILABLE = "(工单系统暂时不可用,请稍后再试或直接拨打客服电话。)"
 SILENT = ""  # a person has taken over the conversation
 
@@ -43,8 +43,11 @@ def handoff_reply(reason: HandoffReason, persona: Persona, open_ticket: str | No
     return CUSTOMER[reason]
 
 
-def suggestion_reply(previews: list[str]) -> str:
-    return SUGGEST + "\n" + "\n".join(f"{n}. {p}" for n, p in enumerate(previews, start=1))
+def reading_note(corrections) -> str:
+    """How the bot read a typo, before its answer: 按「保质期」为您查找:(empty when nothing was corrected)."""
+    if not corrections:
+        return ""
+    return "按「" + "」「".join(change.replacement for change in corrections) + "」为您查找:\n"
 
 
 def callback_promise(due_text: str) -> str:

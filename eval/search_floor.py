@@ -1,6 +1,7 @@
 """The console's empty state: below which dense cosine a search whose results share no word
 with the query shows nothing. Nonsense queries (keyboard mash, random letters, rare characters)
-against the gold dev half's questions, each searched in its own kb as the console does.
+against the gold dev half's questions, each ranked in its own kb as the console's search ranks it
+(BotService.rank, an agent's ranking).
 
     python -m eval.search_floor [--split dev] [-k 8]
 
@@ -13,10 +14,11 @@ import argparse
 import random
 import string
 
-from bot.assemble import open_searcher
+from bot.assemble import open_bot
 from bot.retrieve.results import matches_nothing
 from kefu.gold import gold_file, load_gold
 from kefu.settings import load_settings
+from kefu.vocab import Persona
 
 FLOORS = (0.75, 0.80, 0.85, 0.87, 0.88, 0.90, 0.92, 0.93, 0.95)
 RARE_HAN = "龘靐齉爩鱻麤龖厵灥燚猋骉羴犇毳淼焱垚嚞"
@@ -51,9 +53,13 @@ def measure(split: str, k: int) -> None:
     settings = load_settings()
     items = load_gold(gold_file(settings), split)
     kbs = sorted({item.kb for item in items})
-    searchers = {kb: open_searcher(settings, kb) for kb in kbs}
-    nonsense = {(kb, q): searchers[kb].search(q, k) for kb in kbs for q in nonsense_queries()}
-    real = [(item, searchers[item.kb].search(item.question, k)) for item in items]
+    service = open_bot(settings, store=False).service
+
+    def search(query: str, kb: str):
+        return service.rank(query, Persona.agent, kb).hits[:k]
+
+    nonsense = {(kb, q): search(q, kb) for kb in kbs for q in nonsense_queries()}
+    real = [(item, search(item.question, item.kb)) for item in items]
     wordless = [(item, hits) for item, hits in real if not any(h.sparse_score for h in hits)]
     answerable = [hits for item, hits in wordless if item.answerable]
     print(f"{len(nonsense)} nonsense searches ({len(kbs)} kbs), {len(real)} {split} questions, k={k}")
