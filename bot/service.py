@@ -204,9 +204,8 @@ class BotService:
         citation shape with each document's date, and the query's tokens for highlighting; none
         for a query that matched nothing (results.matches_nothing)."""
         readers = self.readers_for(kb)
-        hits = self.rank(query, Persona.agent, readers=readers).hits[:k]
-        if matches_nothing(hits, self.settings.search_dense_floor):
-            hits = []
+        ranked = self.rank(query, Persona.agent, readers=readers).hits
+        hits = [] if matches_nothing(ranked, self.settings.search_dense_floor) else ranked[:k]  # judged on all, whatever k
         dates = {reader.kb: reader.dates for reader in readers}
         results = [{**hit_to_json(hit), "date": dates[hit.kb].get(hit.chunk.doc)} for hit in hits]
         return {"query": query, "results": results, "terms": self.tokenizer.tokenize(query)}

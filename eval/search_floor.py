@@ -3,7 +3,7 @@ with the query shows nothing. Nonsense queries (keyboard mash, random letters, r
 against the gold dev half's questions, each ranked in its own kb as the console's search ranks it
 (BotService.rank, an agent's ranking).
 
-    python -m eval.search_floor [--split dev] [-k 8]
+    python -m eval.search_floor [--split dev]
 
 Prints the top cosines of both, and for each candidate floor the share of nonsense searches that
 would still list results, of answerable dev questions that would list none, and of unanswerable
@@ -49,20 +49,20 @@ def top_cosines(searches) -> str:
     return f"min {tops[0]:.3f}, median {tops[len(tops) // 2]:.3f}, max {tops[-1]:.3f}" if tops else "none"
 
 
-def measure(split: str, k: int) -> None:
+def measure(split: str) -> None:
     settings = load_settings()
     items = load_gold(gold_file(settings), split)
     kbs = sorted({item.kb for item in items})
     service = open_bot(settings, store=False).service
 
     def search(query: str, kb: str):
-        return service.rank(query, Persona.agent, kb).hits[:k]
+        return service.rank(query, Persona.agent, kb).hits  # every ranked candidate, as BotService.search judges them
 
     nonsense = {(kb, q): search(q, kb) for kb in kbs for q in nonsense_queries()}
     real = [(item, search(item.question, item.kb)) for item in items]
     wordless = [(item, hits) for item, hits in real if not any(h.sparse_score for h in hits)]
     answerable = [hits for item, hits in wordless if item.answerable]
-    print(f"{len(nonsense)} nonsense searches ({len(kbs)} kbs), {len(real)} {split} questions, k={k}")
+    print(f"{len(nonsense)} nonsense searches ({len(kbs)} kbs), {len(real)} {split} questions")
     print(f"nonsense sharing a word with a result: {sum(any(h.sparse_score for h in hits) for hits in nonsense.values())}")
     print(f"top cosine of nonsense: {top_cosines(nonsense.values())}")
     print(f"{split} questions sharing no word with any result: {len(answerable)} answerable ({top_cosines(answerable)}), "
@@ -80,9 +80,8 @@ def measure(split: str, k: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", default="dev")
-    parser.add_argument("-k", type=int, default=8)
     args = parser.parse_args()
-    measure(args.split, args.k)
+    measure(args.split)
 
 
 if __name__ == "__main__":
