@@ -18,7 +18,7 @@ from web_support import LiveServer, server_settings
 FAQ_QUESTION = "门店营业时间是几点"
 FAQ_ANSWER = "门店每天早上八点至晚上九点营业。"
 FAQ_STAMP = "(编辑撰写:刘编辑,2026-12-01)"
-NOT_IN_THE_MANUAL = "发票可以开电子的吗"  # the dairy manual does not say: the bot cannot answer
+NOT_IN_THE_MANUAL = "退款几天能到账"  # the dairy manual does not say: the bot cannot answer (发票可以开电子的吗 became a 您是想问 with the refitted decision)
 FORM = "留下联系方式"
 
 
