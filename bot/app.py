@@ -5,6 +5,7 @@ the service, store and re-indexer), which the lifespan opens.
 """
 
 import logging
+import os
 import time
 from contextlib import asynccontextmanager
 
@@ -22,15 +23,17 @@ from bot.auth import load_tokens
 from bot.bodylimit import BodyLimit
 from bot.cors import JsonCORSMiddleware
 from bot.errors import error_body, status_and_code
+from bot.index_watch import IndexWatcher
 from bot.logmask import install_log_masking
 from bot.metrics import Metrics
+from bot.periodic import Periodic
 from bot.ratelimit import RateLimited, RateLimiter
 from bot.retention import RetentionPurger
 from bot.serving import HEADER_TIMEOUT_STATE
 from bot.tokengate import TokenGate
 from kefu.errors import KefuError
 from kefu.model import Encoder
-from kefu.settings import Settings
+from kefu.settings import Settings, index_root
 
 log = logging.getLogger("kefu")
 
@@ -117,7 +120,8 @@ def add_health_routes(app: FastAPI) -> None:
         versions = served_versions(request.app)
         if not versions:
             return JSONResponse(error_body("not_ready", "索引尚未加载 / no index loaded"), status_code=503)
-        return {"status": "ready", "index_versions": versions, "store": request.app.state.bot.records is not None}
+        # The process id tells the workers of one `kefu serve --workers N` apart.
+        return {"status": "ready", "index_versions": versions, "store": request.app.state.bot.records is not None, "pid": os.getpid()}
 
     @app.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics")
     def metrics(request: Request) -> str:
@@ -137,14 +141,22 @@ def start_purger(bot, settings: Settings) -> RetentionPurger | None:
     return RetentionPurger(purge).start()
 
 
+def start_index_watch(bot, settings: Settings) -> Periodic | None:
+    """Following the versions other processes make current; none when switched off (0)."""
+    if not settings.index_watch_seconds:
+        return None
+    watcher = IndexWatcher(lambda: [(kb, index_root(settings, kb)) for kb in bot.service.kbs], bot.reindexer.follow_current)
+    return Periodic(watcher.check, settings.index_watch_seconds, "kefu-index-watch").start()
+
+
 def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.bot = open_bot(settings, encoder, app.state.tokens)
-        purger = start_purger(app.state.bot, settings)
+        background = [task for task in (start_purger(app.state.bot, settings), start_index_watch(app.state.bot, settings)) if task]
         yield {HEADER_TIMEOUT_STATE: settings.header_timeout_seconds}  # for bot.serving's protocol, under kefu serve
-        if purger:
-            purger.stop()
+        for task in background:
+            task.stop()
 
     install_log_masking()
     # /docs is bot.api.pages' own page (swagger-ui from a package, under the pages' CSP); ReDoc would need a CDN.

@@ -3,7 +3,7 @@
 Every 4xx/5xx body has one shape: {"error": {"code": "...", "message": "中文 / English"}}.
 """
 
-from kefu.errors import DocumentUnreadable, IndexCorrupt, IndexMissing, KefuError, ModelUnavailable
+from kefu.errors import BuildRunning, DocumentUnreadable, IndexCorrupt, IndexMissing, KefuError, ModelUnavailable
 
 
 class BotError(KefuError):
@@ -64,6 +64,8 @@ def status_and_code(exc: KefuError) -> tuple[int, str]:
     """HTTP status and code for any domain error, including the indexer's and the store's."""
     if hasattr(exc, "status") and hasattr(exc, "code"):
         return exc.status, exc.code
+    if isinstance(exc, BuildRunning):
+        return 409, "conflict"
     if isinstance(exc, DocumentUnreadable):
         return 422, "document_unreadable"
     if isinstance(exc, (IndexMissing, IndexCorrupt, ModelUnavailable)):

@@ -62,6 +62,8 @@ class Records:
                 kb=session.get("kb"), now=now,
             )
             sessions.append_turns(db, session["id"], [("user", text, None), ("bot", result.answer, result.answer_id)], now)
+            if session.get("open_ticket"):  # the agent who takes it over reads everything, not what came before the form
+                tickets.append_transcript(db, session["open_ticket"], [("user", text), ("bot", result.answer)])
             return self._urgent_in(db, session["id"], text) if urgent else None
 
         return self._run(work)
@@ -164,7 +166,7 @@ def urgent_ticket(db, session_id: str, text: str, key_secret: str) -> str:
     chat = db.get(sessions.ChatSession, session_id)
     current = db.get(tickets.Ticket, chat.ticket_id) if chat.ticket_id else None
     if current is not None and current.status in (TicketStatus.open, TicketStatus.assigned):
-        return tickets.escalate_to_urgent(db, current.id, text).id
+        return tickets.escalate_to_urgent(db, current.id).id  # the message itself reaches it with the turn (record_turn)
     ticket = tickets.create_ticket(
         db, name=chat.contact["name"], phone=chat.contact["phone"], reason=HandoffReason.urgent.value, priority=Priority.urgent.value,
         channel=chat.channel, session_id=chat.id, key_secret=key_secret, transcript=sessions.transcript(db, chat.id), kb=chat.kb,

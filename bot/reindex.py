@@ -1,7 +1,11 @@
 """Re-index and roll back while the bot keeps answering: the build runs in a background
-thread against its own files; the new version is loaded, then swapped in by one assignment."""
+thread against its own files; the new version is loaded, then swapped in by one assignment.
+A version another process made current is followed the same way (`follow_current`)."""
 
+import json
+import os
 import threading
+from contextlib import ExitStack
 from datetime import datetime, timezone
 
 from bot.errors import Conflict
@@ -10,13 +14,34 @@ from bot.reader import Reader
 from bot.retrieve.index import LoadedIndex, load_current
 from bot.retrieve.query_encoder import QueryEncoder
 from bot.service import BotService
-from indexer.build import build_index
-from indexer.versions import previous_version, set_current
-from kefu.errors import IndexMissing, KefuError
+from indexer.build import build_index, build_lock
+from indexer.versions import current_version, previous_version, set_current, write_json_atomic
+from kefu.errors import BuildRunning, IndexMissing, KefuError
 from kefu.kbs import find_kb
 from kefu.model import Encoder
 from kefu.settings import Settings, index_root
 from kefu.text.tokenize import Tokenizer
+
+# The kb's last re-index as its worker reports it, in the index root: another worker of the same
+# `kefu serve --workers N` asked for the progress answers with it too.
+STATUS_FILE = "reindex-status.json"
+INTERRUPTED = "重建索引中断(进程已退出),仍在使用原索引 / the re-index was interrupted (its process stopped); the previous version is served"
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+def process_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
 
 
 def chunk_changes(old: LoadedIndex | None, new: LoadedIndex) -> dict[str, dict[str, int]]:
@@ -44,8 +69,9 @@ def chunk_changes(old: LoadedIndex | None, new: LoadedIndex) -> dict[str, dict[s
 
 class Reindexer:
     """Builds and rolls back knowledge bases for one service, each kb on its own: one build or
-    rollback at a time per kb (a second gets 409 at once), others' answers never change. The
-    first build of a kb gives the service its first reader for it."""
+    rollback at a time per kb, in this process or any other sharing the data dir (a second gets
+    409 at once), others' answers never change. The first build of a kb gives the service its
+    first reader for it."""
 
     def __init__(self, settings: Settings, service: BotService, encoder: Encoder, queries: QueryEncoder, tokenizer: Tokenizer):
         self.settings = settings
@@ -55,6 +81,7 @@ class Reindexer:
         self.tokenizer = tokenizer
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+        self._swap = threading.Lock()  # one load-and-swap at a time, so an older load never lands after a newer one
         self._status: dict[str, dict] = {}
 
     def _lock(self, kb: str) -> threading.Lock:
@@ -66,48 +93,89 @@ class Reindexer:
         return kb
 
     def status(self, kb: str) -> dict:
-        return self._status.get(self._known(kb), {"state": "idle"})
+        """The kb's last re-index, whichever process ran it; one whose process died is failed."""
+        try:
+            status = json.loads((index_root(self.settings, self._known(kb)) / STATUS_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return self._status.get(kb, {"state": "idle"})
+        if status.get("state") == "running" and not process_alive(status.get("pid")):
+            return {**status, "state": "failed", "error": INTERRUPTED}
+        return status
+
+    def _publish(self, kb: str, status: dict) -> dict:
+        # One reference assignment and one atomic file: a poller sees the old status or the new one, never half.
+        self._status[kb] = status
+        write_json_atomic(index_root(self.settings, kb) / STATUS_FILE, status)
+        return status
+
+    def _claim(self, kb: str, busy: str) -> ExitStack:
+        """The kb's one build slot, in this process and across processes (its index root's build
+        lock), held until the returned stack is closed; Conflict (409) saying `busy` if taken."""
+        lock = self._lock(kb)
+        if not lock.acquire(blocking=False):
+            raise Conflict(busy)
+        claim = ExitStack()
+        claim.callback(lock.release)
+        try:
+            claim.enter_context(build_lock(index_root(self.settings, kb), wait=False))
+        except BuildRunning:
+            claim.close()
+            raise Conflict(busy) from None
+        return claim
 
     def start(self, kb: str, force: bool = False) -> dict:
-        lock = self._lock(self._known(kb))
-        if not lock.acquire(blocking=False):
-            raise Conflict(f"知识库 {kb} 已有重建索引或回滚在进行 / a re-index or rollback of {kb} is already running")
-        self._status[kb] = {"state": "running", "kb": kb, "started_at": datetime.now(timezone.utc)}
-        threading.Thread(target=self._run, args=(kb, force, lock), name=f"kefu-reindex-{kb}", daemon=True).start()
-        return self._status[kb]
+        claim = self._claim(self._known(kb), f"知识库 {kb} 已有重建索引或回滚在进行 / a re-index or rollback of {kb} is already running")
+        try:
+            status = self._publish(kb, {"state": "running", "kb": kb, "started_at": now_iso(), "pid": os.getpid()})
+        except OSError:
+            claim.close()
+            raise
+        threading.Thread(target=self._run, args=(kb, force, claim), name=f"kefu-reindex-{kb}", daemon=True).start()
+        return status
 
-    def _run(self, kb: str, force: bool, lock: threading.Lock) -> None:
+    def _run(self, kb: str, force: bool, claim: ExitStack) -> None:
         try:
             reader = self.service.readers.get(kb)
             gate = None if force else quality_gate(self.settings, self.queries, self.tokenizer, kb)
-            result = build_index(self.settings, kb, encoder=self.encoder, gate=gate, progress=lambda *p: self._report(kb, *p), tokenizer=self.tokenizer)
+            result = build_index(
+                self.settings, kb, encoder=self.encoder, gate=gate, progress=lambda *p: self._report(kb, *p), tokenizer=self.tokenizer,
+                take_lock=False,  # the claim holds it
+            )
             self._report(kb, "switch", 0, 1)
             new = self._swap_to_current(kb)
             self._report(kb, "switch", 1, 1)
             changes = chunk_changes(reader.index if reader else None, new)
-            self._status[kb] = {**self._status[kb], "state": "done", "version": result.version, "summary": result.summary(), "changes": changes}
+            outcome = {"state": "done", "version": result.version, "summary": result.summary(), "changes": changes}
         except KefuError as exc:
-            self._status[kb] = {**self._status[kb], "state": "failed", "error": str(exc)}
+            outcome = {"state": "failed", "error": str(exc)}
         except Exception as exc:  # a crashed build must not leave the status "running" forever
-            self._status[kb] = {**self._status[kb], "state": "failed", "error": f"{type(exc).__name__}: {exc}"}
+            outcome = {"state": "failed", "error": f"{type(exc).__name__}: {exc}"}
+        try:
+            self._publish(kb, {**self._status[kb], **outcome, "finished_at": now_iso()})
         finally:
-            self._status[kb]["finished_at"] = datetime.now(timezone.utc)
-            lock.release()
+            claim.close()
 
     def _report(self, kb: str, stage: str, done: int, total: int) -> None:
-        # One reference assignment: a poller sees the old status or the new one, never half.
-        self._status[kb] = {**self._status[kb], "progress": {"stage": stage, "done": done, "total": total}}
+        self._publish(kb, {**self._status[kb], "progress": {"stage": stage, "done": done, "total": total}})
 
     def _swap_to_current(self, kb: str) -> LoadedIndex:
-        index = load_current(self.settings, kb)
-        self.service.use_reader(Reader.from_index(index, self.tokenizer))
-        return index
+        with self._swap:
+            index = load_current(self.settings, kb)
+            self.service.use_reader(Reader.from_index(index, self.tokenizer))
+            return index
+
+    def follow_current(self, kb: str) -> str | None:
+        """Serve the kb's current version if it is not the one served: another process made it
+        current (a re-index or rollback in another worker, `kefu index`). The version now served,
+        or None when nothing changed."""
+        with self._swap:
+            reader = self.service.readers.get(kb)
+            if reader is not None and reader.version == current_version(index_root(self.settings, kb)):
+                return None
+        return self._swap_to_current(kb).version
 
     def rollback(self, kb: str) -> str:
-        lock = self._lock(self._known(kb))
-        if not lock.acquire(blocking=False):
-            raise Conflict(f"知识库 {kb} 正在重建索引,请稍后再回滚 / {kb} is being re-indexed; roll back when it has finished")
-        try:
+        with self._claim(self._known(kb), f"知识库 {kb} 正在重建索引,请稍后再回滚 / {kb} is being re-indexed; roll back when it has finished"):
             root = index_root(self.settings, kb)
             try:
                 version = previous_version(root)
@@ -115,8 +183,6 @@ class Reindexer:
                 raise Conflict(str(exc)) from exc
             set_current(root, version)
             return self._swap_to_current(kb).version
-        finally:
-            lock.release()
 
     def wait(self, kb: str, timeout: float | None = None) -> dict:
         """Block until no re-index of `kb` runs (for the CLI and tests)."""

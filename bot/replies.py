@@ -20,14 +20,26 @@ AGENT = {
     HandoffReason.low_confidence: "服务手册中没有找到可靠依据,请勿凭印象答复客户。",
     HandoffReason.repeated_failure: "服务手册中没有找到可靠依据,请勿凭印象答复客户。",
 }
+# A session whose ticket is open already has a person on the way: nothing more to fill in.
+NOTED = "您的问题已记入工单 {ticket},客服人员会一并处理。"
+CUSTOMER_WITH_TICKET = {
+    HandoffReason.urgent: "非常抱歉给您带来困扰!您反映的情况已加急转交人工客服处理,工单号:{ticket}。客服人员会尽快与您联系。",
+    HandoffReason.user_request: "您的工单 {ticket} 已转交人工客服,客服人员会尽快与您联系。",
+    HandoffReason.out_of_scope: "抱歉,我只能回答与我们的产品和服务有关的问题。" + NOTED,
+    HandoffReason.low_confidence: "抱歉,服务手册中没有找到能够确切回答这个问题的内容。" + NOTED,
+    HandoffReason.repeated_failure: "抱歉,服务手册中没有找到能够确切回答这个问题的内容。" + NOTED,
+}
 SUGGEST = "您是想问:"  # the options themselves are the answer's `suggestions`, shown as buttons
 TICKETS_UNAVAILABLE = "(工单系统暂时不可用,请稍后再试或直接拨打客服电话。)"
 SILENT = ""  # a person has taken over the conversation
 
 
-def handoff_reply(reason: HandoffReason, persona: Persona) -> str:
+def handoff_reply(reason: HandoffReason, persona: Persona, open_ticket: str | None = None) -> str:
+    """Why the bot does not answer; to a customer whose ticket is open, that it is on it."""
     if persona == Persona.agent and reason in AGENT:
         return AGENT[reason]
+    if open_ticket:
+        return CUSTOMER_WITH_TICKET[reason].format(ticket=open_ticket)
     return CUSTOMER[reason]
 
 

@@ -19,11 +19,11 @@ from bot.ranking import Ranked, rank_candidates, with_correction
 from bot.reader import Reader
 from bot.replies import SILENT, SUGGEST, TICKETS_UNAVAILABLE, handoff_reply, reading_note
 from bot.retrieve.query_encoder import QueryEncoder
-from bot.retrieve.results import hit_to_json
+from bot.retrieve.results import hit_to_json, matches_nothing
 from bot.retrieve.search import Hit, Searcher
 from bot.store.errors import StoreUnavailable
 from bot.suggest import suggestions_from
-from indexer.faq import FAQ_DOC_ID
+from indexer.faq import FAQ_DOC_ID, without_stamp
 from kefu.kbs import KnowledgeBase, UnknownKb, check_kb_id
 from kefu.settings import Settings
 from kefu.text.colloquial import spoken_to_written
@@ -93,6 +93,13 @@ def check_question(question: str, max_chars: int) -> str:
     if len(question) > max_chars:
         raise QuestionTooLong(f"问题太长:最多 {max_chars} 个字符 / the question is longer than {max_chars} characters")
     return text
+
+
+def customer_view(answer: str, citations: list[dict]) -> tuple[str, list[dict]]:
+    """An answer as a customer is shown it: an FAQ entry without its editor stamp."""
+    if not any(c["doc"] == FAQ_DOC_ID for c in citations):
+        return answer, citations
+    return without_stamp(answer), [{**c, "text": without_stamp(c["text"])} if c["doc"] == FAQ_DOC_ID else c for c in citations]
 
 
 @dataclass
@@ -194,9 +201,11 @@ class BotService:
 
     def search(self, query: str, k: int, kb: str | None = None) -> dict:
         """Passages for a quick lookup (the agents' console), ranked as the bot ranks them: the
-        citation shape with each document's date, and the query's tokens for highlighting."""
+        citation shape with each document's date, and the query's tokens for highlighting; none
+        for a query that matched nothing (results.matches_nothing)."""
         readers = self.readers_for(kb)
-        hits = self.rank(query, Persona.agent, readers=readers).hits[:k]
+        ranked = self.rank(query, Persona.agent, readers=readers).hits
+        hits = [] if matches_nothing(ranked, self.settings.search_dense_floor) else ranked[:k]  # judged on all, whatever k
         dates = {reader.kb: reader.dates for reader in readers}
         results = [{**hit_to_json(hit), "date": dates[hit.kb].get(hit.chunk.doc)} for hit in hits]
         return {"query": query, "results": results, "terms": self.tokenizer.tokenize(query)}
@@ -266,6 +275,8 @@ class BotService:
         result = self._result(outcome, session, persona, text, resolved)
         urgent = result.handoff.reason == HandoffReason.urgent and bool(session.get("contact"))
         ticket_id = self._record(session, text, resolved, result, outcome.index_version, urgent)
+        if ticket_id and not session.get("open_ticket"):  # opened in the answer's transaction: the customer gets its number, no form
+            result.answer, result.handoff.fields = handoff_reply(HandoffReason.urgent, persona, ticket_id), []
         result.handoff.ticket_id = ticket_id or result.handoff.ticket_id
         if session.get("store_down") and result.handoff.needed and persona == Persona.customer and not result.answer.endswith(TICKETS_UNAVAILABLE):
             result.answer += TICKETS_UNAVAILABLE  # the store went away while answering: no ticket can be opened now
@@ -276,12 +287,14 @@ class BotService:
         suggestions: list[dict] = []
         if outcome.band == Band.answer:
             answer, citations = outcome.composed.text, [c.to_dict() for c in outcome.composed.citations]
+            if persona == Persona.customer:
+                answer, citations = customer_view(answer, citations)
             answer = reading_note(outcome.corrections) + answer
         else:
             citations = []
-            reason = outcome.reason
-            handoff = Handoff(True, reason, session.get("ticket_id"), priority_for(reason).value, required_fields(resolved, reason))
-            answer = handoff_reply(reason, persona)
+            reason, ticket = outcome.reason, session.get("open_ticket")
+            handoff = Handoff(True, reason, ticket, priority_for(reason).value, [] if ticket else required_fields(resolved, reason))
+            answer = handoff_reply(reason, persona, ticket)
             if outcome.band == Band.suggest and reason != HandoffReason.out_of_scope:
                 suggestions = suggestions_from(outcome.hits)
                 answer = reading_note(outcome.corrections) + SUGGEST if suggestions else answer

@@ -2,7 +2,8 @@
 
 A build writes only inside `versions/.building-<id>/` until every file is complete and
 flushed; then one rename and one pointer swap make it current. Killed at any point, it
-leaves the current version untouched. Builds are serialised by a lock file.
+leaves the current version untouched. Builds (and rollbacks) of one kb are serialised across
+processes by a lock file in its index root (`build_lock`).
 """
 
 import fcntl
@@ -11,7 +12,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,7 +29,7 @@ from indexer.embed import Progress, embed_texts, no_progress
 from indexer.embed_cache import EmbeddingCache, model_slug
 from indexer.faq import with_entry_questions
 from indexer.load import KbDocument, list_kb_files, read_document
-from kefu.errors import DocumentUnreadable
+from kefu.errors import BuildRunning, DocumentUnreadable
 from kefu.kbs import find_kb
 from kefu.model import Encoder
 from kefu.settings import Settings, cache_root, index_root
@@ -70,10 +71,16 @@ class Embedded:
 
 
 @contextmanager
-def build_lock(root: Path):
+def build_lock(root: Path, wait: bool = True):
+    """One build or rollback of a kb's index at a time, whichever process runs it: an flock on
+    the kb's index root, let go by the kernel if its holder dies. `wait=False` raises
+    BuildRunning at once when another holds it (a server must answer, not queue)."""
     root.mkdir(parents=True, exist_ok=True)
     with (root / ".build.lock").open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildRunning(f"{root.name}: 另一个进程正在重建或回滚这个知识库的索引 / another process is building or rolling back this index") from None
         try:
             yield
         finally:
@@ -224,6 +231,7 @@ def build_index(
     gate: Gate | None = None,
     progress: Progress = no_progress,
     tokenizer: Tokenizer | None = None,
+    take_lock: bool = True,
 ) -> BuildResult:
     """Build knowledge base `kb` into a new version and make it current; no other kb changes.
     Pass a loaded encoder and tokenizer to reuse them (loading jieba's dictionary costs 1-6 s
@@ -231,11 +239,12 @@ def build_index(
 
     `gate`, when given, is called with the finished (unpublished) version folder and may raise
     to refuse it; the folder is then deleted and the current version stays. `progress` is told
-    each stage's units done out of its total (for the editor page's progress bar)."""
+    each stage's units done out of its total (for the editor page's progress bar). A caller
+    already holding the kb's `build_lock` passes `take_lock=False`."""
     started = time.perf_counter()
     folder = find_kb(settings, kb).folder
     root = index_root(settings, kb)
-    with build_lock(root):
+    with build_lock(root) if take_lock else nullcontext():
         docs = load_documents(folder, progress)
         chunks = chunk_documents(docs, settings, kb, progress)
         encoder = encoder or Encoder(settings)

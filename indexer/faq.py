@@ -1,8 +1,8 @@
 """Editor-written Q&A entries in a knowledge base's faq.md: the loop from a missed question to
 a cited answer.
 
-Entries are marked editor-written with author and date, so a reader of a citation can tell
-them from the manuals. They are indexed like any kb file; each entry's question (its `##`
+Entries are marked editor-written with author and date (the stamp line), so an editor or agent
+reading a citation can tell them from the manuals; customers are shown them without it. They are indexed like any kb file; each entry's question (its `##`
 heading) is its passage's associated question, matched like every other one.
 """
 
@@ -19,6 +19,9 @@ FAQ_FILE = "faq.md"
 FAQ_DOC_ID = "faq"
 FAQ_TITLE = "常见问题(编辑撰写)"
 _HEADING_BREAK = re.compile(r"[\r\n#]+")
+# The stamp line `faq_entry` writes, as indexed (NFKC makes its full-width marks ASCII), with the
+# line break before it.
+EDITOR_STAMP = re.compile(r"\s*[(（]编辑撰写[:：][^()（）\n]*[)）]")
 
 
 def faq_entry(question: str, answer: str, author: str, when: date) -> str:
@@ -27,6 +30,12 @@ def faq_entry(question: str, answer: str, author: str, when: date) -> str:
     body = "\n\n".join(line.lstrip("#").strip() for line in answer_lines)
     author = " ".join(author.split())  # the API refuses line breaks in it; other callers get one line too
     return f"## {question}\n\n{body}\n\n(编辑撰写:{author},{when.isoformat()})\n"
+
+
+def without_stamp(text: str) -> str:
+    """An entry's text as customers see it: the editor's name and the date are the editors'
+    and agents' business."""
+    return EDITOR_STAMP.sub("", text)
 
 
 def append_faq(kb_folder: Path, question: str, answer: str, author: str, when: date | None = None) -> Path:

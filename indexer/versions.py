@@ -120,8 +120,13 @@ def verify_version(version_dir: Path, expected: dict) -> dict:
     return manifest
 
 
+def pointer_path(index_root: Path) -> Path:
+    """The CURRENT pointer: replaced (a new file) at every switch, so a stat tells a change."""
+    return index_root / "CURRENT"
+
+
 def current_version(index_root: Path) -> str:
-    pointer = index_root / "CURRENT"
+    pointer = pointer_path(index_root)
     try:
         version = pointer.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
@@ -132,7 +137,7 @@ def current_version(index_root: Path) -> str:
 
 
 def set_current(index_root: Path, version: str) -> None:
-    pointer = index_root / "CURRENT"
+    pointer = pointer_path(index_root)
     tmp = pointer.with_name("CURRENT.tmp")
     with tmp.open("w", encoding="utf-8") as handle:
         handle.write(version + "\n")

@@ -27,3 +27,7 @@ class ModelUnavailable(KefuError):
 
 class EmbeddingFailed(KefuError):
     """The embedding model gave vectors that cannot be indexed (NaN or infinite values)."""
+
+
+class BuildRunning(KefuError):
+    """Another build or rollback of the same knowledge base's index holds its lock."""

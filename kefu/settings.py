@@ -162,7 +162,25 @@ class Settings(BaseSettings):
         ge=0,
         description="Weight in fusion of the BM25 match against the passages' associated questions (a passage scores by its best question); 0 leaves the channel out.",
     )
+    search_dense_floor: float = Field(
+        0.90,
+        ge=0,
+        le=1,
+        description=(
+            "The console's search lists nothing when no result shares a word with the query and the closest is below this cosine "
+            "(xyzqqq listed 8 passages). Measured on the gold dev half: `python -m eval.search_floor`, docs/evaluation.md."
+        ),
+    )
     keep_versions: int = Field(5, ge=2, le=100, description="Index versions kept on disk (for rollback).")
+    index_watch_seconds: float = Field(
+        2.0,
+        ge=0,
+        le=3600,
+        description=(
+            "How often each server process looks at every kb's CURRENT pointer (one stat each) and serves a version another process "
+            "made current: a re-index or rollback in another worker of `kefu serve --workers N`, or `kefu index`. 0 turns it off."
+        ),
+    )
     gold_path: Path | None = Field(
         None,
         description="Gold question set used by `kefu eval`, the fusion sweep and the re-index quality gate; unset means the set shipped with kefu (`eval/gold.jsonl` beside the code, whatever the working directory).",

@@ -141,6 +141,25 @@ def store_url(request, tmp_path_factory) -> str:
     return request.getfixturevalue("postgres_url")
 
 
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium through Playwright, one for the whole run (the browser tests)."""
+    from browser_support import launch_browser, sync_api
+
+    with sync_api.sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, request, tmp_path):
+    """A new browser page at a desktop size; a screenshot is saved when its test fails."""
+    from browser_support import open_page
+
+    return open_page(browser, request, tmp_path, viewport={"width": 1280, "height": 860})
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     """Each phase's report on the test item (`item.rep_call`), so a fixture can tell that its

@@ -89,6 +89,15 @@ def test_search_returns_passages_in_citation_shape(client):
     assert len(results) == 3 and {"id", "doc", "title", "section", "text", "score"} <= set(results[0])
 
 
+@pytest.mark.parametrize("query", ["xyzqqq", "qwertyuiop", "龘靐齉"])
+def test_a_search_that_matches_nothing_lists_nothing(client, query):
+    """No passage shares a word with these, and none is close in meaning (below search_dense_floor):
+    the dense search still ranked eight passages of a manual for them."""
+    for kb in (None, "dairy"):
+        response = client.get("/api/search", params={"q": query, "k": 8, **({"kb": kb} if kb else {})})
+        assert response.status_code == 200 and response.json()["results"] == []
+
+
 @pytest.mark.parametrize(
     "request_kwargs,status,code",
     [
@@ -167,7 +176,9 @@ def test_an_approved_faq_entry_is_answered_directly_after_reindex(tmp_path, kb_c
         assert status["changes"]["faq"]["added"] == 1
         after = local.post("/api/ask", json=question).json()
         assert after["band"] == "answer" and "质量问题退换货的运费由公司承担。" in after["answer"]
-        assert after["citations"][0]["doc"] == "faq" and "编辑撰写:王编辑" in after["citations"][0]["text"]
+        assert after["citations"][0]["doc"] == "faq" and "王编辑" not in after["answer"] + after["citations"][0]["text"]  # the stamp is the editors'
+        for_agent = local.post("/api/ask", json={**question, "persona": "agent"}).json()
+        assert "编辑撰写:王编辑" in for_agent["citations"][0]["text"]
         assert after["citations"][0]["kb"] == "lighting"
         assert local.get("/api/admin/kbs/lighting/index", headers=admin).json()["version"] == status["version"]
         rolled = local.post("/api/admin/kbs/lighting/rollback", headers=admin).json()["version"]

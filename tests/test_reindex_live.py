@@ -31,7 +31,8 @@ def test_reindex_while_twenty_clients_query(tmp_path, encoder):
             while not stop.is_set():
                 if n % 2:
                     response = client.get("/api/search", params={"q": "冰淇淋怎么保存", "k": 1})
-                    top = response.json()["results"][0]["doc"] if response.status_code == 200 else None
+                    results = response.json().get("results") if response.status_code == 200 else None
+                    top = results[0]["doc"] if results else "none"  # the old version knows nothing of 冰淇淋: no result
                 else:
                     response = client.post("/api/ask", json={"question": "冰淇淋要在多少度冷冻保存", "persona": "agent"})
                     citations = response.json().get("citations") if response.status_code == 200 else None

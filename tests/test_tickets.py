@@ -134,8 +134,39 @@ def test_an_urgent_matter_escalates_the_sessions_ticket_at_once(client, agent):
     urgent = ask(client, "我家孩子喝了你们的奶住院了", session)
     assert urgent["handoff"]["reason"] == "urgent" and urgent["handoff"]["ticket_id"] == created["ticket_id"]
     ticket = client.get(f"/api/tickets/{created['ticket_id']}", headers=agent).json()
-    assert ticket["priority"] == "urgent" and ticket["messages"][-1]["text"] == "我家孩子喝了你们的奶住院了"
+    assert ticket["priority"] == "urgent" and [m["text"] for m in ticket["messages"][-2:]] == ["我家孩子喝了你们的奶住院了", urgent["answer"]]
     assert ticket["sla_due_at"] <= created["sla_due_at"]
+
+
+def test_an_urgent_matter_in_a_session_with_a_ticket_is_escalated_once_and_asks_for_nothing(client, agent):
+    """The urgent reply asked for name and phone although the ticket had them and no form came,
+    and every later handoff carried the ticket as if escalated again."""
+    session = ask(client, "转人工", kb="dairy")["session_id"]
+    ticket_id = client.post("/api/tickets", json={"session_id": session, "name": "钱九", "phone": "13800000009"}).json()["ticket_id"]
+    urgent = ask(client, "孩子喝了你们的奶拉肚子住院了", session, kb="dairy")
+    assert urgent["handoff"]["ticket_id"] == ticket_id and urgent["handoff"]["fields"] == []
+    assert "加急" in urgent["answer"] and ticket_id in urgent["answer"] and "请留下" not in urgent["answer"]
+    unknown = ask(client, "退款几天能到账", session, kb="dairy")  # the dairy manual does not say
+    assert unknown["band"] == "handoff" and unknown["handoff"]["fields"] == []
+    assert ticket_id in unknown["answer"] and "加急" not in unknown["answer"] and "请留下" not in unknown["answer"]
+    person = ask(client, "转人工", session, kb="dairy")
+    assert ticket_id in person["answer"] and "请留下" not in person["answer"]
+
+
+def test_the_ticket_transcript_holds_what_was_said_after_it_was_opened(client, agent):
+    """The agent sees the whole conversation from its first message: before the ticket, and the
+    customer's messages and the bot's replies after it, until a person takes over."""
+    first = ask(client, "电话铃响几声必须接听")
+    session = first["session_id"]
+    person = ask(client, "转人工", session)
+    ticket_id = client.post("/api/tickets", json={"session_id": session, "name": "吴十", "phone": "13800000010"}).json()["ticket_id"]
+    later = ask(client, "保质期满的产品能退吗", session)
+    urgent = ask(client, "喝完拉肚子了", session)
+    messages = [(m["role"], m["text"]) for m in client.get(f"/api/tickets/{ticket_id}", headers=agent).json()["messages"]]
+    assert messages == [
+        ("customer", "电话铃响几声必须接听"), ("bot", first["answer"]), ("customer", "转人工"), ("bot", person["answer"]),
+        ("customer", "保质期满的产品能退吗"), ("bot", later["answer"]), ("customer", "喝完拉肚子了"), ("bot", urgent["answer"]),
+    ]
 
 
 def test_an_urgent_matter_after_a_closed_ticket_opens_a_new_one_with_the_known_contact(client, agent):

@@ -8,21 +8,10 @@ import pytest
 
 from bot.app import create_app
 
-from web_support import CHROMIUM_ARGS, LiveServer, StaticSite, ensure_chromium, server_settings
+from browser_support import ask_widget, expect, fill_handoff_form, log_in, open_page, open_widget, ticket_number
+from web_support import LiveServer, StaticSite, server_settings
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed: pip install -e '.[dev]'")
-expect = sync_api.expect
-WAIT_MS = 60_000  # generous: the model answers on two shared cores
 UPLOADED_TEXT = "冰淇淋必须在零下十八度冷冻保存,解冻后不得再次冷冻。"
-
-
-@pytest.fixture(scope="session")
-def browser():
-    executable = ensure_chromium()
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(executable), headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -31,56 +20,6 @@ def server(built_settings, encoder, tmp_path_factory):
     live = LiveServer(create_app(settings, encoder=encoder)).start()
     yield live
     live.stop()
-
-
-def open_page(browser, request, tmp_path, **context_options):
-    context = browser.new_context(locale="zh-CN", **context_options)
-    context.set_default_timeout(WAIT_MS)
-    page = context.new_page()
-    dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    page.dialogs = dialogs
-    page.script_errors = []
-    page.on("pageerror", lambda error: page.script_errors.append(str(error)))
-    request.addfinalizer(lambda: finish_page(request, context, page, tmp_path))
-    return page
-
-
-def finish_page(request, context, page, tmp_path) -> None:
-    report = getattr(request.node, "rep_call", None)
-    if report is not None and report.failed:
-        shot = tmp_path / f"{request.node.name}.png"
-        page.screenshot(path=str(shot), full_page=True)
-        print(f"\nscreenshot of the failing page: {shot}")
-    context.close()
-    assert page.script_errors == [], "uncaught script errors on the page"
-
-
-@pytest.fixture
-def page(browser, request, tmp_path):
-    return open_page(browser, request, tmp_path, viewport={"width": 1280, "height": 860})
-
-
-def widget(page):
-    """The widget's shadow root (Playwright's CSS locators pierce open shadow roots)."""
-    return page.locator("kefu-widget")
-
-
-def open_widget(page, server):
-    page.goto(server.url + "/demo")
-    page.get_by_role("button", name="打开在线客服").click()
-    panel = page.get_by_role("dialog", name="在线客服")
-    expect(panel).to_be_visible()
-    return panel
-
-
-def ask_widget(panel, question):
-    box = panel.get_by_role("textbox", name="输入您的问题")
-    box.fill(question)
-    box.press("Enter")
-    expect(panel.locator(".msg.user").last).to_have_text(question)
-    expect(panel.locator(".typing")).to_have_count(0)  # the reply has arrived
-    expect(panel.locator(".msg.error")).to_have_count(0)
 
 
 def test_widget_answers_with_an_expandable_citation(page, server):
@@ -127,15 +66,6 @@ def test_widget_session_survives_a_reload(page, server):
     expect(page.get_by_role("button", name="打开在线客服")).to_be_focused()
 
 
-def fill_handoff_form(panel, name, phone):
-    panel.get_by_role("button", name="转人工客服").click()
-    form = panel.get_by_role("form", name="留下联系方式")
-    expect(form).to_be_visible()
-    form.get_by_label("姓名").fill(name)
-    form.get_by_label("联系电话").fill(phone)
-    return form
-
-
 def submit_with_the_reply_lost(page, server):
     """(panel, form, ids of the tickets made): the customer asks for a person and submits the
     form; the server opens the ticket, but its reply never reaches the widget."""
@@ -152,12 +82,6 @@ def submit_with_the_reply_lost(page, server):
     expect(panel.get_by_role("alert")).to_contain_text("网络连接失败")
     page.unroute("**/api/tickets")
     return panel, form, made
-
-
-def ticket_number(panel) -> str:
-    note = panel.locator(".msg.note").filter(has_text="工单号")
-    expect(note).to_contain_text("前与您联系")
-    return re.search(r"T\d{8}-[0-9A-F]{6}", note.inner_text()).group(0)
 
 
 def test_handoff_form_validates_then_the_ticket_reaches_the_console(page, server):
@@ -310,13 +234,6 @@ def choose_kb(page, kb):
     expect(page.locator("#kb option")).to_have_count(5)  # the kbs have been listed
     page.get_by_label("正在编辑的知识库").select_option(kb)
     expect(page.locator("#index-info dd").last).to_have_text(kb)  # the chosen kb's facts have arrived
-
-
-def log_in(page, url, token, name):
-    page.goto(url)
-    page.get_by_label(re.compile("令牌")).fill(token)
-    page.get_by_label(re.compile("姓名")).fill(name)
-    page.get_by_role("button", name="登录").click()
 
 
 def test_uploaded_manual_is_found_by_the_console_after_reindex(page, editable_server, kb_copy, tmp_path):

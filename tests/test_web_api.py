@@ -60,6 +60,27 @@ def test_reindex_status_ends_with_the_switch(tmp_path, encoder):
     assert status["changes"]["新增"]["added"] == 1
 
 
+def test_a_reindex_whose_process_died_is_reported_failed_not_running_for_ever(tmp_path, encoder):
+    import json
+    import subprocess
+    import sys
+
+    from bot.reindex import STATUS_FILE
+    from kefu.settings import index_root
+
+    settings = drinks_kb(tmp_path)
+    build_index(settings, "drinks", encoder=encoder)
+    gone = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True).stdout)
+    running = {"state": "running", "kb": "drinks", "started_at": "2026-12-01T08:00:00+00:00", "pid": gone}  # killed mid-build
+    (index_root(settings, "drinks") / STATUS_FILE).write_text(json.dumps(running), encoding="utf-8")
+    with TestClient(create_app(settings, encoder=encoder)) as client:
+        admin = {"Authorization": f"Bearer {client.app.state.tokens.admin}"}
+        status = client.get("/api/admin/kbs/drinks/reindex", headers=admin).json()
+        assert status["state"] == "failed" and "中断" in status["error"], status
+        assert client.post("/api/admin/kbs/drinks/reindex", params={"force": True}, headers=admin).status_code == 202
+        assert client.app.state.bot.reindexer.wait("drinks", timeout=300)["state"] == "done"
+
+
 def test_search_returns_the_query_terms_for_highlighting(built_settings, encoder):
     with TestClient(create_app(built_settings, encoder=encoder)) as client:
         body = client.get("/api/search", params={"q": "电话铃响几声必须接听", "k": 1, "kb": "dairy"}).json()

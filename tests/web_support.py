@@ -118,16 +118,16 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def start_server(data_dir, db_path, log_path, **env: str) -> tuple[subprocess.Popen, str]:
-    """A real `kefu serve` on a free loopback port (`env`: more environment variables, KEFU_*
-    settings among them); returns once /readyz says ready."""
+def start_server(data_dir, db_path, log_path, options: tuple[str, ...] = (), **env: str) -> tuple[subprocess.Popen, str]:
+    """A real `kefu serve` on a free loopback port (`options`: more of its options, `--workers 2`;
+    `env`: more environment variables, KEFU_* settings among them); returns once /readyz says ready."""
     port = free_port()
     env = {
         **os.environ, "PYTHONPATH": str(REPO), "KEFU_DATA_DIR": str(data_dir), "KEFU_KB_DIR": str(KB_DIR),
         "KEFU_DATABASE_URL": f"sqlite:///{db_path}", "KEFU_AGENT_TOKEN": AGENT_TOKEN, "KEFU_ADMIN_TOKEN": ADMIN_TOKEN, **env,
     }
     log = log_path.open("ab")
-    process = subprocess.Popen([sys.executable, "-m", "kefu.cli", "serve", "--port", str(port)], cwd=REPO, env=env, stdout=log, stderr=log)
+    process = subprocess.Popen([sys.executable, "-m", "kefu.cli", "serve", "--port", str(port), *options], cwd=REPO, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:

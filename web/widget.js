@@ -19,6 +19,7 @@
   const LONG_FIELDS = new Set(["问题", "饮用后情况"]);
   const MOBILE = /^(?:\+?86)?1[3-9]\d{9}$/;
   const LANDLINE = /^0\d{2,3}-?\d{7,8}(?:-\d{1,6})?$/;
+  const FULL_SCREEN = "(max-width: 480px)"; // the panel covers the page
 
   // ---- validation: the same rules as bot/store/tickets.py ----
   function validPhone(phone) {
@@ -127,7 +128,7 @@
     .composer button { border: 0; border-radius: 8px; background: #1d64d8; color: #fff; padding: 0 16px; font: inherit; cursor: pointer; }
     .composer button:disabled { background: #9fb6dd; cursor: default; }
     .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
-    @media (max-width: 480px) {
+    @media ${FULL_SCREEN} {
       .panel { right: 0; bottom: 0; left: 0; top: 0; width: 100%; max-width: 100%; height: 100%; max-height: 100%; border-radius: 0; }
       .launcher { right: 12px; bottom: 12px; }
     }
@@ -183,7 +184,29 @@
 
   panel.addEventListener("keydown", (event) => {
     if (event.key === "Escape") { event.preventDefault(); setOpen(false); }
+    else if (event.key === "Tab" && fullScreen.matches) keepFocus(event);
   });
+
+  // On a phone the panel covers the whole page: a modal dialog, whose Tab and Shift+Tab go round
+  // inside it (they went on to the page hidden behind). Floating beside the page, it is neither.
+  const fullScreen = window.matchMedia(FULL_SCREEN);
+  function markModal() {
+    if (fullScreen.matches) panel.setAttribute("aria-modal", "true");
+    else panel.removeAttribute("aria-modal");
+  }
+  fullScreen.addEventListener("change", markModal);
+  markModal();
+
+  function keepFocus(event) {
+    const stops = Array.from(panel.querySelectorAll("button, input, textarea, select, [tabindex]:not([tabindex='-1'])"))
+      .filter((node) => !node.disabled && node.getClientRects().length);
+    if (!stops.length) return;
+    const at = stops.indexOf(shadow.activeElement);
+    if (event.shiftKey ? at <= 0 : at === stops.length - 1 || at < 0) {
+      event.preventDefault();
+      stops[event.shiftKey ? stops.length - 1 : 0].focus();
+    }
+  }
   input.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); composer.requestSubmit(); }
   });
@@ -249,7 +272,7 @@
         el("button", { type: "button", text: s.question, onclick: () => { if (!busy) ask(s.question, s.id); } }))));
     }
     if (entry.offer) {
-      bubble.append(el("div", { class: "suggest" }, [el("button", { type: "button", class: "offer", text: "都不是,转人工客服",
+      bubble.append(el("div", { class: "suggest" }, [el("button", { type: "button", class: "offer", text: entry.offer.label || "都不是,转人工客服",
         onclick: () => { if (state.ticket) requestHuman(); else if (!state.form) openForm(entry.offer.fields || ["name", "phone"], entry.offer.reason); else focusForm(); } })]));
     }
     if (entry.answerId && entry.citations && entry.citations.length) bubble.append(renderFeedback(entry));
@@ -280,15 +303,29 @@
 
   function renderFeedback(entry) {
     const box = el("div", { class: "feedback" }, ["这个回答有帮助吗?"]);
-    if (entry.feedback) { box.textContent = "感谢您的反馈。"; return box; }
+    if (entry.feedback) { thank(box, entry); return box; }
     const vote = (helpful) => () => {
       entry.feedback = helpful ? "yes" : "no";
       saveState();
-      box.textContent = "感谢您的反馈。";
+      thank(box, entry);
       post("/api/feedback", { answer_id: entry.answerId, helpful: helpful }).catch(() => {});
     };
     box.append(el("button", { type: "button", text: "有帮助", onclick: vote(true) }), el("button", { type: "button", text: "没帮助", onclick: vote(false) }));
     return box;
+  }
+
+  // A "no" is no dead end: the question goes back into the box to be reworded, or a person comes.
+  function thank(box, entry) {
+    box.replaceChildren("感谢您的反馈。");
+    if (entry.feedback !== "no") return;
+    box.append("您可以", el("button", { type: "button", text: "换个说法", onclick: () => rephrase(entry.question) }),
+      "再问,或", el("button", { type: "button", text: "转人工", onclick: requestHuman }), "。");
+  }
+
+  function rephrase(question) {
+    if (question && !input.value.trim()) input.value = question; // what the customer started typing stays
+    input.focus();
+    input.setSelectionRange(input.value.length, input.value.length);
   }
 
   function showTyping(on) {
@@ -347,7 +384,7 @@
       if (passageId) body.passage_id = passageId;
       const result = await post("/api/ask", body);
       showTyping(false);
-      if (result.ok) handleAnswer(result.data);
+      if (result.ok) handleAnswer(result.data, question);
       else if (result.status >= 500 || result.status === 429) showError(serverMessage(result) + ",请稍后重试。", () => sendQuestion(question, passageId));
       else showError(serverMessage(result));
     } catch (e) {
@@ -359,22 +396,23 @@
     }
   }
 
-  function handleAnswer(data) {
+  function handleAnswer(data, question) {
     state.sessionId = data.session_id;
     const handoff = data.handoff || {};
-    // "您是想问" first lets the customer pick a section; a person stays one click away.
-    const offer = data.band === "suggest" && handoff.needed && !handoff.ticket_id && !state.ticket;
+    // The session's open ticket, one the server opened for an urgent matter too: the reply itself says so.
+    if (handoff.ticket_id && !(state.ticket && state.ticket.id === handoff.ticket_id)) state.ticket = { id: handoff.ticket_id };
+    // "您是想问" first lets the customer pick a section, and chatter gets a polite no: a person stays one
+    // click away. The form opens by itself only when the customer asks for one or the bot cannot answer.
+    const chatter = handoff.reason === "out_of_scope";
+    const offer = (data.band === "suggest" || chatter) && handoff.needed && !state.ticket;
     if (data.answer) {
-      append({ kind: "bot", text: data.answer, citations: data.citations || [], suggestions: data.suggestions || [], answerId: data.answer_id,
-        offer: offer ? { fields: handoff.fields, reason: handoff.reason } : null });
+      append({ kind: "bot", text: data.answer, question: question, citations: data.citations || [], suggestions: data.suggestions || [], answerId: data.answer_id,
+        offer: offer ? { fields: handoff.fields, reason: handoff.reason, label: chatter ? "转人工" : "都不是,转人工客服" } : null });
     } else if (state.ticket) {
       append({ kind: "note", text: "您的消息已转给客服人员,请稍候。" });
     }
-    if (!handoff.needed || offer) return;
-    if (handoff.ticket_id) {
-      state.ticket = Object.assign({}, state.ticket && state.ticket.id === handoff.ticket_id ? state.ticket : {}, { id: handoff.ticket_id });
-      append({ kind: "note", text: "已为您加急转交人工处理,工单号:" + handoff.ticket_id + "。" });
-    } else if (state.ticket) {
+    if (!handoff.needed || offer || handoff.ticket_id) return;
+    if (state.ticket) { // one the session no longer holds (it expired, or the ticket closed since the last poll)
       append({ kind: "note", text: "您的工单 " + state.ticket.id + " 已在处理中。" + (state.ticket.message || "") });
     } else {
       openForm(handoff.fields && handoff.fields.length ? handoff.fields : ["name", "phone"], handoff.reason);

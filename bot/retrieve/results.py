@@ -23,6 +23,13 @@ def hit_to_json(hit: Hit) -> dict:
     }
 
 
+def matches_nothing(hits: list[Hit], dense_floor: float) -> bool:
+    """No result shares a word with the query and none is close in meaning: the query matched
+    nothing (xyzqqq), however many passages the dense search ranked (the floor was measured:
+    python -m eval.search_floor)."""
+    return not any(hit.sparse_score for hit in hits) and max((hit.dense_score or 0.0 for hit in hits), default=0.0) < dense_floor
+
+
 def hits_to_json(query: str, hits: list[Hit]) -> dict:
     return {"query": query, "results": [hit_to_json(h) for h in hits]}
 

@@ -27,10 +27,11 @@ def read_session(db: Session, session_id: str | None, *, persona: str, channel: 
     ).first() if session_id else None
     if row is None or row.expires_at <= now or row.kb != kb:
         return {"id": uuid.uuid4().hex, "new": True, "persona": persona, "channel": channel, "kb": kb, "last_question": None,
-                "low_streak": 0, "contact": None, "ticket_id": None, "silenced": False}
+                "low_streak": 0, "contact": None, "ticket_id": None, "open_ticket": None, "silenced": False}
+    live = row.status in (TicketStatus.open, TicketStatus.assigned)  # a person is on the way: the conversation goes into the ticket
     return {"id": row.id, "new": False, "persona": persona, "channel": channel, "kb": row.kb, "last_question": row.last_question,
             "low_streak": row.low_confidence_streak, "contact": row.contact, "ticket_id": row.ticket_id,
-            "silenced": row.status == TicketStatus.assigned}
+            "open_ticket": row.ticket_id if live else None, "silenced": row.status == TicketStatus.assigned}
 
 
 def save_answered(db: Session, session: dict, *, resolved: str, low: bool, ttl_minutes: int, now: datetime) -> None:

@@ -143,9 +143,16 @@ def create_ticket(
         if existing is None:
             raise
         return replay(existing, request, key_secret)
-    for role, text in transcript:
-        db.add(TicketMessage(ticket_id=ticket.id, role=(MessageRole.customer if role == "user" else MessageRole.bot).value, author=None, text=text[:MAX_TEXT], created_at=now))
+    append_transcript(db, ticket.id, transcript, now)
     return Opened(ticket, key, True)
+
+
+def append_transcript(db: Session, ticket_id: str, turns, now: datetime | None = None) -> None:
+    """Chat turns (role "user" or "bot", text) as the ticket's messages, cut to MAX_TEXT: the
+    conversation is copied, never refused."""
+    now = now or now_utc()
+    for role, text in turns:
+        db.add(TicketMessage(ticket_id=ticket_id, role=(MessageRole.customer if role == "user" else MessageRole.bot).value, author=None, text=text[:MAX_TEXT], created_at=now))
 
 
 def get_ticket(db: Session, ticket_id: str) -> Ticket:
@@ -214,7 +221,7 @@ def update_ticket(
     return ticket
 
 
-def escalate_to_urgent(db: Session, ticket_id: str, text: str, now: datetime | None = None) -> Ticket:
+def escalate_to_urgent(db: Session, ticket_id: str, now: datetime | None = None) -> Ticket:
     """An urgent matter raised in a session that already has a ticket: that ticket becomes urgent
     and due within the urgent time limit, if it was not due sooner already."""
     ticket = get_ticket(db, ticket_id)
@@ -222,7 +229,6 @@ def escalate_to_urgent(db: Session, ticket_id: str, text: str, now: datetime | N
     ticket.priority, ticket.reason = Priority.urgent.value, HandoffReason.urgent.value
     ticket.sla_due_at = min(ticket.sla_due_at, sla_due(Priority.urgent, HandoffReason.urgent, None, now))
     ticket.updated_at = now
-    db.add(TicketMessage(ticket_id=ticket.id, role=MessageRole.customer.value, author=None, text=text[:MAX_TEXT], created_at=now))
     return ticket
 
 

@@ -64,7 +64,7 @@ def index_cmd(
     Recall@5 beyond KEFU_QUALITY_GATE_MAX_DROP refuses the switch unless --force."""
     from bot.gate import quality_gate
     from bot.retrieve.query_encoder import QueryEncoder
-    from indexer.build import build_index
+    from indexer.build import build_index, build_lock
     from indexer.versions import previous_version, set_current
     from kefu.kbs import find_kb, list_kbs
     from kefu.model import Encoder
@@ -77,8 +77,9 @@ def index_cmd(
             if not kb:
                 fail(ValueError("回滚需要 --kb / --rollback needs --kb: each knowledge base has its own versions"))
             root = index_root(settings, find_kb(settings, kb).id)
-            version = previous_version(root)
-            set_current(root, version)
+            with build_lock(root):  # not while a build of this kb runs, here or in a server
+                version = previous_version(root)
+                set_current(root, version)
             err.print(f"{kb}: current index version {version}")
             return
         names = [find_kb(settings, kb).id] if kb else [known.id for known in list_kbs(settings)]

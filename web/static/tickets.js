@@ -96,6 +96,8 @@ function renderDetail(ticket) {
     el("ol", { class: "transcript" }, ticket.messages.map(renderMessage)),
     renderActions(ticket),
   );
+  const transcript = detail.querySelector(".transcript");
+  transcript.scrollTop = transcript.scrollHeight; // the newest message, the one to answer, in view
 }
 
 function renderMessage(message) {
