@@ -11,11 +11,11 @@ from bot.retrieve.index import LoadedIndex, load_current
 from bot.retrieve.query_encoder import QueryEncoder
 from bot.service import BotService
 from indexer.build import build_index
-from indexer.versions import previous_version, set_current
+from indexer.kb_snapshots import roll_back
 from kefu.errors import IndexMissing, KefuError
 from kefu.kbs import find_kb
 from kefu.model import Encoder
-from kefu.settings import Settings, index_root
+from kefu.settings import Settings
 from kefu.text.tokenize import Tokenizer
 
 
@@ -79,13 +79,13 @@ class Reindexer:
     def _run(self, kb: str, force: bool, lock: threading.Lock) -> None:
         try:
             reader = self.service.readers.get(kb)
-            gate = None if force else quality_gate(self.settings, self.queries, self.tokenizer, kb)
+            gate = None if force else quality_gate(self.settings, self.queries, self.tokenizer, kb, progress=lambda *p: self._report(kb, *p))
             result = build_index(self.settings, kb, encoder=self.encoder, gate=gate, progress=lambda *p: self._report(kb, *p), tokenizer=self.tokenizer)
             self._report(kb, "switch", 0, 1)
             new = self._swap_to_current(kb)
             self._report(kb, "switch", 1, 1)
             changes = chunk_changes(reader.index if reader else None, new)
-            self._status[kb] = {**self._status[kb], "state": "done", "version": result.version, "summary": result.summary(), "changes": changes}
+            self._status[kb] = {**self._status[kb], "state": "done", "version": result.version, "summary": result.summary(), "result": result.facts(), "changes": changes}
         except KefuError as exc:
             self._status[kb] = {**self._status[kb], "state": "failed", "error": str(exc)}
         except Exception as exc:  # a crashed build must not leave the status "running" forever
@@ -103,18 +103,20 @@ class Reindexer:
         self.service.use_reader(Reader.from_index(index, self.tokenizer))
         return index
 
-    def rollback(self, kb: str) -> str:
+    def rollback(self, kb: str, version: str | None = None) -> dict:
+        """Make `version` (a kept one; by default the one before the current) current, and the
+        kb's documents those it was built from (indexer.kb_snapshots)."""
         lock = self._lock(self._known(kb))
         if not lock.acquire(blocking=False):
             raise Conflict(f"知识库 {kb} 正在重建索引,请稍后再回滚 / {kb} is being re-indexed; roll back when it has finished")
         try:
-            root = index_root(self.settings, kb)
             try:
-                version = previous_version(root)
+                _, documents = roll_back(self.settings, kb, version)
             except IndexMissing as exc:  # nothing older: a conflict with the state, not an outage
                 raise Conflict(str(exc)) from exc
-            set_current(root, version)
-            return self._swap_to_current(kb).version
+            served = self._swap_to_current(kb).version
+            self._status[kb] = {"state": "idle", "kb": kb}  # the last build's outcome is no longer what is served
+            return {"kb": kb, "version": served, "documents": documents}
         finally:
             lock.release()
 

@@ -5,13 +5,11 @@ flushed; then one rename and one pointer swap make it current. Killed at any poi
 leaves the current version untouched. Builds are serialised by a lock file.
 """
 
-import fcntl
 import json
 import shutil
 import sys
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,6 +25,7 @@ from indexer.dense_index import build_dense_index
 from indexer.embed import Progress, embed_texts, no_progress
 from indexer.embed_cache import EmbeddingCache, model_slug
 from indexer.faq import with_entry_questions
+from indexer.kb_snapshots import prune_copies, snapshot_documents
 from indexer.load import KbDocument, list_kb_files, read_document
 from kefu.errors import DocumentUnreadable
 from kefu.kbs import find_kb
@@ -35,7 +34,10 @@ from kefu.settings import Settings, cache_root, index_root
 from kefu.text.normalize import fold_for_search
 from kefu.text.tokenize import Tokenizer
 
-Gate = Callable[[Path], None]
+# Called with the finished, unpublished version folder: raises to refuse it, or returns what it
+# measured (recorded in the manifest's "gate").
+Gate = Callable[[Path], dict | None]
+SKIPPED_GATE = {"state": "skipped"}  # no gate: forced, or KEFU_QUALITY_GATE=false
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,10 @@ class BuildResult:
     embedded: int
     reused: int
     seconds: float
+
+    def facts(self) -> dict:
+        return {"version": self.version, "docs": self.docs, "chunks": self.chunks, "questions": self.questions,
+                "embedded": self.embedded, "reused": self.reused, "seconds": round(self.seconds, 1)}
 
     def summary(self) -> str:
         return (
@@ -68,15 +74,8 @@ class Embedded:
     reused: int
 
 
-@contextmanager
 def build_lock(root: Path):
-    root.mkdir(parents=True, exist_ok=True)
-    with (root / ".build.lock").open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return versions.file_lock(root / ".build.lock")
 
 
 def _quiet_bar(items, stage: str):
@@ -142,17 +141,24 @@ def write_chunks(path: Path, chunks: list[Chunk]) -> None:
             handle.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
 
 
-def write_version_files(building: Path, chunks: list[Chunk], embedded: Embedded, tokenizer: Tokenizer, settings: Settings) -> dict:
+WRITE_STEPS = 5  # chunks, dense index, BM25, question indexes, manifest
+
+
+def write_version_files(building: Path, chunks: list[Chunk], embedded: Embedded, tokenizer: Tokenizer, settings: Settings, progress: Progress = no_progress) -> dict:
     """chunks, dense and BM25 indexes (and the associated questions' index) into the build
     folder; returns what the manifest records of the dense index."""
     write_chunks(building / versions.CHUNKS_FILE, chunks)
+    progress("write", 1, WRITE_STEPS)
     dense, dense_info = build_dense_index(embedded.units, settings)
     faiss.write_index(dense, str(building / versions.DENSE_FILE))
+    progress("write", 2, WRITE_STEPS)
     build_sparse_index(chunks, tokenizer, settings).save(str(building / versions.BM25_DIR), show_progress=False)
+    progress("write", 3, WRITE_STEPS)
     if embedded.questions:
         question_dense, question_sparse = build_question_index(embedded.questions, embedded.question_vectors, tokenizer, settings)
         faiss.write_index(question_dense, str(building / versions.QUESTIONS_DENSE_FILE))
         question_sparse.save(str(building / versions.QUESTIONS_BM25_DIR), show_progress=False)
+    progress("write", 4, WRITE_STEPS)
     return dense_info
 
 
@@ -183,16 +189,20 @@ def manifest_for(kb: str, version: str, docs: list[KbDocument], chunks: list[Chu
 
 def gate_and_publish(building: Path, root: Path, version: str, gate: Gate | None, settings: Settings, progress: Progress) -> Path:
     """Run the quality gate on the finished folder (deleting it when refused), then publish."""
+    outcome = SKIPPED_GATE
     if gate is not None:
         progress("check", 0, 1)
         try:
-            gate(building)
+            outcome = gate(building) or {"state": "passed"}
         except Exception:
             shutil.rmtree(building, ignore_errors=True)
             raise
         progress("check", 1, 1)
+    manifest = versions.read_manifest(building)
+    versions.write_json_atomic(building / versions.MANIFEST, {**manifest, "gate": outcome})  # the manifest is outside the checksums
     final = versions.publish(building, root, version)
     versions.prune_versions(root, settings.keep_versions)
+    prune_copies(root)
     progress("publish", 1, 1)
     return final
 
@@ -210,25 +220,27 @@ def build_index(
     on a busy 2-core machine).
 
     `gate`, when given, is called with the finished (unpublished) version folder and may raise
-    to refuse it; the folder is then deleted and the current version stays. `progress` is told
+    to refuse it; the folder is then deleted and the current version stays. What it returns
+    (what it measured) is the manifest's "gate". `progress` is told
     each stage's units done out of its total (for the editor page's progress bar)."""
     started = time.perf_counter()
     folder = find_kb(settings, kb).folder
     root = index_root(settings, kb)
     with build_lock(root):
         docs = load_documents(folder, progress)
+        snapshot_documents(root, docs)  # for rollback: the version's files come back with it
         chunks = chunk_documents(docs, settings, kb, progress)
         encoder = encoder or Encoder(settings)
         embedded = embed_chunks(chunks, encoder, settings, kb, progress)
-        progress("write", 0, 1)
+        progress("write", 0, WRITE_STEPS)
         version = versions.new_version_id()
         versions.remove_stale_builds(root)
         building = versions.versions_dir(root) / (versions.BUILDING_PREFIX + version)
         building.mkdir(parents=True)
-        dense_info = write_version_files(building, chunks, embedded, tokenizer or Tokenizer(), settings)
+        dense_info = write_version_files(building, chunks, embedded, tokenizer or Tokenizer(), settings, progress)
         seconds = time.perf_counter() - started
         manifest = manifest_for(kb, version, docs, chunks, embedded, dense_info, seconds, encoder.dimension, settings, building)
         versions.write_json_atomic(building / versions.MANIFEST, manifest)
-        progress("write", 1, 1)
+        progress("write", WRITE_STEPS, WRITE_STEPS)
         final = gate_and_publish(building, root, version, gate, settings, progress)
     return BuildResult(kb, version, final, len(docs), len(chunks), len(embedded.questions), embedded.embedded, embedded.reused, seconds)

@@ -66,9 +66,9 @@ def reindex_status(kb: KbDep, reindexer: ReindexerDep) -> dict:
     return reindexer.status(kb.id)
 
 
-@router.post("/kbs/{kb}/rollback", summary="Make the kb's previous index version current")
+@router.post("/kbs/{kb}/rollback", summary="Make the kb's previous index version current, with the documents it was built from")
 def rollback(kb: KbDep, reindexer: ReindexerDep) -> dict:
-    return {"kb": kb.id, "version": reindexer.rollback(kb.id)}
+    return reindexer.rollback(kb.id)
 
 
 @router.get("/kbs/{kb}/index", response_model=IndexInfo, summary="The kb's index being served")

@@ -4,7 +4,6 @@ A LoadedIndex is immutable once built: readers share it across threads, and a re
 swaps in a new one by a single reference assignment.
 """
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ import numpy as np
 from bot.retrieve.dense import load_faiss
 from bot.retrieve.sparse import load_bm25
 from indexer import versions
-from indexer.chunk import Chunk
+from indexer.chunk import Chunk, read_chunks
 from indexer.versions import BM25_DIR, CHUNKS_FILE, DENSE_FILE, QUESTIONS_BM25_DIR, QUESTIONS_DENSE_FILE, expected_manifest_fields
 from kefu.errors import IndexCorrupt
 from kefu.settings import Settings, index_root
@@ -64,11 +63,6 @@ def unit_layout(chunks: list[Chunk]) -> tuple[np.ndarray, np.ndarray]:
     start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     owner = np.repeat(np.arange(len(chunks), dtype=np.int32), counts)
     return owner, start
-
-
-def read_chunks(path: Path) -> list[Chunk]:
-    with path.open(encoding="utf-8") as handle:
-        return [Chunk(**json.loads(line)) for line in handle if line.strip()]
 
 
 def question_owners(chunks: list[Chunk]) -> np.ndarray:
