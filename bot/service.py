@@ -217,6 +217,13 @@ class BotService:
             result.handoff.ticket_id = self._raise_urgent(session, text) or result.handoff.ticket_id
         return result
 
+    def preview(self, question: str, persona: Persona = Persona.customer, kb: str | None = None) -> tuple[AskResult, Outcome]:
+        """What `ask` answers as the first question of a new session, and how it got there, with
+        nothing recorded (no session, answer log or ticket): the editors' hit test."""
+        text = check_question(question, self.settings.max_question_chars)
+        outcome = self.decide(text, persona, 0, kb)
+        return self._result(outcome, {"id": ""}, persona, text, text), outcome
+
     def _result(self, outcome: Outcome, session: dict, persona: Persona, text: str, resolved: str) -> AskResult:
         handoff = Handoff()
         suggestions: list[dict] = []
