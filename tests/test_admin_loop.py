@@ -9,9 +9,10 @@ from datetime import timedelta
 
 import pytest
 
-from admin_support import editor_client, error_of, kb_folder, reindexed
 from bot.store.models import AnswerLog, now_utc
 from bot.unanswered import GROUP_CHARS, MAX_ROWS, SHOWN_CHARS
+
+from admin_support import editor_client, error_of, kb_folder, reindexed
 
 ON_SITE = "必须组织相关人员48小时内到达现场"
 ICE_CREAM = "---\ntitle: 冷饮手册\ndate: 2026-12-01\n---\n# 冷饮手册\n\n## 第一条\n\n冰淇淋必须在零下十八度冷冻保存,解冻后不得再次冷冻。\n"

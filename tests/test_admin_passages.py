@@ -5,12 +5,13 @@ incremental re-index that embeds only the new question, and each refusal."""
 
 import pytest
 
-from admin_support import editor_client, error_of, kb_folder, reindexed
-from conftest import MANUALS_DIR
 from indexer.chunk import chunk_document
 from indexer.fidelity import unquoted_sentences
 from indexer.load import read_document
 from indexer.markdown import is_question_line
+
+from admin_support import editor_client, error_of, kb_folder, reindexed
+from conftest import MANUALS_DIR
 
 LIGHTING = "003-顾客服务手册"
 ON_SITE = "48小时内到达现场"  # lighting: how fast someone comes for a quality problem

@@ -5,10 +5,11 @@ and each refusal (unknown kb, a version not kept, a malformed one, nothing to ro
 
 import pytest
 
-from admin_support import editor_client, error_of, kb_folder, reindexed
 from bot.gate import dev_items
-from conftest import make_settings
 from indexer.build import build_index
+
+from admin_support import editor_client, error_of, kb_folder, reindexed
+from conftest import make_settings
 
 LIGHTING = "003-顾客服务手册.md"
 ON_SITE = "必须组织相关人员48小时内到达现场"

@@ -9,6 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from bot.app import create_app
+from bot.features import FEATURES
+from bot.ranking import RERANK_DEPTH
 from bot.store.models import AnswerLog, ChatSession
 
 QUESTIONS = [
@@ -48,13 +50,23 @@ def test_the_hit_test_answers_exactly_as_the_bot_does_and_shows_why(client, kb, 
     asked = client.post("/api/ask", json={"question": question, "kb": kb, "persona": persona}).json()
     for field in ("band", "confidence", "answer", "citations", "suggestions", "handoff"):
         assert tested[field] == asked[field], field
-    assert set(tested["signals"]) == {"dense", "bm25", "agreement", "coverage", "margin"}  # what the confidence was computed from
-    searched = client.get("/api/search", params={"q": question, "k": 5, "kb": kb}).json()["results"]
-    assert [p["id"] for p in tested["passages"]] == [r["id"] for r in searched]
-    for passage, result in zip(tested["passages"], searched):
-        assert (passage["score"], passage["dense_score"], passage["bm25_score"]) == (result["score"], result["dense_score"], result["bm25_score"])
-    assert [p["rank"] for p in tested["passages"]] == [1, 2, 3, 4, 5]
-    assert tested["thresholds"] == {"answer": client.app.state.settings.answer_threshold, "suggest": client.app.state.settings.suggest_threshold}
+    assert set(tested["signals"]) == set(FEATURES)  # what the decision model computed the confidence from
+    passages = tested["passages"]
+    assert [p["rank"] for p in passages] == list(range(1, len(passages) + 1)) and len(passages) == RERANK_DEPTH
+    probabilities = [p["probability"] for p in passages]
+    assert probabilities == sorted(probabilities, reverse=True)  # in the decision model's order
+    assert all(set(p["features"]) == set(FEATURES) for p in passages)
+    assert {k: round(v, 4) for k, v in passages[0]["features"].items()} == tested["signals"]
+    shown = [p["id"] for p in passages]
+    assert all(c["id"] in shown for c in tested["citations"]) and all(s["id"] in shown for s in tested["suggestions"])
+    if tested["citations"]:
+        assert tested["citations"][0]["id"] == shown[0]
+    if persona == "agent":  # the console's search ranks as an agent's question: the same passages, the same scores
+        searched = client.get("/api/search", params={"q": question, "k": RERANK_DEPTH, "kb": kb}).json()["results"]
+        assert shown == [r["id"] for r in searched]
+        assert [(p["score"], p["dense_score"], p["bm25_score"]) for p in passages] == [(r["score"], r["dense_score"], r["bm25_score"]) for r in searched]
+    service = client.app.state.bot.service
+    assert tested["thresholds"] == {"answer": service.decision.answer_threshold, "suggest": service.decision.suggest_threshold}
     assert tested["index_version"].startswith(kb + ":")
 
 

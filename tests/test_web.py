@@ -12,7 +12,6 @@ from browser_support import ask_widget, browser, expect, log_in, open_page, open
 from web_support import LiveServer, StaticSite, server_settings
 
 
-
 @pytest.fixture(scope="module")
 def server(built_settings, encoder, tmp_path_factory):
     settings = server_settings(built_settings, tmp_path_factory.mktemp("web"))

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from bot.app import create_app
+from bot.ranking import RERANK_DEPTH
 
 from browser_support import ask_widget, browser, expect, log_in, open_widget, page  # noqa: F401 - fixtures
 from web_support import LiveServer, server_settings
@@ -199,7 +200,7 @@ def test_the_hit_test_shows_the_answer_the_widget_gives_with_its_passages_and_sc
     expect(page.locator("#hit-result .band")).to_contain_text("直接回答")
     expect(page.locator("#hit-result .band")).to_contain_text(f"置信度 {widget_answer['confidence']:.3f}")
     rows = page.get_by_role("table", name="检索到的段落").locator("tbody tr")
-    expect(rows).to_have_count(5)
+    expect(rows).to_have_count(RERANK_DEPTH)  # every candidate the decision model ranked
     expect(rows.first).to_contain_text(widget_answer["citations"][0]["text"].split("\n")[0])
     expect(page.get_by_text("问题词覆盖")).to_be_visible()
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from bot.api.schemas import CitationOut, HandoffOut, SingleLine, Strict, SuggestionOut
+from bot.api.schemas import CitationOut, HandoffOut, KbFactsOut, SingleLine, Strict, SuggestionOut
 from kefu.kbs import MAX_QUICK_QUESTIONS
 from kefu.vocab import Band, Persona
 
@@ -27,13 +27,7 @@ class KbCreate(KbFacts):
     id: str = KB_ID
 
 
-class AdminKbOut(BaseModel):
-    id: str
-    name: str
-    organization: str
-    hotline: str | None
-    greeting: str
-    quick_questions: list[str]
+class AdminKbOut(KbFactsOut):
     version: str | None = Field(description="The index version it is served from; null before its first index.")
 
 
@@ -116,7 +110,9 @@ class RankedPassageOut(BaseModel):
     text: str
     kind: str
     questions: list[str]
-    score: float
+    probability: float = Field(description="The decision model's probability that this passage answers the question (the ranking's order).")
+    features: dict[str, float] = Field(description="What the decision model saw of this passage (bot.features).")
+    score: float = Field(description="Hybrid retrieval's fused score.")
     dense_score: float | None
     bm25_score: float | None
     question: str | None
@@ -136,8 +132,8 @@ class HitTestOut(BaseModel):
     citations: list[CitationOut]
     suggestions: list[SuggestionOut]
     handoff: HandoffOut
-    signals: dict[str, float] = Field(description="The confidence features of the top passage (bot.confidence).")
-    thresholds: dict[str, float]
+    signals: dict[str, float] = Field(description="The features of the top passage (bot.features), from which the confidence was computed.")
+    thresholds: dict[str, float] = Field(description="The confidence at or above which the bot answers, or offers 您是想问.")
     passages: list[RankedPassageOut]
     index_version: str
 
