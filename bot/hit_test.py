@@ -1,6 +1,6 @@
 """The editors' hit test (命中测试): a question put to the bot exactly as a customer or an agent
 would put it (BotService.preview, the same code as /api/ask), shown with everything that
-decided the answer: the candidates as the decision model ranked them, each with its probability,
+decided the answer: the candidates in the order the bot answers from, each with its probability,
 its features and each channel's score and rank; the band against its thresholds. Nothing is
 recorded or counted."""
 
@@ -22,7 +22,7 @@ def hit_test(service: BotService, question: str, persona: Persona, kb: str) -> d
     text = check_question(question, service.settings.max_question_chars)
     result, outcome = service.preview(text, persona, kb)
     ranked = service.rank(text, persona, kb)  # the ranking decide() answered from, every candidate of it: the same call
-    answer, suggest = service.thresholds()
+    answer, suggest = service.thresholds(persona)
     return {
         "kb": kb, "persona": persona.value, "question": question,
         "band": result.band.value, "confidence": result.confidence, "answer": result.answer,

@@ -33,7 +33,7 @@ from kefu.model import Encoder
 from kefu.settings import Settings, cache_root, index_root
 from kefu.text.colloquial import spoken_to_written
 from kefu.text.correct import count_terms
-from kefu.text.tokenize import Tokenizer
+from kefu.text.tokenize import Tokenizer, char_ngrams
 
 # Called with the finished, unpublished version folder: raises to refuse it, or returns what it
 # measured (recorded in the manifest's "gate").
@@ -128,6 +128,14 @@ def build_sparse_index(chunks: list[Chunk], tokenizer: Tokenizer, settings: Sett
     return build_bm25([c.index_text() for c in chunks], tokenizer, settings)
 
 
+def build_char_index(chunks: list[Chunk], settings: Settings) -> bm25s.BM25:
+    """BM25 over characters: a typo spoils a word for jieba, only two bigrams here."""
+    corpus = [char_ngrams(" ".join([c.index_text(), *c.questions])) or [""] for c in chunks]
+    retriever = bm25s.BM25(k1=settings.bm25_k1, b=settings.bm25_b)
+    retriever.index(corpus, show_progress=False)
+    return retriever
+
+
 def build_question_index(questions: list[str], vectors: np.ndarray, tokenizer: Tokenizer, settings: Settings) -> tuple[faiss.Index, bm25s.BM25]:
     """Exact dense search and BM25 over the associated questions alone (a few thousand per kb:
     a flat index is fast enough)."""
@@ -142,7 +150,7 @@ def write_chunks(path: Path, chunks: list[Chunk]) -> None:
             handle.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
 
 
-WRITE_STEPS = 5  # chunks and terms, dense index, BM25, question indexes, manifest
+WRITE_STEPS = 5  # chunks and terms, dense index, word and character BM25, question indexes, manifest
 
 
 def write_terms(path: Path, chunks: list[Chunk], tokenizer: Tokenizer) -> None:
@@ -161,6 +169,7 @@ def write_version_files(building: Path, chunks: list[Chunk], embedded: Embedded,
     faiss.write_index(dense, str(building / versions.DENSE_FILE))
     progress("write", 2, WRITE_STEPS)
     build_sparse_index(chunks, tokenizer, settings).save(str(building / versions.BM25_DIR), show_progress=False)
+    build_char_index(chunks, settings).save(str(building / versions.CHARS_BM25_DIR), show_progress=False)
     progress("write", 3, WRITE_STEPS)
     if embedded.questions:
         question_dense, question_sparse = build_question_index(embedded.questions, embedded.question_vectors, tokenizer, settings)

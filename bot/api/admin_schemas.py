@@ -110,7 +110,7 @@ class RankedPassageOut(BaseModel):
     text: str
     kind: str
     questions: list[str]
-    probability: float = Field(description="The decision model's probability that this passage answers the question (the ranking's order).")
+    probability: float = Field(description="The decision model's probability that this passage answers the question.")
     features: dict[str, float] = Field(description="What the decision model saw of this passage (bot.features).")
     score: float = Field(description="Hybrid retrieval's fused score.")
     dense_score: float | None

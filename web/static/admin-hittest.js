@@ -1,6 +1,6 @@
 // The hit-test tab (命中测试): a question put to the bot as a customer or an agent would put it,
 // with the answer, the band against its thresholds, what the decision model saw of the top
-// passage, and the candidates in its order with their probability and every score. Nothing is
+// passage, and the candidates in the order the bot answers from, with their probability and every score. Nothing is
 // recorded or counted.
 import { api, el } from "./common.js";
 import { $, BANDS, clearMessages, failure, say, state } from "./admin-shared.js";
