@@ -1,6 +1,7 @@
 """What the browser tests share: Debian's chromium through Playwright (one browser a session), a
 page per test that fails on any uncaught script error and leaves a screenshot when its test
-fails, and the steps every page test takes (log in, open the widget, ask it)."""
+fails, and the steps every page test takes (log in, open the widget, ask it). The fixtures
+`browser` and `page` are conftest's, built from chromium_browser and desktop_page."""
 
 import re
 
@@ -13,8 +14,9 @@ expect = sync_api.expect
 WAIT_MS = 60_000  # generous: the model answers on two shared cores
 
 
-@pytest.fixture(scope="session")
-def browser():
+def chromium_browser():
+    """The session's browser (conftest's `browser` fixture: one Playwright a session, for every
+    browser test module)."""
     executable = ensure_chromium()
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(executable), headless=True, args=CHROMIUM_ARGS)
@@ -45,8 +47,7 @@ def finish_page(request, context, page, tmp_path) -> None:
     assert page.script_errors == [], "uncaught script errors on the page"
 
 
-@pytest.fixture
-def page(browser, request, tmp_path):
+def desktop_page(browser, request, tmp_path):
     return open_page(browser, request, tmp_path, viewport={"width": 1280, "height": 860})
 
 

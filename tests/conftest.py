@@ -140,3 +140,19 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium through Playwright, one for the session's browser tests (a second
+    sync Playwright in the same process refuses to start)."""
+    from browser_support import chromium_browser
+
+    yield from chromium_browser()
+
+
+@pytest.fixture
+def page(browser, request, tmp_path):
+    from browser_support import desktop_page
+
+    return desktop_page(browser, request, tmp_path)

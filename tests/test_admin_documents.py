@@ -115,7 +115,7 @@ def test_a_broken_replacement_leaves_the_document_as_it_was(client):
 def test_a_deleted_document_leaves_the_next_version_and_a_rollback_brings_it_back(client):
     assert upload(client, "冷饮.md", DATED).status_code == 201
     with_it = reindexed(client, "lighting")["version"]
-    question = {"question": "冰淇淋解冻后还能再冷冻吗", "kb": "lighting"}
+    question = {"question": "冰淇淋解冻后可以再次冷冻吗", "kb": "lighting"}
     assert "解冻后不得再次冷冻" in client.post("/api/ask", json=question).json()["answer"]
 
     deleted = client.delete("/api/admin/kbs/lighting/documents/冷饮")

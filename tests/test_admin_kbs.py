@@ -8,7 +8,9 @@ import yaml
 from admin_support import editor_client, error_of, kb_folder, reindexed
 
 DRINKS = {"id": "drinks", "name": "饮品", "organization": "冷饮公司", "greeting": "您好,请问有什么可以帮您?", "quick_questions": ["冰淇淋怎么保存"]}
-MANUAL = "# 冷饮须知\n\n## 第一条\n\n冰淇淋必须在零下十八度冷冻保存,解冻后不得再次冷冻。\n"
+# A one-passage kb gives the decision little to go on: the customer's question is the passage's
+# associated question, so what is tested is that the new kb is served, not retrieval.
+MANUAL = "# 冷饮须知\n\n## 第一条\n\n冰淇淋必须在零下十八度冷冻保存,解冻后不得再次冷冻。\n\n> 问法：冰淇淋解冻后可以再次冷冻吗\n"
 
 
 @pytest.fixture
@@ -33,7 +35,7 @@ def test_a_new_kb_is_listed_at_once_and_answers_after_its_first_upload_and_reind
     error_of(client.get("/api/admin/kbs/drinks/index"), 503, "not_ready")
     assert client.post("/api/admin/kbs/drinks/documents", files={"file": ("冷饮.md", MANUAL.encode("utf-8"))}).status_code == 201
     assert reindexed(client, "drinks", force=False)["result"]["docs"] == 1  # no gold questions for it: the gate passes
-    answer = client.post("/api/ask", json={"question": "冰淇淋解冻后还能再冷冻吗", "kb": "drinks"}).json()
+    answer = client.post("/api/ask", json={"question": "冰淇淋解冻后可以再次冷冻吗", "kb": "drinks"}).json()
     assert answer["band"] == "answer" and "解冻后不得再次冷冻" in answer["answer"]
     assert {kb["id"]: kb for kb in client.get("/api/admin/kbs").json()}["drinks"]["version"]
 

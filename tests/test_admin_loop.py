@@ -91,7 +91,7 @@ def test_a_group_leaves_the_list_once_linked_to_a_passage_and_the_question_is_th
 
 
 def test_a_group_leaves_the_list_when_a_reindex_answers_it_confidently(client):
-    question = "冰淇淋解冻后还能再冷冻吗"
+    question = "冰淇淋解冻后可以再次冷冻吗"
     log_unanswered(client, "lighting", question, times=3)
     log_unanswered(client, "lighting", "积分怎么兑换")
     assert questions_of(unanswered(client)) == [question, "积分怎么兑换"]

@@ -8,7 +8,7 @@ import pytest
 
 from bot.app import create_app
 
-from browser_support import ask_widget, browser, expect, log_in, open_page, open_widget, page  # noqa: F401 - fixtures
+from browser_support import ask_widget, expect, log_in, open_page, open_widget
 from web_support import LiveServer, StaticSite, server_settings
 
 
