@@ -14,7 +14,7 @@ def stages_table(result: dict) -> str:
     rows = []
     for name in (*STAGES, "total", "total_cached"):
         s = result["stages"][name]
-        ratio = f"{s['p50'] / floor:.1f}×" if name in ("embed", "total") and floor else ("—" if name != "normalise" else "≈0 floor")
+        ratio = f"{s['p50'] / floor:.1f}×" if name in ("embed", "total") and floor else ("—" if name != "read" else "≈0 floor")
         rows.append([name, s["p50"], s["p95"], s["p99"], ratio])
     rows.append(["peer (naive pipeline)", result["peer"]["p50"], result["peer"]["p95"], result["peer"]["p99"], f"{result['peer']['p50'] / floor:.1f}×"])
     return table(["in-process stage (ms)", "p50", "p95", "p99", "p50 / embed floor"], rows)
