@@ -10,7 +10,9 @@ import pytest
 from admin_support import editor_client, error_of, kb_folder, reindexed
 
 LIGHTING = "003-顾客服务手册"
-DATED = "---\ntitle: 冷饮手册\ndate: 2026-12-01\n---\n# 冷饮手册\n\n## 第一条\n\n冰淇淋必须在零下十八度冷冻保存,解冻后不得再次冷冻。\n"
+# The customer's question is the passage's associated question: the refitted decision hardly answers
+# a customer from a passage without one (冰淇淋解冻后可以再次冷冻吗 scored 0.001 against 0.54).
+DATED = "---\ntitle: 冷饮手册\ndate: 2026-12-01\n---\n# 冷饮手册\n\n## 第一条\n\n冰淇淋必须在零下十八度冷冻保存,解冻后不得再次冷冻。\n\n> 问法：冰淇淋解冻后可以再次冷冻吗\n"
 # A question block right under a heading (line 5): the parser refuses it, naming the line.
 BROKEN = "# 坏手册\n\n## 第一条\n\n> 问法：冰淇淋怎么保存\n\n冰淇淋必须冷冻保存。\n"
 NESTED = "<html><body>" + "<table><tr><td>客服" * 600 + "规定" + "</td></tr></table>" * 600 + "</body></html>"
@@ -76,7 +78,7 @@ def test_an_upload_with_an_unquoted_date_is_checked_whole_and_listed_with_its_is
     response = upload(client, "冷饮.md", DATED)
     assert response.status_code == 201, response.text
     assert response.json() | {"bytes": 0} == {
-        "document": "冷饮.md", "doc": "冷饮", "title": "冷饮手册", "date": "2026-12-01", "bytes": 0, "passages": 1, "questions": 0, "replaced": None,
+        "document": "冷饮.md", "doc": "冷饮", "title": "冷饮手册", "date": "2026-12-01", "bytes": 0, "passages": 1, "questions": 1, "replaced": None,
     }
     entry = listed(client)["冷饮"]
     assert entry["state"] == "new" and entry["date"] == "2026-12-01" and entry["passages"] == 1

@@ -16,7 +16,9 @@ from web_support import LiveServer, server_settings
 
 BUILD_MS = 300_000  # a re-index on two shared cores
 UPLOADED_TEXT = "冰淇淋必须在零下十八度冷冻保存,解冻后不得再次冷冻。"
-DATED = f"---\ntitle: 冷饮手册\ndate: 2026-12-01\n---\n# 冷饮手册\n\n## 第一条\n\n{UPLOADED_TEXT}\n"
+# The customer's question is the passage's associated question: the refitted decision hardly answers
+# a customer from a passage without one (冰淇淋解冻后可以再次冷冻吗 scored 0.001 against 0.54).
+DATED = f"---\ntitle: 冷饮手册\ndate: 2026-12-01\n---\n# 冷饮手册\n\n## 第一条\n\n{UPLOADED_TEXT}\n\n> 问法：冰淇淋解冻后可以再次冷冻吗\n"
 BROKEN = "# 坏手册\n\n## 第一条\n\n> 问法：冰淇淋怎么保存\n\n冰淇淋必须冷冻保存。\n"  # a question right under a heading, line 5
 ON_SITE = "必须组织相关人员48小时内到达现场"  # lighting: how fast someone comes for a quality problem
 NOT_COMING = "用户来电询问为何还不上门时"  # appliance: what to say when the engineer is late
