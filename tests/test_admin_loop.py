@@ -15,12 +15,16 @@ from bot.unanswered import GROUP_CHARS, MAX_ROWS, SHOWN_CHARS
 from admin_support import editor_client, error_of, kb_folder, reindexed
 
 ON_SITE = "必须组织相关人员48小时内到达现场"
-ICE_CREAM = "---\ntitle: 冷饮手册\ndate: 2026-12-01\n---\n# 冷饮手册\n\n## 第一条\n\n冰淇淋必须在零下十八度冷冻保存,解冻后不得再次冷冻。\n"
+# The passage carries a way of asking it (the refitted decision hardly answers a customer from a
+# passage without one: 0.001), not the customer's own words, which would count as linked at once.
+ICE_CREAM = "---\ntitle: 冷饮手册\ndate: 2026-12-01\n---\n# 冷饮手册\n\n## 第一条\n\n冰淇淋必须在零下十八度冷冻保存,解冻后不得再次冷冻。\n\n> 问法：解冻的冰淇淋还能再冻吗\n"
 
 
 @pytest.fixture
 def client(built_settings, encoder, tmp_path):
-    with editor_client(built_settings, encoder, tmp_path, ask_rate_per_minute=10**6) as test_client:
+    # The loop's logic, not the decision's calibration, is tested: at 0.7 the refitted decision no
+    # longer answers 发票可以开电子的吗 from an unrelated passage (0.66 against its 0.54).
+    with editor_client(built_settings, encoder, tmp_path, ask_rate_per_minute=10**6, answer_threshold=0.7) as test_client:
         yield test_client
 
 
