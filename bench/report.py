@@ -30,6 +30,15 @@ def floor_line(result: dict) -> str:
             f"Peer / kefu (p50, uncached): **{result['peer_ratio']}×**.")
 
 
+def ask_table(result: dict) -> str:
+    ask = result["ask"]
+    rows = [["ask (whole answer)", *(ask["total"][p] for p in ("p50", "p95", "p99"))],
+            ["store, all calls", *(ask["store"][p] for p in ("p50", "p95", "p99"))]]
+    rows += [[f"store: {name}", *(s[p] for p in ("p50", "p95", "p99"))] for name, s in ask["calls"].items()]
+    return (table([f"in-process `ask`, SQLite store, {ask['total']['n']} questions (ms)", "p50", "p95", "p99"], rows)
+            + f"\n\nStore transactions committed per answer: **{ask['commits_per_answer']}**.")
+
+
 def encoders_table(result: dict) -> str:
     rows = [[e["name"], e["p50"], e["p95"], e["p99"], e["cosine_mean"], e["cosine_min"], e["build_s"]] for e in result["encoders"]]
     n = result["encoders"][0]["n"]
@@ -82,7 +91,7 @@ def render_bench(result: dict) -> str:
             f"load {meta['load_before']} → {meta.get('load_after')} — queries {meta['query_backend']}, int8 {meta['query_int8']}, "
             f"onnx threads {meta['onnx_threads']}, torch threads {meta['torch_threads']}"
             + (" — QUICK (tiny sizes, not for publishing)" if meta["quick"] else ""))
-    parts = [head, floor_line(result), stages_table(result), encoders_table(result)]
+    parts = [head, floor_line(result), stages_table(result), *([ask_table(result)] if "ask" in result else []), encoders_table(result)]
     if "http" in result:
         memory = result["http"]["server_memory"]
         parts += [http_table(result), f"Server memory: {memory['idle_rss_mb']} MB RSS after start, peak {memory['peak_rss_mb']} MB.", peer_http_lines(result)]

@@ -65,7 +65,7 @@ def time_stages(service: BotService, question: str, kb: str) -> dict[str, float]
     out["fuse"] = _ms(t)
     t = time.perf_counter()
     asked, total = Asked(text, tokens, Persona.customer), weight_sum(settings)
-    rows = [candidate_features(asked, hits, i, reader, service.tokenizer, total) for i in range(len(hits))]
+    rows = [candidate_features(asked, hits, i, reader, total) for i in range(len(hits))]
     probabilities = [service.decision.probability(row) for row in rows]
     service.decision.confidence(max(probabilities, default=0.0))
     out["decision"] = _ms(t)

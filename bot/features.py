@@ -14,7 +14,6 @@ from bot.reader import Reader
 from bot.retrieve.search import Hit
 from indexer.chunk import PATH_SEPARATOR
 from indexer.faq import FAQ_DOC_ID
-from kefu.text.tokenize import Tokenizer
 from kefu.vocab import Persona
 
 FEATURES = (
@@ -37,7 +36,7 @@ def inverse(rank: int | None) -> float:
     return 1.0 / rank if rank else 0.0
 
 
-def candidate_features(asked: Asked, hits: list[Hit], position: int, reader: Reader, tokenizer: Tokenizer, weight_sum: float) -> dict[str, float]:
+def candidate_features(asked: Asked, hits: list[Hit], position: int, reader: Reader, weight_sum: float) -> dict[str, float]:
     """Features of hits[position] (a candidate among the ranked hits of one search)."""
     hit = hits[position]
     chunk = hit.chunk
@@ -63,8 +62,8 @@ def candidate_features(asked: Asked, hits: list[Hit], position: int, reader: Rea
         # The words the kb knows at all: a typo, an English word or pasted text does not count against a passage.
         "known_coverage": coverage([t for t in asked.tokens if t in reader.idf], passage, reader.idf),
         "unknown_share": sum(t not in reader.idf for t in asked.tokens) / len(asked.tokens) if asked.tokens else 1.0,
-        "question_coverage": coverage(asked.tokens, tokenizer.tokenize(hit.question), reader.idf) if hit.question else 0.0,
-        "heading_coverage": coverage(asked.tokens, tokenizer.tokenize(heading), reader.idf),
+        "question_coverage": coverage(asked.tokens, reader.passage_tokens.phrase(hit.question), reader.idf) if hit.question else 0.0,
+        "heading_coverage": coverage(asked.tokens, reader.passage_tokens.phrase(heading), reader.idf),
         "asks_amount": float(wants_amount),
         "states_asked_amount": float(wants_amount and states_amount(chunk.text)),
         "faq": float(chunk.doc == FAQ_DOC_ID),

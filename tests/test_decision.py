@@ -105,3 +105,14 @@ def test_a_typo_is_read_as_the_kbs_term_and_the_answer_says_so(client, service):
     assert body["band"] == "answer" and body["answer"].startswith("按「投诉」为您查找")
     untouched = client.post("/api/ask", json={"question": plain, "kb": "dairy"}).json()
     assert "为您查找" not in untouched["answer"]  # a question without a typo gets no note
+
+
+def test_a_numbered_heading_is_offered_without_its_number():
+    """A passage with no associated question is offered by its heading, its numbering mark cut
+    off (this raised AttributeError, a 500 on /api/ask, for every such suggestion)."""
+    from bot.retrieve.search import Hit
+    from bot.suggest import suggestions_from
+    from indexer.chunk import Chunk
+
+    chunk = Chunk("c1", "001.md", "服务手册", "服务手册 › 第三章 › 12、退换货的办理流程", "顾客凭发票办理退换货。", 0, 10, "text")
+    assert [s["question"] for s in suggestions_from([Hit(chunk, 1.0, None, None, row=0)])] == ["退换货的办理流程"]
