@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bot.api import admin, pages, routes
+from bot.api import admin, documents, loop, pages, routes
 from bot.api.schemas import ERROR_RESPONSES
 from bot.assemble import open_bot
 from bot.auth import load_tokens
@@ -57,7 +57,8 @@ HTTP_ERRORS = {
 
 
 def body_limit(settings: Settings, path: str) -> int:
-    is_upload = path.startswith("/api/admin/kbs/") and path.endswith("/documents")
+    """An upload (POST …/documents) or a replacement (PUT …/documents/{doc}) may be a manual."""
+    is_upload = path.startswith("/api/admin/kbs/") and "/documents" in path
     return settings.upload_max_bytes + 64 * 1024 if is_upload else settings.max_body_bytes
 
 
@@ -173,7 +174,8 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
     install_middleware(app, settings)
     add_health_routes(app)
     app.include_router(routes.router, responses=ERROR_RESPONSES)
-    app.include_router(admin.router, responses=ERROR_RESPONSES)
+    for router in (admin.router, documents.router, loop.router):
+        app.include_router(router, responses=ERROR_RESPONSES)
     app.include_router(pages.router)
     app.mount("/static/swagger-ui", StaticFiles(directory=pages.swagger_ui_dir()), name="swagger-ui")  # before /static, which would take it
     app.mount("/static", StaticFiles(directory=pages.WEB_DIR / "static", check_dir=False), name="static")

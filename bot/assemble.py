@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 
 from bot.auth import Tokens, load_tokens
 from bot.decision import DecisionModel, load_decision_model
+from bot.kb_files import KbFiles
 from bot.reader import Reader
 from bot.reindex import Reindexer
 from bot.retrieve.index import LoadedIndex, load_current
 from bot.retrieve.query_encoder import QueryEncoder
 from bot.retrieve.search import Searcher
 from bot.service import BotService
+from bot.unanswered import Loop
 from kefu.errors import IndexCorrupt, IndexMissing
 from kefu.kbs import KnowledgeBase, list_kbs
 from kefu.model import Encoder
@@ -56,6 +58,8 @@ class Bot:
     tokenizer: Tokenizer
     service: BotService
     reindexer: Reindexer
+    files: KbFiles | None = None  # the editors' view of kb/ (bot.kb_files)
+    loop: Loop | None = None  # the editors' unanswered questions (bot.unanswered)
     _store_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -82,7 +86,8 @@ def open_bot(settings: Settings, encoder: Encoder | None = None, tokens: Tokens 
     decision = decision or load_decision_model(settings.decision_model)
     service = BotService(settings, queries, tokenizer, decision, {kb.id: kb for kb in kbs}, open_readers(settings, kbs, tokenizer), records)
     reindexer = Reindexer(settings, service, encoder, queries, tokenizer)
-    return Bot(settings, tokens, encoder, queries, tokenizer, service, reindexer)
+    files = KbFiles(settings)
+    return Bot(settings, tokens, encoder, queries, tokenizer, service, reindexer, files, Loop(service, files))
 
 
 def open_searcher(settings: Settings, kb: str | None = None, encoder: Encoder | None = None) -> Searcher:

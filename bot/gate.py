@@ -1,6 +1,7 @@
 """The quality gate on re-index: a new version whose hybrid Recall@5 on the gold dev half
 drops more than `quality_gate_max_drop` below the current version's does not become current."""
 
+import itertools
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -8,6 +9,7 @@ from pathlib import Path
 from bot.retrieve.index import LoadedIndex, load_current, load_version
 from bot.retrieve.query_encoder import QueryEncoder
 from bot.retrieve.search import RetrievalMode, Searcher
+from indexer.embed import Progress, no_progress
 from kefu.errors import IndexCorrupt, IndexMissing, KefuError
 from kefu.gold import GoldItem, answers, gold_file, load_gold
 from kefu.settings import Settings
@@ -29,10 +31,15 @@ def found_in_top5(searcher: Searcher, item: GoldItem) -> bool:
     return any(answers(hit.chunk, item) for hit in searcher.search(item.question, 5, RetrievalMode.hybrid))
 
 
-def recall_at_5(index: LoadedIndex, items: list[GoldItem], queries: QueryEncoder, tokenizer: Tokenizer, settings: Settings) -> dict[str, bool]:
-    """Each question asked in the kb of `index` alone, as the kb's own widget would ask it."""
+def recall_at_5(index: LoadedIndex, items: list[GoldItem], queries: QueryEncoder, tokenizer: Tokenizer, settings: Settings, asked=lambda: None) -> dict[str, bool]:
+    """Each question asked in the kb of `index` alone, as the kb's own widget would ask it;
+    `asked()` is called after each."""
     searcher = Searcher(index, queries, tokenizer, settings)
-    return {item.id: found_in_top5(searcher, item) for item in items}
+    found = {}
+    for item in items:
+        found[item.id] = found_in_top5(searcher, item)
+        asked()
+    return found
 
 
 def dev_items(settings: Settings, kb: str) -> list[GoldItem]:
@@ -46,23 +53,29 @@ def dev_items(settings: Settings, kb: str) -> list[GoldItem]:
     return [i for i in load_gold(path, "dev") if i.answerable and i.kb == kb]
 
 
-def quality_gate(settings: Settings, queries: QueryEncoder, tokenizer: Tokenizer, kb: str) -> Callable[[Path], None] | None:
+def quality_gate(settings: Settings, queries: QueryEncoder, tokenizer: Tokenizer, kb: str, progress: Progress = no_progress) -> Callable[[Path], dict] | None:
     """The check a build of `kb` runs on its finished folder, or None when the gate is switched
-    off. The gold file is read now, so a missing one stops the re-index before anything is built."""
+    off. The gold file is read now, so a missing one stops the re-index before anything is built.
+    The check returns what it measured; `progress` hears of each question asked ("check")."""
     if not settings.quality_gate:
         return None
     items = dev_items(settings, kb)
 
-    def check(new_version: Path) -> None:
+    def check(new_version: Path) -> dict:
         if not items:
             log.warning("quality gate: the gold dev half has no answerable question in %s, nothing to compare", kb)
-            return
+            return {"state": "passed", "questions": 0}
         try:
             current = load_current(settings, kb)
         except (IndexMissing, IndexCorrupt):
-            return  # nothing to compare with: the first build always passes
-        before = recall_at_5(current, items, queries, tokenizer, settings)
-        after = recall_at_5(load_version(new_version, settings), items, queries, tokenizer, settings)
+            return {"state": "first", "questions": len(items)}  # nothing to compare with: the first build always passes
+        done = itertools.count(1)
+
+        def asked() -> None:  # both passes counted as one stage
+            progress("check", next(done), 2 * len(items))
+
+        before = recall_at_5(current, items, queries, tokenizer, settings, asked)
+        after = recall_at_5(load_version(new_version, settings), items, queries, tokenizer, settings, asked)
         old, new = sum(before.values()) / len(items), sum(after.values()) / len(items)
         if old - new > settings.quality_gate_max_drop:
             regressed = [i.question for i in items if before[i.id] and not after[i.id]]
@@ -72,5 +85,6 @@ def quality_gate(settings: Settings, queries: QueryEncoder, tokenizer: Tokenizer
                 f"{old:.3f} -> {new:.3f} (allowed drop {settings.quality_gate_max_drop:.3f}); "
                 f"{len(regressed)} questions regressed: {shown}. Use --force to switch anyway."
             )
+        return {"state": "passed", "questions": len(items), "recall_before": round(old, 4), "recall_after": round(new, 4), "allowed_drop": settings.quality_gate_max_drop}
 
     return check

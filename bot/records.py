@@ -7,7 +7,7 @@ without it (BotService treats a missing store as "no memory, no tickets").
 """
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.handoff import detect_request, priority_for
 from bot.logmask import mask_name, mask_phone
@@ -151,11 +151,20 @@ class Records:
             log.info("retention: purged %s older than %d days", ", ".join(f"{n} {table}" for table, n in deleted.items()), days)
         return deleted
 
-    def unanswered(self, kb: str | None = None, limit: int = 500) -> list[dict]:
+    def unanswered(self, kb: str | None = None, limit: int = 500, since: datetime | None = None) -> list[dict]:
         return self._run(
             lambda db: [
                 {"question": a.question, "reason": a.handoff_reason, "created_at": a.created_at, "kb": a.kb}
-                for a in sessions.unanswered_questions(db, kb=kb, limit=limit)
+                for a in sessions.unanswered_questions(db, kb=kb, limit=limit, since=since)
+            ]
+        )
+
+    def unhelpful(self, kb: str, since: datetime, limit: int) -> list[dict]:
+        """没帮助 feedback with the question and the answer it was given, newest first."""
+        return self._run(
+            lambda db: [
+                {"answer_id": a.id, "question": a.question, "answer": a.answer, "comment": f.comment, "created_at": f.created_at, "index_version": a.index_version}
+                for f, a in sessions.unhelpful_answers(db, kb, since, limit)
             ]
         )
 

@@ -15,7 +15,8 @@ from bot.retrieve.index import LoadedIndex, load_current
 from bot.retrieve.query_encoder import QueryEncoder
 from bot.service import BotService
 from indexer.build import build_index, build_lock
-from indexer.versions import current_version, previous_version, set_current, write_json_atomic
+from indexer.kb_snapshots import roll_back
+from indexer.versions import current_version, write_json_atomic
 from kefu.errors import BuildRunning, IndexMissing, KefuError
 from kefu.kbs import find_kb
 from kefu.model import Encoder
@@ -136,7 +137,7 @@ class Reindexer:
     def _run(self, kb: str, force: bool, claim: ExitStack) -> None:
         try:
             reader = self.service.readers.get(kb)
-            gate = None if force else quality_gate(self.settings, self.queries, self.tokenizer, kb)
+            gate = None if force else quality_gate(self.settings, self.queries, self.tokenizer, kb, progress=lambda *p: self._report(kb, *p))
             result = build_index(
                 self.settings, kb, encoder=self.encoder, gate=gate, progress=lambda *p: self._report(kb, *p), tokenizer=self.tokenizer,
                 take_lock=False,  # the claim holds it
@@ -145,7 +146,7 @@ class Reindexer:
             new = self._swap_to_current(kb)
             self._report(kb, "switch", 1, 1)
             changes = chunk_changes(reader.index if reader else None, new)
-            outcome = {"state": "done", "version": result.version, "summary": result.summary(), "changes": changes}
+            outcome = {"state": "done", "version": result.version, "summary": result.summary(), "result": result.facts(), "changes": changes}
         except KefuError as exc:
             outcome = {"state": "failed", "error": str(exc)}
         except Exception as exc:  # a crashed build must not leave the status "running" forever
@@ -174,15 +175,17 @@ class Reindexer:
                 return None
         return self._swap_to_current(kb).version
 
-    def rollback(self, kb: str) -> str:
+    def rollback(self, kb: str, version: str | None = None) -> dict:
+        """Make `version` (a kept one; by default the one before the current) current, and the
+        kb's documents those it was built from (indexer.kb_snapshots)."""
         with self._claim(self._known(kb), f"知识库 {kb} 正在重建索引,请稍后再回滚 / {kb} is being re-indexed; roll back when it has finished"):
-            root = index_root(self.settings, kb)
             try:
-                version = previous_version(root)
+                _, documents = roll_back(self.settings, kb, version)
             except IndexMissing as exc:  # nothing older: a conflict with the state, not an outage
                 raise Conflict(str(exc)) from exc
-            set_current(root, version)
-            return self._swap_to_current(kb).version
+            served = self._swap_to_current(kb).version
+            self._publish(kb, {"state": "idle", "kb": kb})  # the last build's outcome is no longer what is served
+            return {"kb": kb, "version": served, "documents": documents}
 
     def wait(self, kb: str, timeout: float | None = None) -> dict:
         """Block until no re-index of `kb` runs (for the CLI and tests)."""

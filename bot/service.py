@@ -236,10 +236,15 @@ class BotService:
         reason = HandoffReason.repeated_failure if low_streak >= 1 else HandoffReason.low_confidence
         return Outcome(band, reason, score, signals, hits, None, version, fixed)
 
-    def band(self, probability: float, persona: Persona) -> Band:
-        """The model's thresholds (the answer threshold the persona's), unless the settings override them."""
+    def thresholds(self, persona: Persona) -> tuple[float, float]:
+        """The answer and suggest thresholds: the model's (the answer threshold the persona's),
+        unless the settings override them."""
         answer = self.settings.answer_threshold if self.settings.answer_threshold is not None else self.decision.answer_threshold_for(persona.value)
         suggest = self.settings.suggest_threshold if self.settings.suggest_threshold is not None else self.decision.suggest_threshold
+        return answer, suggest
+
+    def band(self, probability: float, persona: Persona) -> Band:
+        answer, suggest = self.thresholds(persona)
         if probability >= answer:
             return Band.answer
         return Band.suggest if probability >= suggest else Band.handoff
@@ -281,6 +286,13 @@ class BotService:
         if session.get("store_down") and result.handoff.needed and persona == Persona.customer and not result.answer.endswith(TICKETS_UNAVAILABLE):
             result.answer += TICKETS_UNAVAILABLE  # the store went away while answering: no ticket can be opened now
         return result
+
+    def preview(self, question: str, persona: Persona = Persona.customer, kb: str | None = None) -> tuple[AskResult, Outcome]:
+        """What `ask` answers as the first question of a new session, and how it got there, with
+        nothing recorded (no session, answer log or ticket): the editors' hit test."""
+        text = check_question(question, self.settings.max_question_chars)
+        outcome = self.decide(text, persona, 0, kb)
+        return self._result(outcome, {"id": ""}, persona, text, text), outcome
 
     def _result(self, outcome: Outcome, session: dict, persona: Persona, text: str, resolved: str) -> AskResult:
         handoff = Handoff()

@@ -36,14 +36,18 @@ def plain_name(filename: str | None) -> str:
     return name
 
 
-def safe_upload_name(filename: str | None, kb_dir: Path) -> str:
+def safe_upload_name(filename: str | None, kb_dir: Path, replacing: Path | None = None) -> str:
     """The name to keep the upload under in kb_dir: the same name again replaces that manual,
-    another file with the same stem (dup.txt beside dup.md) would share its document id: 409."""
+    another file with the same stem (dup.txt beside dup.md) would share its document id: 409.
+    When `replacing` a document, the upload takes its id whatever the file was called
+    (手册v2.md replacing 手册.docx is 手册.md)."""
     name = plain_name(filename)
     if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
         raise UnsupportedUpload(f"{name}: 不支持的文件类型 / unsupported file type; use one of {', '.join(SUPPORTED_SUFFIXES)}")
-    stem = Path(name).stem
-    existing = [p.name for p in list_kb_files(kb_dir) if p.stem == stem and p.name != name] if kb_dir.is_dir() else []
+    if replacing is not None:
+        name = replacing.stem + Path(name).suffix.lower()
+    stem, replaced = Path(name).stem, replacing.name if replacing else None
+    existing = [p.name for p in list_kb_files(kb_dir) if p.stem == stem and p.name not in (name, replaced)] if kb_dir.is_dir() else []
     if existing:
         raise Conflict(
             f"文档编号 {stem} 已被 {existing[0]} 使用,请改用该文件名上传以替换它,或换一个文件名 / "

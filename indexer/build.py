@@ -28,6 +28,7 @@ from indexer.dense_index import build_dense_index
 from indexer.embed import Progress, embed_texts, no_progress
 from indexer.embed_cache import EmbeddingCache, model_slug
 from indexer.faq import with_entry_questions
+from indexer.kb_snapshots import prune_copies, snapshot_documents
 from indexer.load import KbDocument, list_kb_files, read_document
 from kefu.errors import BuildRunning, DocumentUnreadable
 from kefu.kbs import find_kb
@@ -37,7 +38,10 @@ from kefu.text.colloquial import spoken_to_written
 from kefu.text.correct import count_terms
 from kefu.text.tokenize import Tokenizer, char_ngrams
 
-Gate = Callable[[Path], None]
+# Called with the finished, unpublished version folder: raises to refuse it, or returns what it
+# measured (recorded in the manifest's "gate").
+Gate = Callable[[Path], dict | None]
+SKIPPED_GATE = {"state": "skipped"}  # no gate: forced, or KEFU_QUALITY_GATE=false
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,10 @@ class BuildResult:
     embedded: int
     reused: int
     seconds: float
+
+    def facts(self) -> dict:
+        return {"version": self.version, "docs": self.docs, "chunks": self.chunks, "questions": self.questions,
+                "embedded": self.embedded, "reused": self.reused, "seconds": round(self.seconds, 1)}
 
     def summary(self) -> str:
         return (
@@ -160,26 +168,33 @@ def write_chunks(path: Path, chunks: list[Chunk]) -> None:
             handle.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
 
 
+WRITE_STEPS = 5  # chunks and terms, dense index, word and character BM25, question indexes, manifest
+
+
 def write_terms(path: Path, chunks: list[Chunk], tokenizer: Tokenizer) -> None:
     """The words of the kb's passages and associated questions, counted, for the typo corrector."""
     terms = count_terms([text for c in chunks for text in (c.index_text(), *c.questions)], tokenizer)
     path.write_text(json.dumps(terms, ensure_ascii=False, sort_keys=True), encoding="utf-8")
 
 
-def write_version_files(building: Path, chunks: list[Chunk], embedded: Embedded, tokenizer: Tokenizer, settings: Settings) -> dict:
+def write_version_files(building: Path, chunks: list[Chunk], embedded: Embedded, tokenizer: Tokenizer, settings: Settings, progress: Progress = no_progress) -> dict:
     """chunks, dense and BM25 indexes (and the associated questions' index) into the build
     folder; returns what the manifest records of the dense index."""
     write_chunks(building / versions.CHUNKS_FILE, chunks)
     write_terms(building / versions.TERMS_FILE, chunks, tokenizer)
+    progress("write", 1, WRITE_STEPS)
     dense, dense_info = build_dense_index(embedded.units, settings)
     faiss.write_index(dense, str(building / versions.DENSE_FILE))
+    progress("write", 2, WRITE_STEPS)
     build_sparse_index(chunks, tokenizer, settings).save(str(building / versions.BM25_DIR), show_progress=False)
     build_char_index([c.index_text() for c in chunks], settings).save(str(building / versions.CHARS_BM25_DIR), show_progress=False)
+    progress("write", 3, WRITE_STEPS)
     if embedded.questions:
         question_dense, question_sparse = build_question_index(embedded.questions, embedded.question_vectors, tokenizer, settings)
         faiss.write_index(question_dense, str(building / versions.QUESTIONS_DENSE_FILE))
         question_sparse.save(str(building / versions.QUESTIONS_BM25_DIR), show_progress=False)
         build_char_index(embedded.questions, settings).save(str(building / versions.QUESTIONS_CHARS_DIR), show_progress=False)
+    progress("write", 4, WRITE_STEPS)
     return dense_info
 
 
@@ -210,16 +225,20 @@ def manifest_for(kb: str, version: str, docs: list[KbDocument], chunks: list[Chu
 
 def gate_and_publish(building: Path, root: Path, version: str, gate: Gate | None, settings: Settings, progress: Progress) -> Path:
     """Run the quality gate on the finished folder (deleting it when refused), then publish."""
+    outcome = SKIPPED_GATE
     if gate is not None:
         progress("check", 0, 1)
         try:
-            gate(building)
+            outcome = gate(building) or {"state": "passed"}
         except Exception:
             shutil.rmtree(building, ignore_errors=True)
             raise
         progress("check", 1, 1)
+    manifest = versions.read_manifest(building)
+    versions.write_json_atomic(building / versions.MANIFEST, {**manifest, "gate": outcome})  # the manifest is outside the checksums
     final = versions.publish(building, root, version)
     versions.prune_versions(root, settings.keep_versions)
+    prune_copies(root)
     progress("publish", 1, 1)
     return final
 
@@ -238,26 +257,28 @@ def build_index(
     on a busy 2-core machine).
 
     `gate`, when given, is called with the finished (unpublished) version folder and may raise
-    to refuse it; the folder is then deleted and the current version stays. `progress` is told
-    each stage's units done out of its total (for the editor page's progress bar). A caller
-    already holding the kb's `build_lock` passes `take_lock=False`."""
+    to refuse it; the folder is then deleted and the current version stays. What it returns
+    (what it measured) is the manifest's "gate". `progress` is told each stage's units done out
+    of its total (for the editor page's progress bar). A caller already holding the kb's
+    `build_lock` passes `take_lock=False`."""
     started = time.perf_counter()
     folder = find_kb(settings, kb).folder
     root = index_root(settings, kb)
     with build_lock(root) if take_lock else nullcontext():
         docs = load_documents(folder, progress)
+        snapshot_documents(root, docs)  # for rollback: the version's files come back with it
         chunks = chunk_documents(docs, settings, kb, progress)
         encoder = encoder or Encoder(settings)
         embedded = embed_chunks(chunks, encoder, settings, kb, progress)
-        progress("write", 0, 1)
+        progress("write", 0, WRITE_STEPS)
         version = versions.new_version_id()
         versions.remove_stale_builds(root)
         building = versions.versions_dir(root) / (versions.BUILDING_PREFIX + version)
         building.mkdir(parents=True)
-        dense_info = write_version_files(building, chunks, embedded, tokenizer or Tokenizer(), settings)
+        dense_info = write_version_files(building, chunks, embedded, tokenizer or Tokenizer(), settings, progress)
         seconds = time.perf_counter() - started
         manifest = manifest_for(kb, version, docs, chunks, embedded, dense_info, seconds, encoder.dimension, settings, building)
         versions.write_json_atomic(building / versions.MANIFEST, manifest)
-        progress("write", 1, 1)
+        progress("write", WRITE_STEPS, WRITE_STEPS)
         final = gate_and_publish(building, root, version, gate, settings, progress)
     return BuildResult(kb, version, final, len(docs), len(chunks), len(embedded.questions), embedded.embedded, embedded.reused, seconds)

@@ -9,8 +9,10 @@ under a passage (`> 问法：…`) ride on its chunk and end it.
 """
 
 import hashlib
+import json
 import re
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 
 from indexer.load import KbDocument
 from indexer.markdown import TABLE_RULE, Section, parse_markdown, sections
@@ -231,3 +233,9 @@ def chunk_document(doc: KbDocument, min_chars: int, max_chars: int, kb: str = ""
             cid = chunk_id(kb, doc.doc_id, path, unit.text, occurrence)
             chunks.append(Chunk(cid, doc.doc_id, doc.title, path, unit.text, unit.start, unit.end, unit.kind, unit.questions, kb))
     return chunks
+
+
+def read_chunks(path: Path) -> list[Chunk]:
+    """The chunks of a version's chunks.jsonl, in build order."""
+    with path.open(encoding="utf-8") as handle:
+        return [Chunk(**json.loads(line)) for line in handle if line.strip()]

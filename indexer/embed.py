@@ -9,7 +9,6 @@ from indexer.embed_cache import EmbeddingCache, text_key
 from kefu.errors import EmbeddingFailed
 from kefu.model import Encoder
 
-EMBED_SLICE = 256  # texts per encode call when reporting progress
 # progress(stage, done, total): the build's stages are load, chunk, embed, write, check, publish.
 Progress = Callable[[str, int, int], None]
 
@@ -32,12 +31,16 @@ def check_finite(vectors: np.ndarray, texts: list[str]) -> np.ndarray:
 
 
 def encode_missing(texts: list[str], encoder: Encoder, progress: Progress, already: int, total: int) -> np.ndarray:
-    """The texts' vectors, encoded in slices so progress counts units done (cached ones included)."""
-    parts = []
-    for start in range(0, len(texts), EMBED_SLICE):
-        parts.append(check_finite(encoder.encode(texts[start : start + EMBED_SLICE], show_progress=True), texts[start:]))
-        progress("embed", already + start + len(parts[-1]), total)
-    return np.concatenate(parts) if parts else np.zeros((0, encoder.dimension), np.float32)
+    """The texts' vectors, one batch per encode call so that progress counts every batch done
+    (cached units included); longest first, as the encoder would order them, so batches pad little."""
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    vectors = np.zeros((len(texts), encoder.dimension), np.float32)
+    for start in range(0, len(order), encoder.batch_size):
+        rows = order[start : start + encoder.batch_size]
+        batch = [texts[i] for i in rows]
+        vectors[rows] = check_finite(encoder.encode(batch), batch)
+        progress("embed", already + start + len(rows), total)
+    return vectors
 
 
 def embed_texts(texts: list[str], encoder: Encoder, cache: EmbeddingCache, progress: Progress = no_progress) -> tuple[np.ndarray, int, int]:

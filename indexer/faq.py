@@ -38,15 +38,22 @@ def without_stamp(text: str) -> str:
     return EDITOR_STAMP.sub("", text)
 
 
-def append_faq(kb_folder: Path, question: str, answer: str, author: str, when: date | None = None) -> Path:
-    """Add one entry to the kb's faq.md (created with front matter when missing), atomically."""
+def faq_with_entry(kb_folder: Path, question: str, answer: str, author: str, when: date | None = None) -> tuple[str, int]:
+    """The kb's faq.md text with one more entry (front matter and title when it is new), and
+    where in it the entry starts."""
     path = kb_folder / FAQ_FILE
     if path.exists():
         text = path.read_text(encoding="utf-8").rstrip("\n") + "\n\n"
     else:
         meta = {"title": FAQ_TITLE, "editor_written": True, "categories": ["常见问题"], "date": None}
         text = front_matter(meta) + f"# {FAQ_TITLE}\n\n"
-    text += faq_entry(question, answer, author, when or date.today())
+    return text + faq_entry(question, answer, author, when or date.today()), len(text)
+
+
+def append_faq(kb_folder: Path, question: str, answer: str, author: str, when: date | None = None) -> Path:
+    """Add one entry to the kb's faq.md (created with front matter when missing), atomically."""
+    path = kb_folder / FAQ_FILE
+    text, _ = faq_with_entry(kb_folder, question, answer, author, when)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)

@@ -5,12 +5,13 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 
 from indexer.clean import clean_capture
 from indexer.markdown import parse_markdown, sections
 from indexer.structure import to_markdown
-from kefu.errors import DocumentUnreadable
+from kefu.errors import DocumentTooComplex, DocumentUnreadable
 from kefu.text.normalize import normalize_text
 
 SUPPORTED_SUFFIXES = (".md", ".txt", ".docx", ".pdf", ".html", ".htm")
@@ -18,6 +19,15 @@ SUPPORTED_SUFFIXES = (".md", ".txt", ".docx", ".pdf", ".html", ".htm")
 DOCX_MAX_INFLATED = 50 * 1024 * 1024
 DOCX_MAX_RATIO = 100
 _WORD_HEADING = re.compile(r"^(?:Heading|标题)\s*(\d)$", re.IGNORECASE)
+# Reading tables inside tables costs n² to n³ (600 nested tables, 20 KB, took 15 s): a manual
+# nests a table in a table now and then, never this deep. Elements nest far deeper in real pages.
+MAX_TABLE_NESTING = 8
+MAX_ELEMENT_NESTING = 256
+# Elements whose end tag HTML lets a page leave out: never counted as open.
+_VOID_OR_OPEN = {
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr",
+    "p", "li", "dt", "dd", "tr", "td", "th", "thead", "tbody", "tfoot", "option", "optgroup", "colgroup", "caption", "rb", "rt", "rp",
+}
 
 
 @dataclass(frozen=True)
@@ -118,10 +128,52 @@ def pdf_markdown(path: Path, data: bytes) -> tuple[str, str]:
     return title, markdown_from_text(title, text)
 
 
+class NestingDepth(HTMLParser):
+    """The deepest nesting of tables, and of elements, in one linear pass over the page."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=False)
+        self.tables = self.deepest_table = 0
+        self.open: list[str] = []
+        self.deepest = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables += 1
+            self.deepest_table = max(self.deepest_table, self.tables)
+        if tag not in _VOID_OR_OPEN:
+            self.open.append(tag)
+            self.deepest = max(self.deepest, len(self.open))
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self.tables = max(self.tables - 1, 0)
+        if tag in self.open:  # closes it and whatever was left open inside it
+            del self.open[len(self.open) - 1 - self.open[::-1].index(tag):]
+
+
+def check_html_nesting(path: Path, text: str) -> None:
+    depth = NestingDepth()
+    depth.feed(text)
+    depth.close()
+    if depth.deepest_table > MAX_TABLE_NESTING:
+        raise DocumentTooComplex(
+            f"{path.name}: 表格嵌套了 {depth.deepest_table} 层,超过 {MAX_TABLE_NESTING} 层的限制 / "
+            f"tables nested {depth.deepest_table} deep, more than the limit of {MAX_TABLE_NESTING}"
+        )
+    if depth.deepest > MAX_ELEMENT_NESTING:
+        raise DocumentTooComplex(
+            f"{path.name}: 网页元素嵌套了 {depth.deepest} 层,超过 {MAX_ELEMENT_NESTING} 层的限制 / "
+            f"elements nested {depth.deepest} deep, more than the limit of {MAX_ELEMENT_NESTING}"
+        )
+
+
 def html_markdown(path: Path, data: bytes) -> tuple[str, str]:
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(_decode(path, data), "html.parser")
+    text = _decode(path, data)
+    check_html_nesting(path, text)
+    soup = BeautifulSoup(text, "html.parser")
     for noise in soup(["script", "style", "nav", "header", "footer", "noscript", "template"]):
         noise.decompose()
     heading = soup.find("h1")
@@ -151,6 +203,11 @@ def read_document(path: Path) -> KbDocument:
         data = path.read_bytes()
     except OSError as exc:
         raise DocumentUnreadable(f"{path.name}: 无法读取 / cannot read ({exc})") from exc
+    return document_from_bytes(path, data)
+
+
+def document_from_bytes(path: Path, data: bytes) -> KbDocument:
+    """The document the file `path` would be with these bytes (an edit checked before it is written)."""
     suffix = path.suffix.lower()
     title = None
     if suffix == ".md":

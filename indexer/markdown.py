@@ -40,8 +40,18 @@ class Section:
 
 def is_question_line(line: str) -> bool:
     """A well-formed associated-question line: `> 问法：` and a question."""
+    return question_of(line) is not None
+
+
+def starts_question_line(line: str) -> bool:
+    """A line the parser reads as an associated question (and refuses if malformed)."""
+    return bool(_QUESTION_START.match(line))
+
+
+def question_of(line: str) -> str | None:
+    """The question of a well-formed `> 问法：` line, else None."""
     match = _QUESTION.match(line)
-    return bool(match and match.group(1))
+    return match.group(1) if match and match.group(1) else None
 
 
 def parse_markdown(text: str, name: str = "<markdown>") -> ParsedMarkdown:
@@ -90,7 +100,7 @@ def sections(parsed: ParsedMarkdown) -> list[Section]:
             stack = [(lvl, title) for lvl, title in stack if lvl < level] + [(level, heading.group(2))]
             result.append(Section(tuple(title for _, title in stack), heading=(offset + heading.start(2), heading.group(2))))
         elif _QUESTION_START.match(line):
-            where = f"{parsed.name}:{number}"
+            where = f"{parsed.name} 第 {number} 行"
             attach_question(result[-1], question_text(line, where), where)
         elif line.strip():
             result[-1].lines.append((offset, line.rstrip("\n")))
@@ -109,7 +119,7 @@ def check_table_after_questions(section: Section, parsed: ParsedMarkdown) -> Non
             if len(following) < 2 or not TABLE_RULE.match(following[1][1].strip()):
                 number = parsed.body_line + parsed.body[: following[0][0] - parsed.body_offset].count("\n")
                 raise DocumentUnreadable(
-                    f"{parsed.name}:{number}: 问法之后的表格行需要重复表头 / "
+                    f"{parsed.name} 第 {number} 行: 问法之后的表格行需要重复表头 / "
                     "table rows after an associated-question block need the table header again"
                 )
 

@@ -6,14 +6,16 @@ Layout under `<data_dir>/index/`:
     CURRENT                   the id of the version being served, replaced atomically
 """
 
+import fcntl
 import hashlib
 import json
 import os
 import shutil
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from kefu.errors import IndexCorrupt, IndexMissing
+from kefu.errors import IndexCorrupt, IndexMissing, KefuError
 from kefu.settings import Settings
 from kefu.text.tokenize import lexicon_hash
 
@@ -30,6 +32,19 @@ QUESTIONS_CHARS_DIR = "questions_chars_bm25"  # the same over each associated qu
 TERMS_FILE = "terms.json"  # the kb's words with their counts: the typo corrector's vocabulary
 FORMAT_VERSION = 5  # 2: one vector per quotable sentence; 3: a question index of associated questions; 4: terms.json; 5: chars_bm25 and questions_chars_bm25
 BUILDING_PREFIX = ".building-"
+
+
+@contextmanager
+def file_lock(path: Path):
+    """An exclusive lock on `path` (created), held by one process at a time: builds of a kb,
+    edits of its files."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def expected_manifest_fields(settings: Settings, dimension: int | None = None) -> dict:
@@ -183,3 +198,14 @@ def previous_version(index_root: Path) -> str:
     if not older:
         raise IndexMissing(f"{current} 之前没有版本 / no version older than {current} to roll back to")
     return older[-1]
+
+
+class VersionNotKept(KefuError):
+    status, code = 404, "version_not_found"
+
+
+def kept_version(index_root: Path, version: str) -> str:
+    """`version` if it is one of the kept versions; VersionNotKept (404) otherwise."""
+    if version not in list_versions(index_root):
+        raise VersionNotKept(f"版本 {version} 不在保留的版本中 / version {version!r} is not one of the kept versions")
+    return version

@@ -13,6 +13,13 @@ class DocumentUnreadable(KefuError):
     """A file in kb/ cannot be parsed; the current index stays as it was."""
 
 
+class DocumentTooComplex(DocumentUnreadable):
+    """A file past one of the parser's limits (nesting, time, memory): refused before it can
+    hold the server's CPU."""
+
+    status, code = 422, "document_too_complex"
+
+
 class IndexMissing(KefuError):
     """No index version is current yet."""
 

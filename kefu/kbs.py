@@ -25,6 +25,10 @@ class KbInvalid(KefuError):
     status, code = 422, "kb_invalid"
 
 
+class KbExists(KbInvalid):
+    status, code = 409, "kb_exists"
+
+
 @dataclass(frozen=True)
 class KnowledgeBase:
     id: str
@@ -111,13 +115,27 @@ def write_kb_file(folder: Path, facts: dict) -> None:
     tmp.replace(folder / KB_FILE)
 
 
+def kb_facts(name: str, organization: str, greeting: str, hotline: str | None, quick_questions: tuple[str, ...]) -> dict:
+    """What kb.yaml holds, in its order (no hotline line when the manual states none)."""
+    facts = {"name": name, "organization": organization, "hotline": hotline, "greeting": greeting, "quick_questions": list(quick_questions)}
+    return {key: value for key, value in facts.items() if value is not None}
+
+
 def create_kb(settings: Settings, kb_id: str, name: str, organization: str, greeting: str, hotline: str | None = None, quick_questions: tuple[str, ...] = ()) -> KnowledgeBase:
     """A new, empty knowledge base: its folder and kb.yaml, checked before anything is written."""
     folder = settings.kb_dir / check_kb_id(kb_id)
     if (folder / KB_FILE).exists():
-        raise KbInvalid(f"知识库 {kb_id} 已存在 / knowledge base {kb_id!r} already exists")
-    facts = {"name": name, "organization": organization, "hotline": hotline, "greeting": greeting, "quick_questions": list(quick_questions)}
-    facts = {key: value for key, value in facts.items() if value is not None}
+        raise KbExists(f"知识库 {kb_id} 已存在 / knowledge base {kb_id!r} already exists")
+    facts = kb_facts(name, organization, greeting, hotline, quick_questions)
+    kb = kb_from_facts(folder, facts, folder / KB_FILE)
+    write_kb_file(folder, facts)
+    return kb
+
+
+def update_kb(settings: Settings, kb_id: str, name: str, organization: str, greeting: str, hotline: str | None = None, quick_questions: tuple[str, ...] = ()) -> KnowledgeBase:
+    """A knowledge base's kb.yaml facts replaced, checked before anything is written."""
+    folder = find_kb(settings, kb_id).folder
+    facts = kb_facts(name, organization, greeting, hotline, quick_questions)
     kb = kb_from_facts(folder, facts, folder / KB_FILE)
     write_kb_file(folder, facts)
     return kb

@@ -257,6 +257,18 @@ class Settings(BaseSettings):
     ticket_rate_per_minute: int = Field(10, ge=1, description="Tickets one client may open per minute; more get HTTP 429 with Retry-After.")
     max_body_bytes: int = Field(256 * 1024, ge=1024, description="Largest request body outside uploads; larger ones get HTTP 413.")
     upload_max_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="Largest manual an editor may upload.")
+    upload_parse_seconds: float = Field(
+        30.0,
+        gt=0,
+        le=600,
+        description=(
+            "An upload is parsed and cut into passages in a worker process of its own, killed when it takes longer than this "
+            "(HTTP 422 naming the limit): no upload can hold the server's CPU or slow the customers' questions."
+        ),
+    )
+    upload_parse_memory_mb: int = Field(
+        2048, ge=256, le=65536, description="Address space the upload worker may use (MB); more fails the upload with HTTP 422 instead of swapping the server."
+    )
     header_timeout_seconds: float = Field(
         10.0,
         gt=0,

@@ -1,6 +1,7 @@
-"""What the browser tests share: Playwright's page helpers and the widget's and console's
-common steps. The `browser` and `page` fixtures are conftest's; this module skips the tests
-that import it where Playwright is not installed."""
+"""What the browser tests share: Playwright's page helpers (a page that fails on any uncaught
+script error and leaves a screenshot when its test fails) and the steps every page test takes
+(log in, open the widget, ask it, fill the handoff form). The `browser` and `page` fixtures are
+conftest's; this module skips the tests that import it where Playwright is not installed."""
 
 import re
 
@@ -40,8 +41,9 @@ def finish_page(request, context, page, tmp_path) -> None:
     assert page.script_errors == [], "uncaught script errors on the page"
 
 
-def open_widget(page, server):
-    page.goto(server.url + "/demo")
+def open_widget(page, server, kb: str | None = None):
+    """The chat panel of the demo page (of `kb`'s company, by default the dairy's), opened."""
+    page.goto(server.url + "/demo" + (f"?kb={kb}" if kb else ""))
     page.get_by_role("button", name="打开在线客服").click()
     panel = page.get_by_role("dialog", name="在线客服")
     expect(panel).to_be_visible()

@@ -125,7 +125,7 @@ class NanModel:
     conversion gives."""
 
     def __init__(self, real):
-        self.real, self.dimension = real, real.dimension
+        self.real, self.dimension, self.batch_size = real, real.dimension, real.batch_size
 
     def encode(self, texts, **options):
         vectors = self.real.encode(texts, **options).copy()

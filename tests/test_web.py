@@ -11,8 +11,6 @@ from bot.app import create_app
 from browser_support import ask_widget, expect, fill_handoff_form, log_in, open_page, open_widget, ticket_number
 from web_support import LiveServer, StaticSite, server_settings
 
-UPLOADED_TEXT = "冰淇淋必须在零下十八度冷冻保存,解冻后不得再次冷冻。"
-
 
 @pytest.fixture(scope="module")
 def server(built_settings, encoder, tmp_path_factory):
@@ -220,109 +218,6 @@ def test_widget_fits_a_360_pixel_screen(browser, server, request, tmp_path):
         button = panel.get_by_role("button", name=control)
         button_box = button.bounding_box()
         assert button_box["x"] >= 0 and button_box["x"] + button_box["width"] <= 360, control
-
-
-@pytest.fixture
-def editable_server(built_settings, encoder, kb_copy, tmp_path):
-    """A server whose kb dir is a private copy: the editor page may change it."""
-    live = LiveServer(create_app(server_settings(built_settings, tmp_path / "server", kb_dir=kb_copy), encoder=encoder)).start()
-    yield live
-    live.stop()
-
-
-def choose_kb(page, kb):
-    expect(page.locator("#kb option")).to_have_count(5)  # the kbs have been listed
-    page.get_by_label("正在编辑的知识库").select_option(kb)
-    expect(page.locator("#index-info dd").last).to_have_text(kb)  # the chosen kb's facts have arrived
-
-
-def test_uploaded_manual_is_found_by_the_console_after_reindex(page, editable_server, kb_copy, tmp_path):
-    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=editable_server.url)
-    manual = "003-顾客服务手册.md"
-    changed = tmp_path / "upload" / manual
-    changed.parent.mkdir()
-    changed.write_text((kb_copy / "lighting" / manual).read_text(encoding="utf-8") + f"\n## 十、冷饮的保存\n\n{UPLOADED_TEXT}\n", encoding="utf-8")
-
-    log_in(page, editable_server.url + "/admin", editable_server.tokens.admin, "张编辑")
-    choose_kb(page, "lighting")
-    expect(page.locator("#index-info")).to_contain_text("m3e-small")
-    served_before = page.locator("#index-info dd").first.inner_text()
-    page.get_by_label(re.compile("手册文件")).set_input_files(str(changed))
-    page.get_by_role("button", name="上传").click()
-    expect(page.locator("#upload-status")).to_contain_text("已上传 " + manual)
-    assert UPLOADED_TEXT in (kb_copy / "lighting" / manual).read_text(encoding="utf-8")
-
-    page.evaluate("""() => {
-        window.progressSeen = [];
-        new MutationObserver(() => window.progressSeen.push(document.getElementById("progress-label").textContent))
-            .observe(document.getElementById("progress-label"), {childList: true, characterData: true, subtree: true});
-    }""")
-    page.get_by_role("button", name="重建索引").click()
-    result = page.locator("#reindex-result")
-    expect(result).to_contain_text("完成", timeout=300_000)
-    row = result.get_by_role("row").filter(has_text=manual.removesuffix(".md"))
-    expect(row).to_be_visible()
-    assert page.evaluate("window.progressSeen.length") > 0  # the progress line was shown while it ran
-
-    log_in(page, editable_server.url + "/console", editable_server.tokens.agent, "李客服")
-    search = page.get_by_label("搜索服务手册")
-    page.get_by_role("heading", name="工单队列").click()  # focus elsewhere, then the shortcut
-    page.keyboard.press("/")
-    expect(search).to_be_focused()
-    page.keyboard.type("冰淇淋怎么保存")
-    expect(search).to_have_value("冰淇淋怎么保存")
-    first = page.locator("#results .hit").first
-    expect(first).to_contain_text(UPLOADED_TEXT)
-    expect(first.locator("mark", has_text="冰淇淋")).to_have_count(1)
-    page.keyboard.press("ArrowDown")
-    expect(first).to_be_focused()
-    page.keyboard.press("Enter")
-    expect(first.get_by_role("button", name="收起")).to_have_attribute("aria-expanded", "true")
-    page.keyboard.press("c")
-    expect(page.locator("#toast")).to_have_text("已复制")
-    assert UPLOADED_TEXT in page.evaluate("navigator.clipboard.readText()")
-
-    page.goto(editable_server.url + "/admin")  # the token was asked once: this tab still has it
-    expect(page.locator("#app")).to_be_visible()
-    choose_kb(page, "lighting")
-    expect(page.locator("#index-info dd").first).to_have_text(re.compile(r"^\d{8}T\d+Z$"))
-    expect(page.locator("#index-info dd").first).not_to_have_text(served_before)
-    rollback = page.get_by_role("button", name="回滚到上一版本")
-    rollback.click()
-    page.get_by_role("button", name=re.compile("确认回滚")).click()  # the second click confirms
-    expect(page.locator("#toast")).to_contain_text("已回滚到版本 " + served_before)
-    expect(page.locator("#index-info dd").first).to_have_text(served_before)
-
-
-def test_an_unanswered_question_gets_an_editor_answer_that_the_bot_then_gives(page, editable_server, kb_copy):
-    question = "发票可以开电子的吗"
-    answer = "可以开具电子发票,订单完成后三个工作日内发送到您预留的邮箱。"
-    panel = open_widget(page, editable_server)
-    ask_widget(panel, question)
-    expect(panel.locator(".chip")).to_have_count(0)  # the manuals do not say: no cited answer
-    expect(panel.locator(".msg.bot").last).to_contain_text("转人工")  # a person is offered instead
-
-    log_in(page, editable_server.url + "/admin", editable_server.tokens.admin, "张编辑")
-    choose_kb(page, "dairy")  # the demo page is the dairy company's
-    group = page.locator("#unanswered > li").filter(has_text=question)
-    expect(group.locator(".count")).to_have_text("1")
-    group.get_by_role("button", name="撰写答案").click()
-    form = group.get_by_role("form", name="撰写答案")
-    expect(form.get_by_label("问题")).to_have_value(question)
-    form.get_by_label(re.compile("^答案")).fill(answer)
-    form.get_by_role("button", name="保存答案").click()
-    expect(form).to_contain_text("已保存到 faq.md")
-    expect(page.locator("#reindex-result")).to_contain_text("完成", timeout=300_000)
-    expect(page.locator("#reindex-result").get_by_role("row").filter(has_text="faq")).to_be_visible()
-    faq = (kb_copy / "dairy" / "faq.md").read_text(encoding="utf-8")
-    assert answer in faq and "编辑撰写:张编辑" in faq
-
-    page.goto(editable_server.url + "/demo")  # the widget was left open: it opens again with the conversation
-    panel = page.get_by_role("dialog", name="在线客服")
-    ask_widget(panel, question)
-    reply = panel.locator(".msg.bot").last
-    expect(reply).to_contain_text("三个工作日内发送到您预留的邮箱")
-    expect(reply.locator(".chip").first).to_contain_text("常见问题")
 
 
 def test_the_console_pages_through_a_long_queue(page, built_settings, encoder, request, tmp_path):

@@ -1,57 +1,49 @@
-"""Editor endpoints, per knowledge base (`/api/admin/kbs/{kb}/…`): upload a manual, re-index,
-roll back, index facts, unanswered questions, FAQ entries."""
+"""Editor endpoints for knowledge bases and their index (`/api/admin/…`): list, create and edit
+kbs; re-index, progress, versions, their differences, roll back; the index being served."""
 
-import os
-import shutil
-import tempfile
-from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, UploadFile
+from fastapi import APIRouter, Body, Path
 
-from bot.api.deps import AdminDep, BotDep, KbDep, RecordsDep, ReindexerDep, SettingsDep
-from bot.api.schemas import FaqEntry, IndexInfo, ReindexStatus
-from bot.errors import PayloadTooLarge
-from bot.unanswered import group_questions
-from bot.upload_name import safe_upload_name
-from indexer.faq import append_faq
-from indexer.load import read_document
+from bot.api.admin_schemas import VERSION_ID, AdminKbOut, KbCreate, KbFacts, RollbackIn, RollbackOut, VersionDiff, VersionList
+from bot.api.deps import AdminDep, BotDep, KbDep, ReindexerDep, SettingsDep
+from bot.api.schemas import IndexInfo, ReindexStatus
+from bot.assemble import Bot
+from indexer.version_diff import diff_versions, list_kept
+from kefu.kbs import KnowledgeBase, create_kb, update_kb
+from kefu.settings import index_root
 
 router = APIRouter(prefix="/api/admin", dependencies=[AdminDep])
+VersionPath = Annotated[str, Path(pattern=VERSION_ID, description="An index version id (GET …/versions).")]
 
 
-async def read_limited(upload: UploadFile, limit: int) -> bytes:
-    data = await upload.read(limit + 1)
-    if len(data) > limit:
-        raise PayloadTooLarge(f"文件超过 {limit} 字节 / the file is larger than {limit} bytes")
-    return data
+def admin_view(kb: KnowledgeBase, bot: Bot) -> dict:
+    reader = bot.service.readers.get(kb.id)
+    return {**kb.public(), "version": reader.version if reader else None}
 
 
-@router.get("/kbs", summary="Every knowledge base with the index it is served from")
+def serve_kb(bot: Bot, kb: KnowledgeBase) -> None:
+    """The service's kbs with this one new or changed: the widget's greeting follows at once."""
+    bot.service.use_kbs({**bot.service.kbs, kb.id: kb})
+
+
+@router.get("/kbs", response_model=list[AdminKbOut], summary="Every knowledge base with the index it is served from")
 def list_knowledge_bases(bot: BotDep) -> list[dict]:
-    readers = bot.service.readers
-    return [
-        {**kb.public(), "version": readers[kb.id].version if kb.id in readers else None}
-        for kb in bot.service.kbs.values()
-    ]
+    return [admin_view(kb, bot) for kb in bot.service.kbs.values()]
 
 
-@router.post("/kbs/{kb}/documents", status_code=201, summary="Upload a manual into the kb's folder (parsed first; the index changes on re-index)")
-async def upload_document(kb: KbDep, file: UploadFile, settings: SettingsDep) -> dict:
-    kb_dir = kb.folder
-    name = safe_upload_name(file.filename, kb_dir)
-    data = await read_limited(file, settings.upload_max_bytes)
-    kb_dir.mkdir(parents=True, exist_ok=True)
-    # Staged under its own name in a hidden folder (never indexed), so errors name the file
-    # the editor uploaded; moved into kb/ only once it parses.
-    staging = Path(tempfile.mkdtemp(dir=kb_dir, prefix=".upload-"))
-    try:
-        staged = staging / name
-        staged.write_bytes(data)
-        document = read_document(staged)  # refuses what cannot be parsed, naming the problem
-        os.replace(staged, kb_dir / name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return {"document": name, "title": document.title, "bytes": len(data)}
+@router.post("/kbs", status_code=201, response_model=AdminKbOut, summary="Create an empty knowledge base (kb/<id>/kb.yaml); 409 if it exists")
+def create_knowledge_base(body: KbCreate, bot: BotDep, settings: SettingsDep) -> dict:
+    kb = create_kb(settings, body.id, body.name, body.organization, body.greeting, body.hotline, tuple(body.quick_questions))
+    serve_kb(bot, kb)
+    return admin_view(kb, bot)
+
+
+@router.put("/kbs/{kb}", response_model=AdminKbOut, summary="Replace a knowledge base's public facts (its kb.yaml)")
+def edit_knowledge_base(kb: KbDep, body: KbFacts, bot: BotDep, settings: SettingsDep) -> dict:
+    changed = update_kb(settings, kb.id, body.name, body.organization, body.greeting, body.hotline, tuple(body.quick_questions))
+    serve_kb(bot, changed)
+    return admin_view(changed, bot)
 
 
 @router.post("/kbs/{kb}/reindex", status_code=202, response_model=ReindexStatus, summary="Re-index the kb in the background; answers switch atomically")
@@ -61,14 +53,14 @@ def reindex(kb: KbDep, reindexer: ReindexerDep, force: bool = False) -> dict:
     return reindexer.start(kb.id, force)
 
 
-@router.get("/kbs/{kb}/reindex", response_model=ReindexStatus, summary="Progress and outcome of the kb's last re-index")
+@router.get("/kbs/{kb}/reindex", response_model=ReindexStatus, summary="Progress (stage, done/total) and outcome of the kb's last re-index")
 def reindex_status(kb: KbDep, reindexer: ReindexerDep) -> dict:
     return reindexer.status(kb.id)
 
 
-@router.post("/kbs/{kb}/rollback", summary="Make the kb's previous index version current")
-def rollback(kb: KbDep, reindexer: ReindexerDep) -> dict:
-    return {"kb": kb.id, "version": reindexer.rollback(kb.id)}
+@router.post("/kbs/{kb}/rollback", response_model=RollbackOut, summary="Make a kept index version current (default: the previous), with the documents it was built from")
+def rollback(kb: KbDep, reindexer: ReindexerDep, body: Annotated[RollbackIn | None, Body()] = None) -> dict:
+    return reindexer.rollback(kb.id, body.version if body else None)
 
 
 @router.get("/kbs/{kb}/index", response_model=IndexInfo, summary="The kb's index being served")
@@ -81,13 +73,11 @@ def index_info(kb: KbDep, bot: BotDep) -> dict:
     }
 
 
-@router.get("/kbs/{kb}/unanswered", summary="The kb's questions that ended in low confidence or handoff, grouped, with counts")
-def unanswered(kb: KbDep, bot: BotDep, records: RecordsDep) -> list[dict]:
-    questions = [row["question"] for row in records.unanswered(kb.id)]
-    return group_questions(questions, bot.encoder)
+@router.get("/kbs/{kb}/versions", response_model=VersionList, summary="The kb's kept index versions, newest first: built at, counts, model, quality gate")
+def versions(kb: KbDep, settings: SettingsDep) -> dict:
+    return {"kb": kb.id, **list_kept(index_root(settings, kb.id))}
 
 
-@router.post("/kbs/{kb}/faq", status_code=201, summary="Save an editor-written answer to the kb's faq.md (re-index to serve it)")
-def add_faq(kb: KbDep, body: FaqEntry) -> dict:
-    path = append_faq(kb.folder, body.question, body.answer, body.author)
-    return {"kb": kb.id, "question": body.question, "file": path.name}
+@router.get("/kbs/{kb}/versions/{a}/diff/{b}", response_model=VersionDiff, summary="What changed from version a to version b: passages and questions")
+def version_diff(kb: KbDep, a: VersionPath, b: VersionPath, settings: SettingsDep) -> dict:
+    return {"kb": kb.id, **diff_versions(index_root(settings, kb.id), a, b)}

@@ -7,8 +7,10 @@ from fastapi import Depends, Header, Path, Request
 from bot.assemble import Bot
 from bot.auth import Tokens, bearer, check_token
 from bot.errors import NotReady, Unavailable
+from bot.kb_files import KbFiles
 from bot.reindex import Reindexer
 from bot.service import BotService
+from bot.unanswered import Loop
 from kefu.kbs import KnowledgeBase, find_kb
 from kefu.settings import Settings
 
@@ -34,6 +36,14 @@ def get_records(bot: Annotated[Bot, Depends(get_bot)]):
 
 def get_reindexer(bot: Annotated[Bot, Depends(get_bot)]) -> Reindexer:
     return bot.reindexer
+
+
+def get_files(bot: Annotated[Bot, Depends(get_bot)]) -> KbFiles:
+    return bot.files
+
+
+def get_loop(bot: Annotated[Bot, Depends(get_bot)]) -> Loop:
+    return bot.loop
 
 
 def get_settings(request: Request) -> Settings:
@@ -66,6 +76,8 @@ BotDep = Annotated[Bot, Depends(get_bot)]
 ServiceDep = Annotated[BotService, Depends(get_service)]
 RecordsDep = Annotated[object, Depends(get_records)]
 ReindexerDep = Annotated[Reindexer, Depends(get_reindexer)]
+FilesDep = Annotated[KbFiles, Depends(get_files)]
+LoopDep = Annotated[Loop, Depends(get_loop)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 KbDep = Annotated[KnowledgeBase, Depends(get_kb)]
 AgentDep = Depends(require_agent)

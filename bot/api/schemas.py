@@ -185,8 +185,8 @@ class TicketMessageIn(Strict):
     author: SingleLine | None = Field(None, max_length=50)
 
 
-class KbOut(BaseModel):
-    """A knowledge base's public facts, for the widget."""
+class KbFactsOut(BaseModel):
+    """A knowledge base's public facts (its kb.yaml)."""
 
     id: str
     name: str
@@ -194,6 +194,11 @@ class KbOut(BaseModel):
     hotline: str | None
     greeting: str
     quick_questions: list[str]
+
+
+class KbOut(KbFactsOut):
+    """A knowledge base's public facts, for the widget."""
+
     indexed: bool = Field(description="Whether it has an index to answer from.")
 
 
@@ -214,6 +219,16 @@ class ReindexProgress(BaseModel):
     total: int
 
 
+class ReindexResult(BaseModel):
+    version: str
+    docs: int
+    chunks: int
+    questions: int
+    embedded: int = Field(description="Texts (sentences, questions) embedded by this build; the rest came from the cache.")
+    reused: int
+    seconds: float
+
+
 class ReindexStatus(BaseModel):
     state: Literal["idle", "running", "done", "failed"]
     kb: str | None = None
@@ -222,6 +237,7 @@ class ReindexStatus(BaseModel):
     finished_at: datetime | None = None
     version: str | None = None
     summary: str | None = None
+    result: ReindexResult | None = None
     error: str | None = None
     changes: dict | None = None
 
@@ -230,6 +246,9 @@ class FaqEntry(Strict):
     question: SingleLine = Field(min_length=2, max_length=200)
     answer: str = Field(min_length=2, max_length=2000)
     author: SingleLine = Field(min_length=1, max_length=50)
+    questions: list[Annotated[SingleLine, Field(min_length=1, max_length=200)]] = Field(
+        [], max_length=100, description="More ways of asking it (an unanswered group's questions): associated questions of the entry's answer."
+    )
 
 
 class ErrorDetail(BaseModel):
@@ -247,12 +266,12 @@ _ERROR_MEANINGS = {
     400: "body not parseable (invalid JSON or UTF-8)",
     401: "token or access key missing",
     403: "token not valid for this endpoint",
-    404: "no such ticket, answer or endpoint",
+    404: "no such ticket, answer, knowledge base, document, passage, kept version or endpoint",
     408: "the request's body did not arrive within KEFU_BODY_TIMEOUT_SECONDS",
-    409: "conflicts with work in progress (re-index running, nothing to roll back to), an Idempotency-Key already used for another ticket, or an upload whose document id another kb file has",
+    409: "conflicts with work in progress (re-index running, nothing to roll back to), an Idempotency-Key already used for another ticket, an upload whose document id another kb file has, a kb that exists, or questions that cannot be written under that passage",
     413: "question or body too large",
     415: "unsupported upload type",
-    422: "invalid request (field, type, empty question, bad phone, unknown field)",
+    422: "invalid request (field, type, empty question, bad phone, unknown field), or an upload that cannot be parsed or passes a parser's limit (nesting, time, memory)",
     429: "rate limit reached (see Retry-After)",
     503: "index not loaded or ticket store unavailable",
 }

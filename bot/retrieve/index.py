@@ -17,7 +17,7 @@ import numpy as np
 from bot.retrieve.dense import load_faiss
 from bot.retrieve.sparse import load_bm25
 from indexer import versions
-from indexer.chunk import Chunk
+from indexer.chunk import Chunk, read_chunks
 from indexer.versions import (
     BM25_DIR,
     CHARS_BM25_DIR,
@@ -86,11 +86,6 @@ def unit_layout(chunks: list[Chunk]) -> tuple[np.ndarray, np.ndarray]:
     start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     owner = np.repeat(np.arange(len(chunks), dtype=np.int32), counts)
     return owner, start
-
-
-def read_chunks(path: Path) -> list[Chunk]:
-    with path.open(encoding="utf-8") as handle:
-        return [Chunk(**json.loads(line)) for line in handle if line.strip()]
 
 
 def question_owners(chunks: list[Chunk]) -> np.ndarray:

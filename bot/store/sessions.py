@@ -99,9 +99,22 @@ def record_feedback(db: Session, *, answer_id: str, helpful: bool, comment: str 
 MANUAL_GAPS = ("low_confidence", "repeated_failure")
 
 
-def unanswered_questions(db: Session, kb: str | None = None, limit: int = 500) -> list[AnswerLog]:
-    """The latest questions the manuals could not answer; of one kb's sessions when `kb` is given."""
+def unanswered_questions(db: Session, kb: str | None = None, limit: int = 500, since: datetime | None = None) -> list[AnswerLog]:
+    """The latest questions the manuals could not answer (asked since `since`); of one kb's
+    sessions when `kb` is given."""
     query = select(AnswerLog).where(AnswerLog.handoff_reason.in_(MANUAL_GAPS))
     if kb is not None:
         query = query.where(AnswerLog.kb == kb)
+    if since is not None:
+        query = query.where(AnswerLog.created_at >= since)
     return list(db.scalars(query.order_by(AnswerLog.created_at.desc()).limit(limit)))
+
+
+def unhelpful_answers(db: Session, kb: str, since: datetime, limit: int) -> list[tuple[Feedback, AnswerLog]]:
+    """The latest 没帮助 feedback on the kb's answers since `since`, each with its answer."""
+    query = (
+        select(Feedback, AnswerLog).join(AnswerLog, Feedback.answer_id == AnswerLog.id)
+        .where(Feedback.helpful.is_(False), AnswerLog.kb == kb, Feedback.created_at >= since)
+        .order_by(Feedback.created_at.desc(), Feedback.id.desc()).limit(limit)
+    )
+    return [(feedback, answer) for feedback, answer in db.execute(query)]

@@ -55,7 +55,8 @@ def build_progress():
 def index_cmd(
     ctx: typer.Context,
     kb: KbOption = None,
-    rollback: Annotated[bool, typer.Option(help="Switch the kb back to its previous index version instead of building (needs --kb).")] = False,
+    rollback: Annotated[bool, typer.Option(help="Switch the kb back to its previous index version, and its documents to those it was built from, instead of building (needs --kb).")] = False,
+    version: Annotated[Optional[str], typer.Option(help="With --rollback: the kept version to switch to (default: the one before the current).")] = None,
     force: Annotated[bool, typer.Option(help="Make the new version current even if the quality gate fails.")] = False,
 ):
     """Build each knowledge base (or the one named) into a new index version and make it current.
@@ -65,7 +66,7 @@ def index_cmd(
     from bot.gate import quality_gate
     from bot.retrieve.query_encoder import QueryEncoder
     from indexer.build import build_index, build_lock
-    from indexer.versions import previous_version, set_current
+    from indexer.kb_snapshots import roll_back
     from kefu.kbs import find_kb, list_kbs
     from kefu.model import Encoder
     from kefu.settings import index_root
@@ -76,11 +77,12 @@ def index_cmd(
         if rollback:
             if not kb:
                 fail(ValueError("回滚需要 --kb / --rollback needs --kb: each knowledge base has its own versions"))
-            root = index_root(settings, find_kb(settings, kb).id)
-            with build_lock(root):  # not while a build of this kb runs, here or in a server
-                version = previous_version(root)
-                set_current(root, version)
+            with build_lock(index_root(settings, find_kb(settings, kb).id)):  # not while a build of this kb runs, here or in a server
+                version, documents = roll_back(settings, find_kb(settings, kb).id, version)
             err.print(f"{kb}: current index version {version}")
+            for change in ("restored", "removed", "missing"):
+                if documents[change]:
+                    err.print(f"{kb}: documents {change}: {', '.join(documents[change])}")
             return
         names = [find_kb(settings, kb).id] if kb else [known.id for known in list_kbs(settings)]
         if not names:
