@@ -27,3 +27,7 @@ class ModelUnavailable(KefuError):
 
 class EmbeddingFailed(KefuError):
     """The embedding model gave vectors that cannot be indexed (NaN or infinite values)."""
+
+
+class TuneRefused(KefuError):
+    """`kefu tune` cannot start (no questions to learn from, a bad or taken model name); nothing is written."""
