@@ -11,13 +11,12 @@ import pytest
 from indexer.build import build_index
 from indexer.tune.average import WEIGHTS
 from indexer.tune.card import CARD_JSON, CARD_README
-from indexer.tune.run import TuneOptions, WORK_PREFIX, chosen_kbs, models_root, tune_model
+from indexer.tune.run import WORK_PREFIX, TuneOptions, chosen_kbs, models_root, tune_model
 from indexer.tune.train import TrainOptions
 from kefu.errors import IndexCorrupt, TuneRefused
 from kefu.kbs import UnknownKb
 
-from conftest import REPO, SHARED_CACHE, make_settings, run_kefu
-from test_tune_pairs import TINY, make_tiny_kb
+from conftest import REPO, SHARED_CACHE, TINY, make_settings, make_tiny_kb, run_kefu
 
 NAME = "tiny-tuned"
 QUICK = ["--epochs", "1", "--batch-size", "4"]  # 18 pairs: five steps

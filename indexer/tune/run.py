@@ -79,6 +79,12 @@ def model_name(settings: Settings, name: str | None) -> str:
     return name
 
 
+def refuse_taken(final: Path) -> Path:
+    if final.exists():
+        raise TuneRefused(f"{final}: 已存在 / already exists; a model folder is never replaced (indexes know a model by its folder): choose another --out")
+    return final
+
+
 def read_passages(settings: Settings, kbs: list[str]) -> dict[str, list[Chunk]]:
     return {kb: chunk_documents(load_documents(find_kb(settings, kb).folder), settings, kb) for kb in kbs}
 
@@ -96,13 +102,12 @@ def tune_model(settings: Settings, options: TuneOptions, progress: Progress = no
     kbs = chosen_kbs(settings, options.kb, options.exclude)
     name = model_name(settings, options.name)
     root = models_root(settings)
-    final = root / name
-    if final.exists():
-        raise TuneRefused(f"{final}: 已存在 / already exists; a model folder is never replaced (indexes know a model by its folder): choose another --out")
+    final = refuse_taken(root / name)
     data = tune_data(read_passages(settings, kbs), options.held_out_fraction, options.train.seed)
     check_data(data, kbs)
     encoder = Encoder(settings)
     with build_lock(root):
+        refuse_taken(final)  # again: another tune may have published it while this one waited
         for stale in root.glob(WORK_PREFIX + "*"):
             shutil.rmtree(stale, ignore_errors=True)
         work = root / (WORK_PREFIX + name)
