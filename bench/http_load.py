@@ -2,7 +2,8 @@
 
 The server is `uvicorn bot.app:app_from_env` in a child process over the bench's own data
 dir, with the rate limit lifted (a load test is not abuse) and the query cache off, so every
-request pays its encode. It is stopped when the section ends, whatever happens.
+request pays its encode. It is stopped when the section ends, whatever happens. The naive peer
+(bench.peer_app) is served and driven the same way, for its /api/search.
 """
 
 import os
@@ -21,6 +22,8 @@ from kefu.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 START_TIMEOUT_S = 180
+KEFU_APP = "bot.app:app_from_env"
+PEER_APP = "bench.peer_app:create_peer_app"
 
 
 def server_env(settings: Settings, overrides: dict[str, str]) -> dict[str, str]:
@@ -45,10 +48,10 @@ def wait_ready(base_url: str, process: subprocess.Popen, log: Path) -> None:
 
 
 @contextmanager
-def running_server(settings: Settings, overrides: dict[str, str] | None = None) -> Iterator[tuple[str, int]]:
+def running_server(settings: Settings, overrides: dict[str, str] | None = None, app: str = KEFU_APP) -> Iterator[tuple[str, int]]:
     """(base URL, pid) of a server that is ready; terminated on exit."""
     port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "bot.app:app_from_env", "--factory", "--host", "127.0.0.1",
+    command = [sys.executable, "-m", "uvicorn", app, "--factory", "--host", "127.0.0.1",
                "--port", str(port), "--log-level", "warning", "--no-access-log"]
     with tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False) as log:
         process = subprocess.Popen(command, cwd=REPO, env=server_env(settings, overrides or {}), stdout=log, stderr=log)
@@ -91,12 +94,17 @@ def run_case(base_url: str, kind: str, questions: list[str], clients: int, secon
     summary = result.summary()
     errors = result.transport_errors + sum(n for status, n in result.statuses.items() if status != 200)
     return {"kind": kind, "clients": clients, "requests": summary["requests"], "errors": errors,
+            "statuses": summary["statuses"], "transport_errors": result.transport_errors,  # what an error was
             "throughput_rps": summary["throughput_rps"], **summary["latency_ms"]}
 
 
+def load_sizes(quick: bool) -> tuple[int, float]:
+    """Requests of the one-client cases, seconds of the concurrent ones."""
+    return (15, 2.0) if quick else (200, 10.0)
+
+
 def bench_http(settings: Settings, questions: list[str], quick: bool, overrides: dict[str, str] | None = None) -> dict:
-    single = 15 if quick else 200
-    seconds = 2.0 if quick else 10.0
+    single, seconds = load_sizes(quick)
     with running_server(settings, overrides) as (base_url, pid):
         idle = memory_mb(pid)
         run_case(base_url, "ask", questions, 4, 30.0, 5)  # warm-up: first requests allocate
@@ -104,3 +112,21 @@ def bench_http(settings: Settings, questions: list[str], quick: bool, overrides:
         cases += [run_case(base_url, kind, questions, clients, seconds, None) for kind in ("ask", "search") for clients in (8, 32)]
         memory = memory_mb(pid)
     return {"cases": cases, "server_memory": {"idle_rss_mb": idle["rss_mb"], **memory}}
+
+
+def bench_peer_http(settings: Settings, questions: list[str], quick: bool) -> dict:
+    """The naive peer's /api/search over HTTP, one client and eight, as kefu's is driven."""
+    single, seconds = load_sizes(quick)
+    with running_server(settings, app=PEER_APP) as (base_url, pid):
+        run_case(base_url, "search", questions, 4, 30.0, 5)  # warm-up
+        cases = [run_case(base_url, "search", questions, 1, 120.0, single), run_case(base_url, "search", questions, 8, seconds, None)]
+        memory = memory_mb(pid)
+    return {"cases": cases, "server_memory": memory}
+
+
+def http_ratio(kefu: dict, peer: dict, clients: int) -> dict:
+    """How many times slower (p50, p95) and less busy (req/s) the peer's /api/search is than kefu's."""
+    ours = next(c for c in kefu["cases"] if c["kind"] == "search" and c["clients"] == clients)
+    theirs = next(c for c in peer["cases"] if c["clients"] == clients)
+    return {"clients": clients, "p50": round(theirs["p50"] / ours["p50"], 2), "p95": round(theirs["p95"] / ours["p95"], 2),
+            "throughput": round(ours["throughput_rps"] / theirs["throughput_rps"], 2)}

@@ -17,13 +17,18 @@ DEPTH = 50
 
 
 class NaivePipeline:
-    def __init__(self, index: LoadedIndex, model):
+    """Over one index, or several taken as one corpus (rows numbered on across them)."""
+
+    def __init__(self, indexes: LoadedIndex | list[LoadedIndex], model):
+        indexes = [indexes] if isinstance(indexes, LoadedIndex) else indexes
         self.model = model  # a SentenceTransformer, called with its defaults
-        self.bm25 = BM25Okapi([jieba.lcut(chunk.index_text()) for chunk in index.chunks])
-        vectors = index.dense.reconstruct_n(0, index.dense.ntotal)
+        self.chunks = [chunk for index in indexes for chunk in index.chunks]
+        self.bm25 = BM25Okapi([jieba.lcut(chunk.index_text()) for chunk in self.chunks])
+        vectors = np.vstack([index.dense.reconstruct_n(0, index.dense.ntotal) for index in indexes])
         self.dense = faiss.IndexFlatIP(vectors.shape[1])
         self.dense.add(vectors)
-        self.owner = index.unit_owner
+        offsets = np.cumsum([0] + [len(index.chunks) for index in indexes[:-1]])
+        self.owner = np.concatenate([index.unit_owner + offset for index, offset in zip(indexes, offsets)])
 
     def search(self, question: str, k: int = 5) -> list[int]:
         scores = self.bm25.get_scores(jieba.lcut(question))

@@ -23,10 +23,26 @@ def stages_table(result: dict) -> str:
 def floor_line(result: dict) -> str:
     f = result["floor"]
     threads = result["threads"]
+    path = f"{threads['backend']} {'int8' if threads['int8'] else 'float32'}"
     return (f"Embed floor: {f['gflop_per_query']} GFLOP per query ({f['median_tokens']} tokens) at {f['gemm_gflops_small']} GFLOP/s "
             f"(float32 GEMM on the query's shapes; {f['gemm_gflops_large']} on 1024³) = **{f['floor_ms']} ms**. "
-            f"Query embed p50 with torch on 1 thread {threads['1']['p50']} ms, on 2 threads {threads['2']['p50']} ms. "
+            f"Query embed p50 ({path}) on 1 thread {threads['1']['p50']} ms, on 2 threads {threads['2']['p50']} ms. "
             f"Peer / kefu (p50, uncached): **{result['peer_ratio']}×**.")
+
+
+def encoders_table(result: dict) -> str:
+    rows = [[e["name"], e["p50"], e["p95"], e["p99"], e["cosine_mean"], e["cosine_min"], e["build_s"]] for e in result["encoders"]]
+    n = result["encoders"][0]["n"]
+    return table([f"query encoder, 1 thread, {n} questions", "p50 ms", "p95 ms", "p99 ms", "cosine to float32 mean", "min", "model build s"], rows)
+
+
+def peer_http_lines(result: dict) -> str:
+    rows = [["/api/search (peer)", c["clients"], c["requests"], c["errors"], c["throughput_rps"], c["p50"], c["p95"], c["p99"]]
+            for c in result["peer_http"]["cases"]]
+    ratios = "; ".join(f"{r['clients']} client{'s' if r['clients'] > 1 else ''}: p50 **{r['p50']}×**, p95 {r['p95']}×, req/s {r['throughput']}×"
+                       for r in result["peer_http_ratio"])
+    return (table(["HTTP, naive peer", "clients", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms"], rows)
+            + f"\n\nPeer / kefu over HTTP (/api/search): {ratios}.")
 
 
 def http_table(result: dict) -> str:
@@ -36,9 +52,9 @@ def http_table(result: dict) -> str:
 
 
 def build_table(result: dict) -> str:
-    rows = [[name, b["seconds"], b["model_load_s"], b["chunks"], b["chunks_per_s"], b["sentences_embedded"], b["sentences_reused"]]
+    rows = [[name, b["seconds"], b["model_load_s"], b["query_model_s"], b["chunks"], b["chunks_per_s"], b["sentences_embedded"], b["sentences_reused"]]
             for name, b in result["build"].items()]
-    return table(["build of kb/ (`kefu index`)", "seconds", "model load s", "chunks", "chunks/s", "embedded", "reused"], rows)
+    return table(["build of kb/ (`kefu index`)", "seconds", "model load s", "query model s", "chunks", "chunks/s", "embedded", "reused"], rows)
 
 
 def scale_tables(result: dict) -> str:
@@ -63,11 +79,12 @@ def scale_tables(result: dict) -> str:
 def render_bench(result: dict) -> str:
     meta = result["meta"]
     head = (f"kefu bench — {meta['date']} — {meta['cpu']}, {meta['cores']} cores, Python {meta['python']} — "
-            f"load {meta['load_before']} → {meta.get('load_after')} — int8 queries {meta['query_int8']}, torch threads {meta['torch_threads']}"
+            f"load {meta['load_before']} → {meta.get('load_after')} — queries {meta['query_backend']}, int8 {meta['query_int8']}, "
+            f"onnx threads {meta['onnx_threads']}, torch threads {meta['torch_threads']}"
             + (" — QUICK (tiny sizes, not for publishing)" if meta["quick"] else ""))
-    parts = [head, floor_line(result), stages_table(result)]
+    parts = [head, floor_line(result), stages_table(result), encoders_table(result)]
     if "http" in result:
         memory = result["http"]["server_memory"]
-        parts += [http_table(result), f"Server memory: {memory['idle_rss_mb']} MB RSS after start, peak {memory['peak_rss_mb']} MB."]
+        parts += [http_table(result), f"Server memory: {memory['idle_rss_mb']} MB RSS after start, peak {memory['peak_rss_mb']} MB.", peer_http_lines(result)]
     parts += [build_table(result), scale_tables(result)]
     return "\n\n".join(parts) + "\n"

@@ -13,10 +13,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench.build import bench_build, copy_kb
-from bench.http_load import bench_http
+from bench.encoders import bench_encoders, thread_sweep
+from bench.http_load import bench_http, bench_peer_http, http_ratio
 from bench.peer import bench_peer
 from bench.scale import bench_dense_scale, bench_sparse_scale, chunk_bytes, server_estimate_mb
-from bench.stages import bench_stages, distance_from_floor, embed_floor, thread_sweep
+from bench.stages import bench_stages, distance_from_floor, embed_floor
 from bot.assemble import open_bot
 from indexer.dense_index import choose_kind
 from indexer.versions import CHUNKS_FILE, versions_dir
@@ -55,7 +56,8 @@ def run_bench(settings: Settings, options: BenchOptions) -> dict:
     say = options.progress
     result: dict = {"meta": {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), **machine(),
                              "load_before": [round(x, 2) for x in os.getloadavg()], "quick": options.quick,
-                             "query_int8": settings.query_int8, "torch_threads": settings.torch_threads or "default"}}
+                             "query_backend": settings.query_backend.value, "query_int8": settings.query_int8,
+                             "torch_threads": settings.torch_threads or "default", "onnx_threads": settings.onnx_threads or "default"}}
     chosen_kbs = QUICK_KBS if options.quick else None
     gold = [item for item in load_gold(gold_file(settings)) if chosen_kbs is None or item.kb in chosen_kbs]
     asked = [(item.question, item.kb) for item in gold][: 40 if options.quick else None]  # each in its kb
@@ -72,14 +74,18 @@ def run_bench(settings: Settings, options: BenchOptions) -> dict:
         result["floor"] = embed_floor(encoder, questions)
         result["stages"] = bench_stages(service, asked, repeats=1 if options.quick else 2)
         result["floor_ratio"] = distance_from_floor(result["stages"], result["floor"]["floor_ms"])
-        result["threads"] = thread_sweep(bot.queries, questions)
+        say("query encoders")
+        result["encoders"] = bench_encoders(encoder, bench_settings, questions)
+        result["threads"] = thread_sweep(encoder, bench_settings, questions)
         say("peer pipeline")
         scale_index = service.readers_for(SCALE_KB if SCALE_KB in service.readers else QUICK_KBS[0])[0].index
         result["peer"] = bench_peer(scale_index, str(encoder.path), questions, os.cpu_count() or 1)
         result["peer_ratio"] = round(result["peer"]["p50"] / result["stages"]["total"]["p50"], 2)
         if options.http:
-            say("HTTP on loopback")
+            say("HTTP on loopback: kefu, then the peer")
             result["http"] = bench_http(bench_settings, questions, options.quick)
+            result["peer_http"] = bench_peer_http(bench_settings, questions, options.quick)
+            result["peer_http_ratio"] = [http_ratio(result["http"], result["peer_http"], clients) for clients in (1, 8)]
         queries = bot.queries.encode_batch([fold_for_search(q) for q in questions[:200]])
         index, tokenizer = scale_index, service.tokenizer
         per_chunk = chunk_bytes(versions_dir(index_root(bench_settings, index.kb)) / index.version / CHUNKS_FILE)

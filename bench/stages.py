@@ -147,23 +147,3 @@ def embed_floor(encoder, questions: list[str]) -> dict:
 def distance_from_floor(stages: dict, floor_ms: float) -> dict[str, float]:
     """How many times the floor each embedding stage's median is."""
     return {name: round(stages[name]["p50"] / floor_ms, 2) for name in ("embed", "total") if floor_ms > 0}
-
-
-def thread_sweep(queries, questions: list[str]) -> dict[str, dict]:
-    """Query-embed latency with torch on 1 thread and on 2 (the setting restored after)."""
-    import torch
-
-    saved, result = torch.get_num_threads(), {}
-    texts = [fold_for_search(q) for q in questions]
-    try:
-        for threads in (1, 2):
-            torch.set_num_threads(threads)
-            times = []
-            for text in texts:
-                t = time.perf_counter()
-                queries.encode_batch([text])
-                times.append(_ms(t))
-            result[str(threads)] = latency_summary(times)
-    finally:
-        torch.set_num_threads(saved)
-    return result

@@ -16,7 +16,8 @@ from indexer.chunk import PATH_SEPARATOR
 from kefu.vocab import ChunkKind, Persona
 
 MAX_CITATIONS = 3
-SENTENCE_SLACK = 0.08  # a further sentence is quoted when it scores this close to the best
+WHOLE_PASSAGE_CHARS = 300  # a passage this short is quoted whole: one rule (99 % of them are)
+SENTENCE_SLACK = 0.08  # in a longer passage, a further sentence is quoted when it scores this close to the best
 AMOUNT_BONUS = 0.1  # about one shared content word's worth of overlap
 TIME_LIMIT = re.compile(r"\d+(?:\.\d+)?\s*(?:个)?(?:小时|分钟|天|日|个工作日|秒|声|周|月)(?:内|以内)?")
 PHRASE_COLUMNS = ("应对用语", "避免用语", "应说", "不可以说")
@@ -69,21 +70,21 @@ def amount_bonus(sentence: str, wants_amount: bool) -> float:
     return AMOUNT_BONUS if wants_amount and states_amount(sentence) else 0.0
 
 
-def select_quotes(context: "AnswerContext", hits: list[Hit]) -> list[Quote]:
-    """The best sentence overall, plus near-equals from the top passages, at most one
-    quote per passage and MAX_CITATIONS in all, best first."""
-    question_tokens = set(context.question_tokens)
+def passage_quote(hit: Hit, context: "AnswerContext") -> Quote:
+    """What is quoted of a passage: all of it when it is one short item (most are: one rule
+    per passage), else its best sentence and the near-equal ones after it, in their order."""
+    if len(hit.chunk.text) <= WHOLE_PASSAGE_CHARS or hit.chunk.kind == ChunkKind.table_row:
+        return Quote(hit.chunk.text, hit, 1.0)
     wants_amount = asks_amount(context.question)
-    best_per_hit = []
-    for hit in hits[:MAX_CITATIONS]:
-        bonus = 0.05 if hit is hits[0] else 0.0
-        scored = [(unit, score + amount_bonus(unit, wants_amount)) for unit, score in score_units(hit, context, question_tokens)]
-        unit, score = max(scored, key=lambda pair: pair[1])
-        best_per_hit.append(Quote(unit, hit, score + bonus))
-    ranked = sorted(best_per_hit, key=lambda q: -q.score)
-    if not ranked:
-        return []
-    return [q for q in ranked if q.score >= ranked[0].score - SENTENCE_SLACK][:MAX_CITATIONS]
+    scored = [(unit, score + amount_bonus(unit, wants_amount)) for unit, score in score_units(hit, context, set(context.question_tokens))]
+    best = max(score for _, score in scored)
+    kept = [unit for unit, score in scored if score >= best - SENTENCE_SLACK][:2]
+    return Quote("".join(kept), hit, best)
+
+
+def select_quotes(context: "AnswerContext", hits: list[Hit]) -> list[Quote]:
+    """A quote from each passage the decision chose to cite (best first), MAX_CITATIONS at most."""
+    return [passage_quote(hit, context) for hit in hits[:MAX_CITATIONS]]
 
 
 def table_row_lines(text: str) -> list[str]:
@@ -128,9 +129,8 @@ class AnswerContext:
 
 
 def compose_answer(context: AnswerContext, hits: list[Hit], persona: Persona) -> ComposedAnswer:
+    """The answer quoting `hits` (the passages the decision chose to cite, best first)."""
     quotes = select_quotes(context, hits)
-    if persona == Persona.customer:
-        quotes = quotes[:2]
     lines = [frame(q, n, persona) for n, q in enumerate(quotes, start=1)]
     limits = time_limits(quotes)
     if persona == Persona.agent and limits:

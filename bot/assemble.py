@@ -6,6 +6,7 @@ import threading
 from dataclasses import dataclass, field
 
 from bot.auth import Tokens, load_tokens
+from bot.decision import DecisionModel, load_decision_model
 from bot.reader import Reader
 from bot.reindex import Reindexer
 from bot.retrieve.index import LoadedIndex, load_current
@@ -70,14 +71,16 @@ class Bot:
             return self.service.store
 
 
-def open_bot(settings: Settings, encoder: Encoder | None = None, tokens: Tokens | None = None, store: bool = True) -> Bot:
-    """The bot with its model, index (if one is built), store (unless `store` is False) and re-indexer."""
+def open_bot(settings: Settings, encoder: Encoder | None = None, tokens: Tokens | None = None, store: bool = True, decision: DecisionModel | None = None) -> Bot:
+    """The bot with its model, index (if one is built), store (unless `store` is False), decision
+    model (KEFU_DECISION_MODEL, or the one shipped, unless given) and re-indexer."""
     encoder = encoder or Encoder(settings)
     tokens = tokens or (load_tokens(settings) if store else None)
     queries, tokenizer = QueryEncoder(encoder, settings), Tokenizer()
     records = open_records(settings, tokens.ticket_key_secret) if store else None
     kbs = list_kbs(settings)
-    service = BotService(settings, queries, tokenizer, {kb.id: kb for kb in kbs}, open_readers(settings, kbs, tokenizer), records)
+    decision = decision or load_decision_model(settings.decision_model)
+    service = BotService(settings, queries, tokenizer, decision, {kb.id: kb for kb in kbs}, open_readers(settings, kbs, tokenizer), records)
     reindexer = Reindexer(settings, service, encoder, queries, tokenizer)
     return Bot(settings, tokens, encoder, queries, tokenizer, service, reindexer)
 

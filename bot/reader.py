@@ -1,11 +1,13 @@
 """One knowledge base's index version ready to answer from: the index, its words' IDF, its
-documents' dates and a memo of its passages' tokens. Replaced whole on re-index."""
+documents' dates, a memo of its passages' tokens and a typo corrector toward its vocabulary.
+Replaced whole on re-index."""
 
 from dataclasses import dataclass
 
 from bot.confidence import idf_from_bm25
 from bot.retrieve.index import LoadedIndex
 from bot.retrieve.passage_tokens import PassageTokens
+from kefu.text.correct import Corrector
 from kefu.text.tokenize import Tokenizer
 
 
@@ -15,12 +17,14 @@ class Reader:
     idf: dict[str, float]
     dates: dict[str, str | None]
     passage_tokens: PassageTokens
+    corrector: Corrector
 
     @classmethod
     def from_index(cls, index: LoadedIndex, tokenizer: Tokenizer) -> "Reader":
         documents = index.manifest.get("documents", {})
         dates = {doc: info.get("date") for doc, info in documents.items()}
-        return cls(index, idf_from_bm25(index.sparse), dates, PassageTokens(index.chunks, tokenizer))
+        corrector = Corrector.from_vocabulary(index.terms, tokenizer)
+        return cls(index, idf_from_bm25(index.sparse), dates, PassageTokens(index.chunks, tokenizer), corrector)
 
     @property
     def kb(self) -> str:

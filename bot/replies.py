@@ -20,7 +20,7 @@ AGENT = {
     HandoffReason.low_confidence: "服务手册中没有找到可靠依据,请勿凭印象答复客户。",
     HandoffReason.repeated_failure: "服务手册中没有找到可靠依据,请勿凭印象答复客户。",
 }
-SUGGEST = "您是想问:"
+SUGGEST = "您是想问:"  # the options themselves are the answer's `suggestions`, shown as buttons
 TICKETS_UNAVAILABLE = "(工单系统暂时不可用,请稍后再试或直接拨打客服电话。)"
 SILENT = ""  # a person has taken over the conversation
 
@@ -31,8 +31,11 @@ def handoff_reply(reason: HandoffReason, persona: Persona) -> str:
     return CUSTOMER[reason]
 
 
-def suggestion_reply(previews: list[str]) -> str:
-    return SUGGEST + "\n" + "\n".join(f"{n}. {p}" for n, p in enumerate(previews, start=1))
+def reading_note(corrections) -> str:
+    """How the bot read a typo, before its answer: 按「保质期」为您查找:(empty when nothing was corrected)."""
+    if not corrections:
+        return ""
+    return "按「" + "」「".join(change.replacement for change in corrections) + "」为您查找:\n"
 
 
 def callback_promise(due_text: str) -> str:

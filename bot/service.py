@@ -5,31 +5,35 @@ Plain Python: the HTTP routers and the CLI both call `BotService.ask`.
 
 import logging
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 
-from bot.answer import AnswerContext, ComposedAnswer, compose_answer, compose_faq_answer
+from bot.answer import MAX_CITATIONS, AnswerContext, ComposedAnswer, compose_answer, compose_faq_answer
 from bot.answer_kind import answers_kind
-from bot.confidence import Signals, confidence, gather_signals
-from bot.errors import EmptyQuestion, InvalidRequest, NotReady, QuestionTooLong
+from bot.decision import DecisionModel
+from bot.errors import EmptyQuestion, InvalidRequest, NotFound, NotReady, QuestionTooLong
+from bot.features import Asked
 from bot.followup import resolve_follow_up
 from bot.handoff import detect_request, priority_for, required_fields
+from bot.ranking import Ranked, rank_candidates, with_correction
 from bot.reader import Reader
-from bot.replies import SILENT, TICKETS_UNAVAILABLE, handoff_reply, suggestion_reply
+from bot.replies import SILENT, SUGGEST, TICKETS_UNAVAILABLE, handoff_reply, reading_note
 from bot.retrieve.query_encoder import QueryEncoder
 from bot.retrieve.results import hit_to_json
 from bot.retrieve.search import Hit, Searcher
 from bot.store.errors import StoreUnavailable
-from indexer.chunk import PATH_SEPARATOR
+from bot.suggest import suggestions_from
 from indexer.faq import FAQ_DOC_ID
 from kefu.kbs import KnowledgeBase, UnknownKb, check_kb_id
 from kefu.settings import Settings
+from kefu.text.colloquial import spoken_to_written
+from kefu.text.correct import Corrector
 from kefu.text.normalize import normalize_text
 from kefu.text.tokenize import Tokenizer
 from kefu.vocab import Band, HandoffReason, Persona
 
 log = logging.getLogger(__name__)
 SEARCH_DEPTH = 5
-PREVIEW_CHARS = 40
 
 
 @dataclass
@@ -91,41 +95,30 @@ def check_question(question: str, max_chars: int) -> str:
     return text
 
 
-def band_for(score: float, settings: Settings) -> Band:
-    if score >= settings.answer_threshold:
-        return Band.answer
-    if score >= settings.suggest_threshold:
-        return Band.suggest
-    return Band.handoff
-
-
-def suggestions_from(hits: list[Hit], limit: int = 3) -> list[dict]:
-    """Up to `limit` distinct sections to pick from: heading and the passage's first words."""
-    seen, picks = set(), []
-    for hit in hits:
-        if hit.chunk.section in seen:
-            continue
-        seen.add(hit.chunk.section)
-        heading = hit.chunk.section.split(PATH_SEPARATOR)[-1]
-        first_line = hit.chunk.text.split("\n")[0]
-        preview = first_line if len(first_line) <= PREVIEW_CHARS else first_line[:PREVIEW_CHARS] + "…"
-        picks.append({"id": hit.chunk.id, "title": hit.chunk.title, "section": hit.chunk.section, "heading": heading, "question": preview})
-        if len(picks) == limit:
-            break
-    return picks
-
-
 @dataclass
 class Outcome:
     """What retrieval and the triggers decided, before anything is recorded."""
 
     band: Band
     reason: HandoffReason | None
-    score: float
-    signals: Signals | None
+    score: float  # the decision model's probability that the top passage answers the question
+    signals: dict[str, float]  # the top passage's features
     hits: list[Hit]
     composed: ComposedAnswer | None
     index_version: str  # "kb:version" of the reader that answered, even if a re-index swapped another in since
+    corrections: tuple = ()  # typos read as kb terms: the answer says so
+
+
+SECOND_CITATION = 0.5  # a further passage is cited when its probability is at least this share of the top's
+
+
+def cited_hits(ranked: Ranked, persona: Persona) -> list[Hit]:
+    """The top passage, and for an agent up to two more nearly as likely to answer (a customer
+    gets the one answer)."""
+    if persona == Persona.customer:
+        return ranked.hits[:1]
+    top = ranked.probabilities[0]
+    return [hit for hit, p in zip(ranked.hits[:MAX_CITATIONS], ranked.probabilities) if p >= SECOND_CITATION * top]
 
 
 def version_of(reader: Reader) -> str:
@@ -136,13 +129,18 @@ class BotService:
     """Answers from the knowledge bases' current readers: one kb's when a question names it
     (the widget of that company), all of them when it does not (an agent serving several)."""
 
-    def __init__(self, settings: Settings, queries: QueryEncoder, tokenizer: Tokenizer, kbs: dict[str, KnowledgeBase], readers: dict[str, Reader], store=None):
+    def __init__(
+        self, settings: Settings, queries: QueryEncoder, tokenizer: Tokenizer, decision: DecisionModel,
+        kbs: dict[str, KnowledgeBase], readers: dict[str, Reader], store=None,
+    ):
         self.settings = settings
         self.queries = queries
         self.tokenizer = tokenizer
+        self.decision = decision
         self.kbs = kbs  # every knowledge base, indexed or not
         self.readers = readers  # kb -> reader; the dict is replaced whole by `use_reader`, never changed in place
         self.store = store
+        self._joint_corrector: tuple[tuple, Corrector] | None = None  # for questions asked of every kb
 
     def use_reader(self, reader: Reader) -> None:
         self.readers = {**self.readers, reader.kb: reader}
@@ -166,11 +164,39 @@ class BotService:
     def searcher(self, readers: list[Reader]) -> Searcher:
         return Searcher([reader.index for reader in readers], self.queries, self.tokenizer, self.settings)
 
+    def rank(self, question: str, persona: Persona, kb: str | None = None, readers: list[Reader] | None = None) -> Ranked:
+        """The question's candidates ranked as the bot answers from them (the decision model's
+        order): as typed, and corrected toward the kb's vocabulary when it holds a likely typo."""
+        readers = readers or self.readers_for(kb)
+        written = spoken_to_written(question)
+        correction = self.corrector_for(readers).correct(written)
+        plain = self._rank_text(written, persona, readers)
+        corrected = self._rank_text(correction.text, persona, readers) if correction.changes else None
+        return with_correction(plain, corrected, correction)
+
+    def _rank_text(self, text: str, persona: Persona, readers: list[Reader]) -> Ranked:
+        asked = Asked(text, self.tokenizer.tokenize(text), persona)
+        by_kb = {reader.kb: reader for reader in readers}
+        return rank_candidates(self.searcher(readers), by_kb, self.decision, asked, self.queries.encode(text))
+
+    def corrector_for(self, readers: list[Reader]) -> Corrector:
+        """The one kb's corrector; for several, one over their joint vocabulary, made once per set of versions."""
+        if len(readers) == 1:
+            return readers[0].corrector
+        key = tuple(version_of(reader) for reader in readers)
+        joint = self._joint_corrector
+        if joint is None or joint[0] != key:
+            terms: Counter = Counter()
+            for reader in readers:
+                terms.update(reader.index.terms)
+            joint = self._joint_corrector = (key, Corrector.from_vocabulary(terms, self.tokenizer))
+        return joint[1]
+
     def search(self, query: str, k: int, kb: str | None = None) -> dict:
-        """Passages for a quick lookup (the agents' console): the citation shape with each
-        document's date, and the query's tokens for highlighting."""
+        """Passages for a quick lookup (the agents' console), ranked as the bot ranks them: the
+        citation shape with each document's date, and the query's tokens for highlighting."""
         readers = self.readers_for(kb)
-        hits = self.searcher(readers).search(query, k)
+        hits = self.rank(query, Persona.agent, readers=readers).hits[:k]
         dates = {reader.kb: reader.dates for reader in readers}
         results = [{**hit_to_json(hit), "date": dates[hit.kb].get(hit.chunk.doc)} for hit in hits]
         return {"query": query, "results": results, "terms": self.tokenizer.tokenize(query)}
@@ -179,38 +205,64 @@ class BotService:
         readers = self.readers_for(kb)
         reason = detect_request(question) if persona == Persona.customer else None
         if reason in (HandoffReason.urgent, HandoffReason.user_request):
-            return Outcome(Band.handoff, reason, 0.0, None, [], None, version_of(readers[0]) if kb else "")
-        searcher = self.searcher(readers)
-        question_tokens = self.tokenizer.tokenize(question)
-        vector = self.queries.encode(question)
-        hits = searcher.search(question, SEARCH_DEPTH, query_vector=vector, query_tokens=question_tokens)
+            return Outcome(Band.handoff, reason, 0.0, {}, [], None, version_of(readers[0]) if kb else "")
+        ranked = self.rank(question, persona, readers=readers)
+        hits, score = ranked.hits[:SEARCH_DEPTH], ranked.confidence
+        signals = ranked.features[0] if hits else {}
         by_kb = {reader.kb: reader for reader in readers}
         top = by_kb[hits[0].kb] if hits else readers[0]
         version = version_of(top) if hits or kb else ""
-        passage_tokens = top.passage_tokens.passage(hits[0].row) if hits else []
-        signals = gather_signals(hits, question_tokens, passage_tokens, top.idf)
-        score = confidence(signals)
+        fixed = ranked.corrections
         if reason == HandoffReason.out_of_scope:
             return Outcome(Band.handoff, reason, score, signals, hits, None, version)
-        band = band_for(score, self.settings)
+        band = self.band(score)
         if band == Band.answer and hits[0].chunk.doc == FAQ_DOC_ID:
-            return Outcome(band, None, score, signals, hits, compose_faq_answer(hits[0], top), version)
+            return Outcome(band, None, score, signals, hits, compose_faq_answer(hits[0], top), version, fixed)
         if band == Band.answer:
-            composed = compose_answer(AnswerContext(question, vector, question_tokens, by_kb), hits, persona)
+            cited = cited_hits(ranked, persona)
+            composed = compose_answer(AnswerContext(question, ranked.vector, ranked.tokens, by_kb), cited, persona)
             if answers_kind(question, composed.quotes):
-                return Outcome(band, None, score, signals, hits, composed, version)
+                return Outcome(band, None, score, signals, hits, composed, version, fixed)
             band = Band.suggest  # the topic was found, the asked-for amount or time was not
         reason = HandoffReason.repeated_failure if low_streak >= 1 else HandoffReason.low_confidence
-        return Outcome(band, reason, score, signals, hits, None, version)
+        return Outcome(band, reason, score, signals, hits, None, version, fixed)
 
-    def ask(self, question: str, session_id: str | None = None, persona: Persona = Persona.customer, channel: str = "api", kb: str | None = None) -> AskResult:
+    def band(self, probability: float) -> Band:
+        """The model's thresholds, unless the settings override them."""
+        answer = self.settings.answer_threshold if self.settings.answer_threshold is not None else self.decision.answer_threshold
+        suggest = self.settings.suggest_threshold if self.settings.suggest_threshold is not None else self.decision.suggest_threshold
+        if probability >= answer:
+            return Band.answer
+        return Band.suggest if probability >= suggest else Band.handoff
+
+    def answer_from(self, passage_id: str, question: str, persona: Persona, kb: str | None = None) -> Outcome:
+        """The answer from the passage a customer picked among the 您是想问 options."""
+        for reader in self.readers_for(kb):
+            row = reader.index.row_of(passage_id)
+            if row is not None:
+                break
+        else:
+            raise NotFound(f"没有这个段落 {passage_id} / no passage {passage_id!r} in this knowledge base; ask the question again")
+        hit = Hit(reader.index.chunks[row], 1.0, None, None, row=row)
+        if hit.chunk.doc == FAQ_DOC_ID:
+            return Outcome(Band.answer, None, 1.0, {}, [hit], compose_faq_answer(hit, reader), version_of(reader))
+        context = AnswerContext(question, self.queries.encode(question), self.tokenizer.tokenize(question), {reader.kb: reader})
+        return Outcome(Band.answer, None, 1.0, {}, [hit], compose_answer(context, [hit], persona), version_of(reader))
+
+    def ask(
+        self, question: str, session_id: str | None = None, persona: Persona = Persona.customer, channel: str = "api",
+        kb: str | None = None, passage_id: str | None = None,
+    ) -> AskResult:
         text = check_question(question, self.settings.max_question_chars)
         self.readers_for(kb)  # an unknown kb is refused before a session is opened for it
         session = self._session(session_id, persona, channel, kb)
         if session.get("silenced"):
             return self._silent(session, text)
         resolved = resolve_follow_up(text, session.get("last_question"))
-        outcome = self.decide(resolved, persona, session.get("low_streak", 0), kb)
+        if passage_id:
+            outcome = self.answer_from(passage_id, text, persona, kb)
+        else:
+            outcome = self.decide(resolved, persona, session.get("low_streak", 0), kb)
         result = self._result(outcome, session, persona, text, resolved)
         self._record(session, text, resolved, result, outcome.index_version)
         if result.handoff.reason == HandoffReason.urgent and session.get("contact"):
@@ -222,6 +274,7 @@ class BotService:
         suggestions: list[dict] = []
         if outcome.band == Band.answer:
             answer, citations = outcome.composed.text, [c.to_dict() for c in outcome.composed.citations]
+            answer = reading_note(outcome.corrections) + answer
         else:
             citations = []
             reason = outcome.reason
@@ -229,7 +282,7 @@ class BotService:
             answer = handoff_reply(reason, persona)
             if outcome.band == Band.suggest and reason != HandoffReason.out_of_scope:
                 suggestions = suggestions_from(outcome.hits)
-                answer = suggestion_reply([s["question"] for s in suggestions])
+                answer = reading_note(outcome.corrections) + SUGGEST if suggestions else answer
             if (self.store is None or session.get("store_down")) and persona == Persona.customer:
                 answer += TICKETS_UNAVAILABLE
         return AskResult(
@@ -241,7 +294,7 @@ class BotService:
             handoff=handoff,
             band=outcome.band,
             suggestions=suggestions,
-            signals=outcome.signals.to_dict() if outcome.signals else {},
+            signals={name: round(value, 4) for name, value in outcome.signals.items()},
             resolved_question=resolved if resolved != text else None,
         )
 

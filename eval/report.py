@@ -22,7 +22,7 @@ def retrieval_table(report: dict) -> list[str]:
 
 def kb_table(report: dict) -> list[str]:
     """Per kb: R@1 / R@5 with and without the associated questions."""
-    with_q, without_q = report["retrieval"]["in kb"], report["retrieval"]["in kb, no associated questions"]
+    with_q, without_q = report["retrieval"]["in kb, fused, not re-ranked"], report["retrieval"]["in kb, no associated questions"]
     rows = [
         [group[3:], str(with_q[group]["n"]), f"{without_q[group]['R@1']:.3f}", f"{with_q[group]['R@1']:.3f}", f"{without_q[group]['R@5']:.3f}", f"{with_q[group]['R@5']:.3f}"]
         for group in with_q if group.startswith("kb:")
@@ -72,7 +72,14 @@ def to_markdown(report: dict) -> str:
             [[f"{r['threshold']:.2f}", f"{r['precision']:.3f}", f"{r['recall']:.3f}", f"{r['f1']:.3f}", f"{r['false_handoff_rate']:.3f}", str(r["answered"]), f"{r['answer_precision']:.3f}"] for r in report["sweep"]],
         ),
         "",
-        f"## Calibration (expected calibration error {report['ece']:.3f})",
+        "## The decision model (standardised weights: log-odds per standard deviation of each feature)",
+        "",
+        *_table(["feature", "weight"], [[name, f"{weight:+.3f}"] for name, weight in sorted(meta["decision"]["weights"].items(), key=lambda kv: -abs(kv[1]))]),
+        "",
+        f"Fitted {meta['decision']['fitted'].get('date', '?')} on the gold {meta['decision']['fitted'].get('split', '?')} half; "
+        f"cross-validated AUC {meta['decision']['fitted'].get('cv_auc', '?')}.",
+        "",
+        f"## Calibration (expected calibration error {report['ece']:.3f}; confidence = the model's calibrated probability that the top passage answers)",
         "",
         *_table(["confidence", "questions", "mean confidence", "accuracy"], [[r["bin"], str(r["count"]), f"{r['mean_confidence']:.3f}", f"{r['accuracy']:.3f}"] for r in report["reliability"]]),
         "",

@@ -40,12 +40,14 @@ class Setting:
     in_kb: bool = True
     questions: bool = True
     mode: RetrievalMode = RetrievalMode.hybrid
+    rerank: bool = False  # as the bot answers: fused, then re-ranked by the decision model
 
 
 SETTINGS = {
-    "in kb": Setting(),
+    "in kb": Setting(rerank=True),
+    "in kb, fused, not re-ranked": Setting(),
     "in kb, no associated questions": Setting(questions=False),
-    "no kb (all kbs mixed)": Setting(in_kb=False),
+    "no kb (all kbs mixed)": Setting(in_kb=False, rerank=True),
     "in kb, BM25 channels only": Setting(mode=RetrievalMode.sparse),
     "in kb, dense channels only": Setting(mode=RetrievalMode.dense),
 }
@@ -59,8 +61,11 @@ def retrieval_flags(service: BotService, item: GoldItem) -> dict[str, list[bool]
     """Per setting, whether each of the top DEPTH passages answers the item."""
     flags = {}
     for name, setting in SETTINGS.items():
-        searcher = service.searcher(service.readers_for(item.kb if setting.in_kb else None))
-        hits = searcher.search(item.question, DEPTH, setting.mode, questions=setting.questions)
+        readers = service.readers_for(item.kb if setting.in_kb else None)
+        if setting.rerank:
+            hits = service.rank(item.question, Persona(item.persona), readers=readers).hits[:DEPTH]
+        else:
+            hits = service.searcher(readers).search(item.question, DEPTH, setting.mode, questions=setting.questions)
         flags[name] = [answers(hit.chunk, item) for hit in hits]
     return flags
 
@@ -161,6 +166,7 @@ def meta(service: BotService, items: list[GoldItem], split: str) -> dict:
             f"{settings.fusion.value} (BM25 {settings.sparse_weight}, dense {settings.dense_weight}, "
             f"question BM25 {settings.question_sparse_weight})"
         ),
-        "answer_threshold": settings.answer_threshold,
-        "suggest_threshold": settings.suggest_threshold,
+        "answer_threshold": settings.answer_threshold if settings.answer_threshold is not None else service.decision.answer_threshold,
+        "suggest_threshold": settings.suggest_threshold if settings.suggest_threshold is not None else service.decision.suggest_threshold,
+        "decision": {"weights": {k: round(v, 4) for k, v in service.decision.weights().items()}, "fitted": service.decision.fitted},
     }

@@ -32,7 +32,8 @@ from kefu.errors import DocumentUnreadable
 from kefu.kbs import find_kb
 from kefu.model import Encoder
 from kefu.settings import Settings, cache_root, index_root
-from kefu.text.normalize import fold_for_search
+from kefu.text.colloquial import spoken_to_written
+from kefu.text.correct import count_terms
 from kefu.text.tokenize import Tokenizer
 
 Gate = Callable[[Path], None]
@@ -104,7 +105,7 @@ def chunk_documents(docs: list[KbDocument], settings: Settings, kb: str, progres
 
 
 def unit_texts(chunks: list[Chunk]) -> list[str]:
-    return [fold_for_search(text) for c in chunks for text in c.unit_index_texts()]
+    return [spoken_to_written(text) for c in chunks for text in c.unit_index_texts()]
 
 
 def embed_chunks(chunks: list[Chunk], encoder: Encoder, settings: Settings, kb: str, progress: Progress) -> Embedded:
@@ -113,7 +114,7 @@ def embed_chunks(chunks: list[Chunk], encoder: Encoder, settings: Settings, kb: 
     cache = EmbeddingCache(cache_root(settings) / "embeddings" / model_slug(settings.embed_model) / kb, encoder.dimension)
     units = unit_texts(chunks)
     questions = [question for chunk in chunks for question in chunk.questions]
-    vectors, embedded, reused = embed_texts(units + [fold_for_search(q) for q in questions], encoder, cache, progress)
+    vectors, embedded, reused = embed_texts(units + [spoken_to_written(q) for q in questions], encoder, cache, progress)
     return Embedded(vectors[: len(units)], questions, vectors[len(units) :], embedded, reused)
 
 
@@ -142,10 +143,17 @@ def write_chunks(path: Path, chunks: list[Chunk]) -> None:
             handle.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
 
 
+def write_terms(path: Path, chunks: list[Chunk], tokenizer: Tokenizer) -> None:
+    """The words of the kb's passages and associated questions, counted, for the typo corrector."""
+    terms = count_terms([text for c in chunks for text in (c.index_text(), *c.questions)], tokenizer)
+    path.write_text(json.dumps(terms, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+
+
 def write_version_files(building: Path, chunks: list[Chunk], embedded: Embedded, tokenizer: Tokenizer, settings: Settings) -> dict:
     """chunks, dense and BM25 indexes (and the associated questions' index) into the build
     folder; returns what the manifest records of the dense index."""
     write_chunks(building / versions.CHUNKS_FILE, chunks)
+    write_terms(building / versions.TERMS_FILE, chunks, tokenizer)
     dense, dense_info = build_dense_index(embedded.units, settings)
     faiss.write_index(dense, str(building / versions.DENSE_FILE))
     build_sparse_index(chunks, tokenizer, settings).save(str(building / versions.BM25_DIR), show_progress=False)

@@ -25,7 +25,8 @@ DENSE_FILE = "dense.faiss"
 BM25_DIR = "bm25"
 QUESTIONS_DENSE_FILE = "questions.faiss"  # associated questions, one vector each
 QUESTIONS_BM25_DIR = "questions_bm25"
-FORMAT_VERSION = 3  # 2: one vector per quotable sentence; 3: a question index of every passage's associated questions
+TERMS_FILE = "terms.json"  # the kb's words with their counts: the typo corrector's vocabulary
+FORMAT_VERSION = 4  # 2: one vector per quotable sentence; 3: a question index of associated questions; 4: terms.json
 BUILDING_PREFIX = ".building-"
 
 

@@ -2,7 +2,8 @@
 texts in, L2-normalised float32 rows out. Never touches a model hub.
 
 Documents are encoded here in float32 batches. Queries take the read path's leaner route
-(`bot.retrieve.query_encoder`), which runs on this model and under this lock.
+(`bot.retrieve.query_encoder`): an ONNX export of this model with its own session, or (query
+backend torch) this model under this lock.
 """
 
 import importlib.util

@@ -22,6 +22,11 @@ class DenseIndexKind(str, Enum):
     ivf_pq = "ivf_pq"
 
 
+class QueryBackend(str, Enum):
+    onnx = "onnx"
+    torch = "torch"
+
+
 class FusionMethod(str, Enum):
     rrf = "rrf"
     score = "score"
@@ -56,11 +61,36 @@ class Settings(BaseSettings):
             "on a shared 2-core machine (docs/performance.md): the other core serves HTTP, BM25 and answers."
         ),
     )
+    query_backend: QueryBackend = Field(
+        QueryBackend.onnx,
+        description=(
+            "What runs the query model: `onnx` (ONNX Runtime, an export of the embedding model made once into onnx_dir "
+            "and reused while the model is unchanged) or `torch` (the loaded model itself). Documents are always encoded "
+            "by torch in float32. ONNX int8 is the fastest with the closest vectors to float32 (docs/performance.md)."
+        ),
+    )
     query_int8: bool = Field(
         True,
         description=(
-            "Encode queries with an int8 dynamic quantisation of the model's Linear layers (documents stay "
-            "float32): 2-2.5x faster per query; gold retrieval within 1 point (docs/performance.md)."
+            "Encode queries with int8 dynamic quantisation (int8 weights, one scale per output channel; activations "
+            "quantised per pass), on either backend; documents stay float32. False encodes queries in float32. "
+            "Speed and gold retrieval of each variant: docs/performance.md."
+        ),
+    )
+    onnx_threads: int = Field(
+        1,
+        ge=0,
+        le=64,
+        description=(
+            "Threads ONNX Runtime runs the query model with (query_backend=onnx); 0 leaves its default (all cores). "
+            "1 is measured fastest for serving on a shared 2-core machine (docs/performance.md)."
+        ),
+    )
+    onnx_dir: Path | None = Field(
+        None,
+        description=(
+            "Where the ONNX exports of the embedding model are kept, one folder per model content hash and "
+            "quantisation with its card.json; unset means `<data_dir>/models/onnx`. Processes may share it."
         ),
     )
     query_cache_size: int = Field(
@@ -154,11 +184,21 @@ class Settings(BaseSettings):
         le=60,
         description="How long one attempt waits for a busy or unreachable store (a SQLite or PostgreSQL lock, a PostgreSQL connect); three attempts, then HTTP 503.",
     )
-    answer_threshold: float = Field(
-        0.40, ge=0, le=1, description="Confidence at or above which the bot answers (chosen on the gold dev half)."
+    answer_threshold: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Probability (from the decision model) at or above which the bot answers; unset means the model's own threshold, chosen on the gold dev half (docs/evaluation.md).",
     )
-    suggest_threshold: float = Field(
-        0.28, ge=0, le=1, description="Confidence at or above which, below answer_threshold, the bot offers 您是想问 suggestions; below it, a person."
+    suggest_threshold: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Probability at or above which, below the answer threshold, the bot offers 您是想问 options; below it, a person. Unset means the model's own.",
+    )
+    decision_model: Path | None = Field(
+        None,
+        description="The decision model (JSON, fitted by `python -m eval.fit_decision`); unset means the one shipped with kefu (`bot/decision_model.json`).",
     )
     max_question_chars: int = Field(2000, ge=10, le=100_000, description="Longer questions are refused with HTTP 413.")
     agent_token: SecretStr | None = Field(
@@ -252,6 +292,10 @@ def index_root(settings: Settings, kb: str) -> Path:
 
 def cache_root(settings: Settings) -> Path:
     return settings.cache_dir or settings.data_dir / "cache"
+
+
+def onnx_root(settings: Settings) -> Path:
+    return settings.onnx_dir or settings.data_dir / "models" / "onnx"
 
 
 def settings_table() -> str:

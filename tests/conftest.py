@@ -1,7 +1,8 @@
 """Shared fixtures: the real model and one real index of every kb in kb/, each built once per session.
 
 Every test's settings share one embedding cache for the session, so a test that builds its own
-index from a copy of kb/ embeds only the texts it changed (the cache is keyed by text and kb).
+index from a copy of kb/ embeds only the texts it changed (the cache is keyed by text and kb);
+every process of the run shares one ONNX export of the query model (shared_onnx_dir).
 """
 
 import os
@@ -123,6 +124,16 @@ def manuals_dir() -> Path:
     return MANUALS_DIR
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_onnx_dir(tmp_path_factory):
+    """One ONNX export of the model for the whole run, the processes the tests start included, as a
+    deployment keeps one: every test's fresh data dir would otherwise export it again (~5 s each).
+    The export's own tests pass an onnx_dir of their own."""
+    os.environ["KEFU_ONNX_DIR"] = str(tmp_path_factory.mktemp("onnx"))
+    yield
+    os.environ.pop("KEFU_ONNX_DIR", None)
+
+
 @pytest.fixture(scope="session")
 def encoder(tmp_path_factory):
     from kefu.model import Encoder
@@ -132,7 +143,7 @@ def encoder(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def queries(encoder, tmp_path_factory):
-    """The bot's query path (int8, cached, micro-batched) on the shared model."""
+    """The bot's query path (ONNX int8, cached, micro-batched) on the shared model."""
     from bot.retrieve.query_encoder import QueryEncoder
 
     return QueryEncoder(encoder, make_settings(tmp_path_factory.mktemp("queries")))

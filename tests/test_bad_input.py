@@ -58,6 +58,21 @@ def upload(name: str, data: bytes, content_type: str = "application/octet-stream
     return {"files": {"file": (name, data, content_type)}}
 
 
+def answered_or_offered(expected: str, query: str):
+    """Answered quoting `expected`, or (less sure of a question in two languages) offered among
+    the 您是想问 options the passage that states it."""
+
+    def check(body, client):
+        if body["band"] == "answer":
+            return answered_with(expected)(body, client)
+        assert body["band"] == "suggest", body
+        found = client.get("/api/search", params={"q": query, "k": 10}).json()["results"]
+        holding = {r["id"] for r in found if expected in r["text"]}
+        assert {option["id"] for option in body["suggestions"]} & holding, body["suggestions"]
+
+    return check
+
+
 def answered_with(expected: str):
     def check(body, client):
         assert body["band"] == "answer", body
@@ -135,7 +150,7 @@ ROWS = [
     Row("control characters inside a question", "POST", ASK, {"json": {"question": "电话\x00铃响\x07几声必须接听"}}, 200, check=answered_with("电话铃响3声内")),
     Row("zero-width characters inside a question", "POST", ASK, {"json": {"question": "电话\u200b铃响几声\u200d必须接听"}}, 200, check=answered_with("电话铃响3声内")),
     Row("traditional Chinese", "POST", ASK, {"json": {"question": "電話鈴響幾聲必須接聽"}}, 200, check=answered_with("电话铃响3声内")),
-    Row("mixed English", "POST", ASK, {"json": {"question": "customer complaint 投诉预警 多久 report"}}, 200, check=answered_with("30分钟内")),
+    Row("mixed English", "POST", ASK, {"json": {"question": "customer complaint 投诉预警 多久 report"}}, 200, check=answered_or_offered("30分钟内", "customer complaint 投诉预警 多久 report")),
     Row("HTML and script in a question", "POST", ASK, {"json": {"question": HOSTILE_HTML + "电话铃响几声必须接听"}}, 200, check=markup_kept_as_text("电话铃响3声内")),
     Row("emoji only", "POST", ASK, {"json": {"question": "😀🙏🥛"}}, 200, check=politely_handed_off),
     Row("script only", "POST", ASK, {"json": {"question": HOSTILE_HTML}}, 200, check=politely_handed_off),

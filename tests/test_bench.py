@@ -29,11 +29,15 @@ def test_quick_bench_runs_and_prints_every_section(tmp_path):
     )
     assert run.returncode == 0, run.stderr[-3000:]
     result = json.loads(run.stdout)
-    for section in ("meta", "floor", "stages", "threads", "peer", "http", "build", "scale"):
+    for section in ("meta", "floor", "stages", "encoders", "threads", "peer", "http", "peer_http", "peer_http_ratio", "build", "scale"):
         assert section in result, section
     assert all(math.isfinite(n) and n >= 0 for n in numbers(result))
     assert result["stages"]["embed"]["n"] > 0 and result["floor"]["floor_ms"] > 0
-    assert all(case["requests"] > 0 and case["errors"] == 0 for case in result["http"]["cases"])
+    assert all(case["requests"] > 0 and case["errors"] == 0 for case in result["http"]["cases"] + result["peer_http"]["cases"])
+    encoders = {row["name"]: row for row in result["encoders"]}
+    assert list(encoders) == ["torch float32", "torch int8 dynamic", "ONNX float32", "ONNX int8 dynamic"]
+    assert encoders["torch float32"]["cosine_min"] == 1.0 and encoders["ONNX float32"]["cosine_min"] > 0.9999
+    assert encoders["ONNX int8 dynamic"]["int8"] and 0.99 < encoders["ONNX int8 dynamic"]["cosine_min"] < 1
     assert result["build"]["incremental"]["sentences_embedded"] < result["build"]["cold"]["sentences_embedded"]
     assert result["scale"]["dense"][0]["chunks"] == 500 and result["scale"]["sparse"][0]["p50"] >= 0
     assert not (tmp_path / "var").exists(), "the bench must work on its own temporary copies"

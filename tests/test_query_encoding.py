@@ -19,12 +19,22 @@ QUESTIONS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def float_queries(encoder, tmp_path_factory):
-    """A float32 query path: the one whose batches share a forward pass."""
+@pytest.fixture(scope="module", params=["onnx", "torch"])
+def float_queries(request, encoder, tmp_path_factory):
+    """A float32 query path, on each backend: the one whose batches share a forward pass."""
     from bot.retrieve.query_encoder import QueryEncoder
 
-    return QueryEncoder(encoder, make_settings(tmp_path_factory.mktemp("fp32"), query_int8=False))
+    return QueryEncoder(encoder, make_settings(tmp_path_factory.mktemp("fp32"), query_int8=False, query_backend=request.param))
+
+
+@pytest.fixture(scope="module", params=["onnx", "torch"])
+def int8_queries(request, queries, encoder, tmp_path_factory):
+    """The int8 query path on each backend (ONNX is the bot's default, `queries`)."""
+    from bot.retrieve.query_encoder import QueryEncoder
+
+    if request.param == "onnx":
+        return queries
+    return QueryEncoder(encoder, make_settings(tmp_path_factory.mktemp("int8"), query_backend=request.param))
 
 
 def encode_concurrently(encode, texts: list[str]) -> list[np.ndarray]:
@@ -58,25 +68,25 @@ def test_batched_float_encodes_equal_one_at_a_time_and_keep_their_order(float_qu
 
 
 @pytest.mark.model
-def test_int8_queries_are_bitwise_the_same_in_any_batch(queries):
+def test_int8_queries_are_bitwise_the_same_in_any_batch(int8_queries):
     """Dynamic quantisation scales activations per pass, so int8 queries run one per pass."""
-    assert queries.int8
+    assert int8_queries.int8
     texts = [fold_for_search(q) for q in QUESTIONS]
-    alone = np.stack([queries.encode_batch([t])[0] for t in texts])
-    assert np.array_equal(queries.encode_batch(texts), alone)
-    assert np.array_equal(np.stack(encode_concurrently(queries.encode, texts)), alone)
+    alone = np.stack([int8_queries.encode_batch([t])[0] for t in texts])
+    assert np.array_equal(int8_queries.encode_batch(texts), alone)
+    assert np.array_equal(np.stack(encode_concurrently(int8_queries.encode, texts)), alone)
 
 
 @pytest.mark.model
-def test_query_vectors_are_unit_float32_and_close_to_the_document_encoding(encoder, queries, float_queries):
+def test_query_vectors_are_unit_float32_and_close_to_the_document_encoding(encoder, int8_queries, float_queries):
     texts = [fold_for_search(q) for q in QUESTIONS]
     documents = encoder.encode(texts)
-    for path in (queries, float_queries):
+    for path in (int8_queries, float_queries):
         vectors = path.encode_batch(texts)
         assert vectors.dtype == np.float32 and vectors.shape == (len(texts), encoder.dimension)
         np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     np.testing.assert_allclose(float_queries.encode_batch(texts), documents, atol=1e-5)
-    assert (np.sum(queries.encode_batch(texts) * documents, axis=1) > 0.97).all()
+    assert (np.sum(int8_queries.encode_batch(texts) * documents, axis=1) > 0.97).all()
 
 
 @pytest.mark.model

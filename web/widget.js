@@ -246,7 +246,7 @@
     if (entry.citations && entry.citations.length) bubble.append(renderCitations(entry.citations));
     if (entry.suggestions && entry.suggestions.length) {
       bubble.append(el("div", { class: "suggest" }, entry.suggestions.map((s) =>
-        el("button", { type: "button", text: s.heading + ":" + s.question, onclick: () => ask(s.question) }))));
+        el("button", { type: "button", text: s.question, onclick: () => { if (!busy) ask(s.question, s.id); } }))));
     }
     if (entry.offer) {
       bubble.append(el("div", { class: "suggest" }, [el("button", { type: "button", class: "offer", text: "都不是,转人工客服",
@@ -332,24 +332,27 @@
     ask(question);
   }
 
-  async function ask(question) {
+  // A 您是想问 option asks for its passage by id: the bot answers from that passage.
+  async function ask(question, passageId) {
     append({ kind: "user", text: question });
-    await sendQuestion(question);
+    await sendQuestion(question, passageId);
   }
 
-  async function sendQuestion(question) {
+  async function sendQuestion(question, passageId) {
     busy = true;
     send.disabled = true;
     showTyping(true);
     try {
-      const result = await post("/api/ask", { question: question, session_id: state.sessionId, persona: "customer", channel: "widget", kb: kb });
+      const body = { question: question, session_id: state.sessionId, persona: "customer", channel: "widget", kb: kb };
+      if (passageId) body.passage_id = passageId;
+      const result = await post("/api/ask", body);
       showTyping(false);
       if (result.ok) handleAnswer(result.data);
-      else if (result.status >= 500 || result.status === 429) showError(serverMessage(result) + ",请稍后重试。", () => sendQuestion(question));
+      else if (result.status >= 500 || result.status === 429) showError(serverMessage(result) + ",请稍后重试。", () => sendQuestion(question, passageId));
       else showError(serverMessage(result));
     } catch (e) {
       showTyping(false);
-      showError("网络连接失败,暂时无法连接客服系统。", () => sendQuestion(question));
+      showError("网络连接失败,暂时无法连接客服系统。", () => sendQuestion(question, passageId));
     } finally {
       busy = false;
       send.disabled = false;

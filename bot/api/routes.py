@@ -30,7 +30,7 @@ PAGE_SIZE, MAX_PAGE = 50, 200  # tickets per page of the queue: by default, and 
 
 @router.post("/ask", response_model=AskResponse, dependencies=[limit("ask")], summary="Answer a question with cited passages, or hand off")
 def ask(body: AskRequest, service: ServiceDep, request: Request) -> dict:
-    result = service.ask(body.question, body.session_id, body.persona, body.channel, body.kb)
+    result = service.ask(body.question, body.session_id, body.persona, body.channel, body.kb, body.passage_id)
     request.app.state.metrics.observe_answer(result)
     return result.to_dict()
 

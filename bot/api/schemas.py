@@ -49,8 +49,9 @@ KB_FIELD = Field(None, max_length=40, pattern=r"^[a-z][a-z0-9-]*$", description=
 
 class AskRequest(Strict):
     # No max_length here: an over-long question is a 413, decided by the service.
-    question: str = Field(description="The customer's or agent's question.")
+    question: str = Field(description="The customer's or agent's question (with `passage_id`: the 您是想问 option chosen).")
     kb: str | None = KB_FIELD
+    passage_id: str | None = Field(None, max_length=32, pattern=r"^[0-9a-f]+$", description="A 您是想问 option's `id`: answer from that passage.")
     session_id: str | None = Field(None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
     persona: Persona = Persona.customer
     channel: Channel = Channel.api
@@ -76,11 +77,13 @@ class HandoffOut(BaseModel):
 
 
 class SuggestionOut(BaseModel):
+    """A 您是想问 option: send `id` back as `passage_id` to be answered from that passage."""
+
     id: str
+    kb: str
     title: str
     section: str
-    heading: str
-    question: str
+    question: str = Field(description="The option as a question: the passage's best-matching associated question, or its heading.")
 
 
 class AskResponse(BaseModel):

@@ -4,9 +4,10 @@ A LoadedIndex is immutable once built: readers share it across threads, and a re
 swaps in a new one by a single reference assignment.
 """
 
+import functools
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import bm25s
@@ -17,7 +18,7 @@ from bot.retrieve.dense import load_faiss
 from bot.retrieve.sparse import load_bm25
 from indexer import versions
 from indexer.chunk import Chunk
-from indexer.versions import BM25_DIR, CHUNKS_FILE, DENSE_FILE, QUESTIONS_BM25_DIR, QUESTIONS_DENSE_FILE, expected_manifest_fields
+from indexer.versions import BM25_DIR, CHUNKS_FILE, DENSE_FILE, QUESTIONS_BM25_DIR, QUESTIONS_DENSE_FILE, TERMS_FILE, expected_manifest_fields
 from kefu.errors import IndexCorrupt
 from kefu.settings import Settings, index_root
 
@@ -44,10 +45,19 @@ class LoadedIndex:
     unit_owner: np.ndarray  # dense row -> chunk row
     unit_start: np.ndarray  # chunk row -> its first dense row (one extra entry at the end)
     questions: QuestionIndex | None = None  # when the kb's passages carry associated questions
+    terms: dict[str, int] = field(default_factory=dict)  # the kb's words, counted: the corrector's vocabulary
 
     @property
     def kb(self) -> str:
         return self.manifest.get("kb", "")
+
+    def row_of(self, chunk_id: str) -> int | None:
+        """The row of a chunk id in this version, or None."""
+        return self._rows.get(chunk_id)
+
+    @functools.cached_property
+    def _rows(self) -> dict[str, int]:  # cached_property writes __dict__ directly: fine on a frozen dataclass
+        return {chunk.id: row for row, chunk in enumerate(self.chunks)}
 
     @property
     def dimension(self) -> int:
@@ -85,7 +95,8 @@ def load_version(version_dir: Path, settings: Settings) -> LoadedIndex:
     if not (len(chunks) == sparse.scores["num_docs"] == manifest["counts"]["chunks"] and len(owner) == dense.ntotal):
         raise IndexCorrupt(f"{version_dir.name}: 分块数量不一致 / chunk counts disagree between files")
     questions = load_questions(version_dir, chunks, manifest, settings)
-    return LoadedIndex(manifest["version"], manifest, chunks, dense, sparse, owner, start, questions)
+    terms = json.loads((version_dir / TERMS_FILE).read_text(encoding="utf-8"))
+    return LoadedIndex(manifest["version"], manifest, chunks, dense, sparse, owner, start, questions, terms)
 
 
 def load_questions(version_dir: Path, chunks: list[Chunk], manifest: dict, settings: Settings) -> QuestionIndex | None:

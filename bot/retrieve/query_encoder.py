@@ -1,6 +1,7 @@
 """Queries to vectors, the read path's way: an LRU cache, then a micro-batcher that encodes
-concurrent queries in one forward pass of the query model (an int8 dynamic quantisation of the
-Linear layers when `KEFU_QUERY_INT8`). It runs on the shared Encoder's model and under its lock.
+concurrent queries together, then the query model of `KEFU_QUERY_BACKEND`: ONNX Runtime over an
+export of the model (bot.retrieve.onnx_model), or torch on the shared Encoder's model under its
+lock; int8 dynamic quantisation on either when `KEFU_QUERY_INT8`.
 """
 
 import copy
@@ -10,10 +11,12 @@ import warnings
 import numpy as np
 
 from bot.retrieve.batcher import MicroBatcher
+from bot.retrieve.onnx_export import ensure_export
+from bot.retrieve.onnx_model import OnnxQueryModel
 from bot.retrieve.query_cache import QueryCache
 from kefu.model import Encoder
-from kefu.settings import Settings
-from kefu.text.normalize import fold_for_search
+from kefu.settings import QueryBackend, Settings
+from kefu.text.colloquial import spoken_to_written
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +37,39 @@ def quantized_copy(model):
         return quantize_dynamic(copy.deepcopy(model), {torch.nn.Linear: per_channel_dynamic_qconfig}).eval()
 
 
+class TorchQueryModel:
+    """The Encoder's model, or its int8 copy, run under the Encoder's lock."""
+
+    def __init__(self, encoder: Encoder, int8: bool):
+        quantized = quantized_copy(encoder.model) if int8 else None
+        self.int8 = quantized is not None
+        self._model = quantized if quantized is not None else encoder.model
+        self._lock = encoder.lock
+
+    def forward(self, texts: list[str]) -> np.ndarray:
+        import torch
+
+        with self._lock, torch.inference_mode():
+            pooled = self._model(self._model.preprocess(texts))["sentence_embedding"]
+            return torch.nn.functional.normalize(pooled, dim=-1).numpy()
+
+
+def open_query_model(encoder: Encoder, settings: Settings) -> TorchQueryModel | OnnxQueryModel:
+    if settings.query_backend is QueryBackend.torch:
+        return TorchQueryModel(encoder, settings.query_int8)
+    model_file = ensure_export(encoder, settings)
+    with encoder.lock:  # the model's tokenizer may be busy with documents meanwhile
+        tokenizer = copy.deepcopy(encoder.model.tokenizer)
+    return OnnxQueryModel(model_file, tokenizer, encoder.model.max_seq_length, settings.onnx_threads, settings.query_int8)
+
+
 class QueryEncoder:
     def __init__(self, encoder: Encoder, settings: Settings):
         self.encoder = encoder
         self.dimension = encoder.dimension
-        quantized = quantized_copy(encoder.model) if settings.query_int8 else None
-        self.int8 = quantized is not None
-        self._model = quantized if quantized is not None else encoder.model
+        self.backend = settings.query_backend
+        self.model = open_query_model(encoder, settings)
+        self.int8 = self.model.int8
         self.cache = QueryCache(settings.query_cache_size)
         self._batcher = MicroBatcher(self.encode_batch, settings.batch_wait_ms, settings.batch_max) if settings.batch_max > 1 else None
 
@@ -51,21 +80,13 @@ class QueryEncoder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         groups = [[t] for t in texts] if self.int8 else [texts]
-        with self.encoder.lock:
-            vectors = np.concatenate([self._forward(group) for group in groups])
+        vectors = np.concatenate([self.model.forward(group) for group in groups])
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
-    def _forward(self, texts: list[str]) -> np.ndarray:
-        import torch
-
-        with torch.inference_mode():
-            pooled = self._model(self._model.preprocess(texts))["sentence_embedding"]
-            return torch.nn.functional.normalize(pooled, dim=-1).numpy()
-
     def encode(self, query: str) -> np.ndarray:
-        """One query's vector (read-only), folded as the index's texts were: from the cache, or
-        micro-batched with concurrent ones."""
-        text = fold_for_search(query)
+        """One query's vector (read-only), in the written form the index's texts were embedded
+        in: from the cache, or micro-batched with concurrent ones."""
+        text = spoken_to_written(query)
         vector = self.cache.get(text)
         if vector is None:
             fresh = self._batcher.encode(text) if self._batcher else self.encode_batch([text])[0]

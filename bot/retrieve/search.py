@@ -49,6 +49,7 @@ class Hit:
     question_score: float | None = None  # cosine of its best-matching associated question
     question: str | None = None  # that question
     sentence_score: float | None = None  # cosine of its best sentence (dense_score is the higher of the two)
+    question_sparse_score: float | None = None  # BM25 of its best-matching associated question
 
     @property
     def kb(self) -> str:
@@ -184,7 +185,8 @@ class Searcher:
             i, row = key
             cosine, question = best_questions.get(key, (None, None))
             out.append(Hit(self.indexes[i].chunks[row], score, dense.get(key), channels["sparse"].get(key),
-                           dense_ranks.get(key), sparse_ranks.get(key), row, cosine, question, channels["sentence"].get(key)))
+                           dense_ranks.get(key), sparse_ranks.get(key), row, cosine, question, channels["sentence"].get(key),
+                           channels["question_sparse"].get(key)))
         return out
 
     def index_of(self, hit: Hit) -> LoadedIndex:

@@ -122,6 +122,8 @@ def ask_cmd(
             typer.echo(f"{result.answer}\n[confidence {result.confidence:.2f}, {result.band.value}]")
             for n, citation in enumerate(payload["citations"], start=1):
                 typer.echo(f"  [{n}] {citation['section']} ({citation['kb']}/{citation['doc']})")
+            for n, option in enumerate(payload["suggestions"], start=1):
+                typer.echo(f"  {n}. {option['question']}  (passage {option['id']})")
 
 
 def register(app: typer.Typer) -> None:

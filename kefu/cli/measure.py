@@ -75,9 +75,9 @@ def bench_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON instead of tables.")] = False,
     out: Annotated[Optional[Path], typer.Option("--out", help="Also write the JSON result to this file.")] = None,
     sizes: Annotated[Optional[str], typer.Option(help="Synthetic knowledge-base sizes in chunks, comma-separated (default 10000,100000; with --quick 2000).")] = None,
-    http: Annotated[bool, typer.Option(help="Include the HTTP section (starts a server on a free loopback port).")] = True,
+    http: Annotated[bool, typer.Option(help="Include the HTTP section (starts kefu's server, then the naive peer's, on free loopback ports).")] = True,
 ):
-    """Measure speed on this machine: stages, HTTP, build, memory, scale, and the naive peer."""
+    """Measure speed on this machine: stages, query encoders, HTTP, build, memory, scale, and the naive peer (in-process and over HTTP)."""
     from bench.report import render_bench
     from bench.run import DEFAULT_SIZES, QUICK_SIZES, BenchOptions, run_bench
 

@@ -42,7 +42,9 @@ function showKb() {
 
 // ---- the index being served ----
 async function loadIndex() {
+  const asked = $("kb").value;
   const result = await api(kbPath("/index"));
+  if ($("kb").value !== asked) return;  // the editor switched kb meanwhile: a newer call shows that one
   if (!result.ok) { $("index-info").replaceChildren(el("dd", { class: "error", text: errorText(result) })); return; }
   const info = result.data;
   const rows = [["版本", info.version], ["构建时间", formatTime(info.built_at)], ["文档数", info.docs], ["段落数", info.chunks], ["关联问题", info.questions], ["模型", info.model + "(" + info.dimension + " 维)"], ["知识库", info.kb]];
@@ -142,7 +144,9 @@ $("unanswered-refresh").addEventListener("click", loadUnanswered);
 
 async function loadUnanswered() {
   $("unanswered-status").textContent = "加载中…";
+  const asked = $("kb").value;
   const result = await api(kbPath("/unanswered"));
+  if ($("kb").value !== asked) return;
   if (!result.ok) { $("unanswered-status").textContent = errorText(result); return; }
   $("unanswered-status").textContent = result.data.length ? `${result.data.length} 组问题` : "暂无未解答的问题。";
   $("unanswered").replaceChildren(...result.data.map(renderGroup));

@@ -1,0 +1,90 @@
+"""The learned decision: the probability that a candidate passage answers the question, from
+its features (bot.features), by a logistic model fitted on the gold set's dev half
+(`python -m eval.fit_decision`). It re-ranks the top candidates and, through two thresholds
+chosen on the same half, decides the band: answer, 您是想问, or a person.
+
+The model is plain JSON (feature names, standardisation, coefficients, thresholds, how it was
+fitted), read once; no pickle, nothing fitted at run time.
+"""
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.features import FEATURES
+from kefu.errors import KefuError
+
+BUNDLED = Path(__file__).resolve().parent / "decision_model.json"
+
+
+class DecisionModelInvalid(KefuError):
+    status, code = 503, "decision_model_invalid"
+
+
+@dataclass(frozen=True)
+class DecisionModel:
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    answer_threshold: float  # on the calibrated scale (`confidence`)
+    suggest_threshold: float
+    fitted: dict  # when, on what, with which cross-validated scores
+    calibration: tuple[float, float] = (1.0, 0.0)  # (a, b) of Platt scaling for the top candidate
+
+    def probability(self, row: dict[str, float]) -> float:
+        """That this candidate answers the question: the ranking score."""
+        z = self.intercept + sum(c * (row[f] - m) / s for f, m, s, c in zip(self.features, self.mean, self.scale, self.coef))
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def confidence(self, top_probability: float) -> float:
+        """That the top candidate (the best of several) answers: its probability, calibrated."""
+        p = min(max(top_probability, 1e-6), 1 - 1e-6)
+        a, b = self.calibration
+        return 1.0 / (1.0 + math.exp(-(a * math.log(p / (1 - p)) + b)))
+
+    def weights(self) -> dict[str, float]:
+        """Each feature's coefficient on the standardised scale: how much it moves the log-odds per standard deviation."""
+        return dict(zip(self.features, self.coef))
+
+    def to_dict(self) -> dict:
+        return {
+            "features": list(self.features), "mean": list(self.mean), "scale": list(self.scale), "coef": list(self.coef),
+            "intercept": self.intercept, "answer_threshold": self.answer_threshold, "suggest_threshold": self.suggest_threshold,
+            "calibration": list(self.calibration), "fitted": self.fitted,
+        }
+
+
+def neutral_model() -> DecisionModel:
+    """A model that knows nothing (every candidate 0.5): what the fitting starts the bot with,
+    since the features it fits on may have changed since the shipped model."""
+    n = len(FEATURES)
+    return DecisionModel(FEATURES, (0.0,) * n, (1.0,) * n, (0.0,) * n, 0.0, 0.5, 0.5, {"neutral": True})
+
+
+def load_decision_model(path: Path | None = None) -> DecisionModel:
+    """The model at `path` (KEFU_DECISION_MODEL), or the one shipped with kefu; refused when its
+    features are not the ones this code computes."""
+    path = path or BUNDLED
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        model = DecisionModel(
+            tuple(raw["features"]), tuple(raw["mean"]), tuple(raw["scale"]), tuple(raw["coef"]), float(raw["intercept"]),
+            float(raw["answer_threshold"]), float(raw["suggest_threshold"]), dict(raw.get("fitted", {})),
+            tuple(float(v) for v in raw.get("calibration", (1.0, 0.0))),
+        )
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DecisionModelInvalid(f"{path}: 决策模型无法读取 / the decision model cannot be read ({exc})") from exc
+    if model.features != FEATURES or not (len(model.mean) == len(model.scale) == len(model.coef) == len(FEATURES)):
+        raise DecisionModelInvalid(
+            f"{path}: 决策模型的特征与代码不符 / the decision model's features do not match this code; refit with `python -m eval.fit_decision`"
+        )
+    return model
+
+
+def save_decision_model(model: DecisionModel, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(model.to_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    tmp.replace(path)

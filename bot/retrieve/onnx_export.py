@@ -1,0 +1,236 @@
+"""The query model as ONNX: the embedding model's transformer exported once (`torch.onnx.export`,
+then int8 dynamic quantisation by onnxruntime) into `onnx_root(settings)`, one folder per source
+model content hash and quantisation, with a card.json saying what it is made of.
+
+An export is reused while the source model's files are unchanged and its card's checksum matches
+model.onnx; anything else (a missing or unreadable card, another source hash, a damaged model
+file) is exported again. A folder is written under a temporary name and renamed into place, so
+two processes starting at once, or a kill mid-export, never leave a half-written model where a
+reader looks for one.
+"""
+
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import time
+import uuid
+import warnings
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from importlib.metadata import version
+from pathlib import Path
+
+from kefu.errors import ModelUnavailable
+from kefu.model import Encoder
+from kefu.settings import Settings, onnx_root
+
+log = logging.getLogger(__name__)
+
+CARD = "card.json"
+MODEL = "model.onnx"
+CARD_FORMAT = 2  # 2: embeddings left in float32
+OPSET = 17  # LayerNormalization is one ONNX op from 17 on
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+STALE_TEMP_SECONDS = 3600  # a temporary folder this old was left by a killed export
+LICENCE_NOTE = (
+    "This export is a derivative of the source model and is under the source model's licence. "
+    "m3e models (the default m3e-small) are licensed for research and non-commercial use only, and so is this export."
+)
+
+
+def file_sha256(path: Path) -> str:
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def source_sha256(folder: Path) -> str:
+    """Content hash of a model folder: every file's relative path and content, in path order."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + bytes.fromhex(file_sha256(path)))
+    return digest.hexdigest()
+
+
+def export_name(model_path: Path, source_hash: str, int8: bool) -> str:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", model_path.name).strip("-.") or "model"
+    return f"{slug}-{source_hash[:12]}-{'int8' if int8 else 'float32'}"
+
+
+def card_problem(folder: Path, source_hash: str) -> str | None:
+    """Why the export in `folder` cannot be used for a source with this hash, or None if it can."""
+    try:
+        card = json.loads((folder / CARD).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return "no card.json"
+    except (OSError, ValueError) as exc:
+        return f"unreadable card.json ({exc})"
+    if not isinstance(card, dict) or card.get("format") != CARD_FORMAT or not isinstance(card.get("source"), dict):
+        return "card.json of another format"
+    if card["source"].get("sha256") != source_hash:
+        return "made from another version of the source model"
+    model = folder / MODEL
+    if not model.is_file() or file_sha256(model) != card.get("model_sha256"):
+        return "model.onnx missing or not the file its card describes"
+    return None
+
+
+def source_licence(model_path: Path) -> str | None:
+    """The licence section of the source model's README (model cards put it under `## License`), if any."""
+    readme = model_path / "README.md"
+    if not readme.is_file():
+        return None
+    match = re.search(r"^#+\s*licen[cs]e\s*$(.*?)(?=^#|\Z)", readme.read_text(encoding="utf-8", errors="replace"), re.I | re.M | re.S)
+    return match.group(1).strip() or None if match else None
+
+
+def build_card(encoder: Encoder, source_hash: str, int8: bool, inputs: list[str], model_file: Path) -> dict:
+    return {
+        "format": CARD_FORMAT,
+        "source": {"model": encoder.name, "path": str(encoder.path.resolve()), "sha256": source_hash},
+        "model_file": MODEL, "model_sha256": file_sha256(model_file),
+        "inputs": inputs, "output": "last_hidden_state (token embeddings; mean pooling and L2 normalisation follow outside)",
+        "dimension": encoder.dimension, "max_seq_length": encoder.model.max_seq_length,
+        "exporter": "torch.onnx.export, TorchScript tracer (dynamo=False)", "opset": OPSET,
+        "quantisation": {
+            "method": "onnxruntime.quantization.quantize_dynamic",
+            "weights": "MatMul weights int8 (QInt8), one scale per output channel; embeddings and layer norms float32",
+            "activations": "uint8, scaled per forward pass (so one query per pass)",
+        } if int8 else None,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "libraries": {name: version(name) for name in ("torch", "transformers", "sentence-transformers", "onnx", "onnxruntime")},
+        "licence": LICENCE_NOTE, "source_licence": source_licence(encoder.path),
+    }
+
+
+def check_exportable(model) -> None:
+    """The ONNX path reproduces a transformer followed by mean pooling (and an optional Normalize):
+    anything else would give vectors the documents' encoder does not."""
+    kinds = [type(module).__name__ for module in model]
+    pooling = getattr(model[1], "pooling_mode", None) if len(kinds) > 1 else None
+    if kinds[:2] != ["Transformer", "Pooling"] or pooling != "mean" or kinds[2:] not in ([], ["Normalize"]):
+        raise ModelUnavailable(
+            f"查询模型无法导出为 ONNX / the query model cannot be exported to ONNX: kefu's ONNX path needs a Transformer "
+            f"with mean pooling, this model has {kinds} (pooling {pooling}); set KEFU_QUERY_BACKEND=torch"
+        )
+
+
+@contextmanager
+def quiet_export():
+    """The tracer's and quantiser's notices (legacy exporter, Python booleans traced as constants in
+    code paths an encoder never takes, pre-processing advice) say nothing to an operator."""
+
+    def drop(record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Please consider to run pre-processing")
+
+    root = logging.getLogger()
+    root.addFilter(drop)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        root.removeFilter(drop)
+
+
+def export_transformer(encoder: Encoder, target: Path) -> list[str]:
+    """The model's transformer as float32 ONNX with dynamic batch and length; returns its input names."""
+    import torch
+
+    model = encoder.model
+    transformer = model[0].auto_model
+    features = model.preprocess(["退货需要什么手续和凭证", "保质期"])  # two lengths: the trace sees padding
+    names = [name for name in INPUTS if name in features]
+
+    class LastHidden(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.transformer = transformer
+
+        def forward(self, *tensors):
+            return self.transformer(**dict(zip(names, tensors))).last_hidden_state
+
+    axes = {name: {0: "batch", 1: "tokens"} for name in [*names, "last_hidden_state"]}
+    with encoder.lock:
+        torch.onnx.export(LastHidden().eval(), tuple(features[name] for name in names), str(target), input_names=names,
+                          output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=OPSET, dynamo=False)
+    return names
+
+
+def write_export(encoder: Encoder, folder: Path, source_hash: str, int8: bool) -> None:
+    """model.onnx and card.json into `folder` (a temporary one: see publish)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    check_exportable(encoder.model)
+    folder.mkdir(parents=True)
+    model_file = folder / MODEL
+    with quiet_export():
+        if int8:
+            float_file = folder / "float32.onnx"
+            inputs = export_transformer(encoder, float_file)
+            # MatMul only: quantising the embeddings' Gather too moved vectors further from float32
+            # (gold dev cosine min 0.9968 against 0.9973) and lost a dev R@5 question, for no speed.
+            quantize_dynamic(float_file, model_file, per_channel=True, weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"])
+            float_file.unlink()
+        else:
+            inputs = export_transformer(encoder, model_file)
+    card = json.dumps(build_card(encoder, source_hash, int8, inputs, model_file), ensure_ascii=False, indent=2)
+    (folder / CARD).write_text(card + "\n", encoding="utf-8")
+    for path in (model_file, folder / CARD):
+        with path.open("rb") as f:
+            os.fsync(f.fileno())
+
+
+def publish(temp: Path, final: Path, source_hash: str) -> None:
+    """Rename the finished temporary folder into place. A usable export already there (another
+    process was quicker) wins and ours is dropped; a broken one is moved aside first."""
+    for _ in range(3):
+        try:
+            temp.rename(final)
+            return
+        except OSError:
+            if not final.exists():
+                continue
+        if card_problem(final, source_hash) is None:
+            shutil.rmtree(temp, ignore_errors=True)
+            return
+        aside = final.with_name(f".old-{final.name}-{uuid.uuid4().hex[:8]}")
+        try:
+            final.rename(aside)
+        except FileNotFoundError:  # another process moved it meanwhile
+            pass
+        shutil.rmtree(aside, ignore_errors=True)
+    raise ModelUnavailable(f"ONNX 模型无法写入 / cannot publish the ONNX export at {final}")
+
+
+def remove_stale_temps(root: Path) -> None:
+    """Temporary folders of exports killed long ago (a live export is minutes old at most)."""
+    for path in root.glob(".*-*"):
+        try:
+            if path.is_dir() and time.time() - path.stat().st_mtime > STALE_TEMP_SECONDS:
+                shutil.rmtree(path, ignore_errors=True)
+        except FileNotFoundError:
+            pass
+
+
+def ensure_export(encoder: Encoder, settings: Settings) -> Path:
+    """model.onnx of the configured model and quantisation: the existing export if it is sound,
+    otherwise a new one (logged, with why)."""
+    root = onnx_root(settings)
+    source_hash = source_sha256(encoder.path)
+    final = root / export_name(encoder.path, source_hash, settings.query_int8)
+    problem = card_problem(final, source_hash) if final.exists() else "none yet"
+    if problem is None:
+        return final / MODEL
+    log.warning("exporting the query model to ONNX at %s (%s)", final, problem)
+    root.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(root)
+    temp = root / f".tmp-{final.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        write_export(encoder, temp, source_hash, settings.query_int8)
+        publish(temp, final, source_hash)
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+    return final / MODEL

@@ -1,0 +1,87 @@
+"""The learned decision: the shipped model matches the features the code computes, its
+probabilities re-rank the candidates and decide the band, and 您是想问 offers questions that ask
+for a passage by id."""
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bot.app import create_app
+from bot.decision import BUNDLED, DecisionModel, DecisionModelInvalid, load_decision_model
+from bot.features import FEATURES
+from kefu.vocab import Persona
+
+
+def test_the_shipped_model_is_fitted_on_the_dev_half_for_exactly_these_features():
+    model = load_decision_model()
+    assert model.features == FEATURES and model.fitted["split"] == "dev"
+    assert 0 < model.suggest_threshold < model.answer_threshold < 1
+    assert model.fitted["cv_auc"] > 0.8  # cross-validated, never fitted on the test half
+
+
+def test_a_model_for_other_features_is_refused(tmp_path):
+    raw = json.loads(BUNDLED.read_text(encoding="utf-8"))
+    raw["features"] = raw["features"][:-1] + ["something_else"]
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    with pytest.raises(DecisionModelInvalid, match="refit"):
+        load_decision_model(path)
+    path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(DecisionModelInvalid, match="cannot be read"):
+        load_decision_model(path)
+
+
+def test_probability_and_calibration_are_monotone_in_the_log_odds():
+    n = len(FEATURES)
+    model = DecisionModel(FEATURES, (0.0,) * n, (1.0,) * n, (1.0,) + (0.0,) * (n - 1), 0.0, 0.5, 0.3, {}, (0.5, -0.2))
+    low, high = ({name: 0.0 for name in FEATURES}, {name: 0.0 for name in FEATURES})
+    high[FEATURES[0]] = 2.0
+    assert model.probability(low) == pytest.approx(0.5) and model.probability(high) > 0.85
+    assert model.confidence(0.9) > model.confidence(0.5) > model.confidence(0.1)
+    assert model.confidence(0.5) == pytest.approx(1 / (1 + 2.718281828 ** 0.2), rel=1e-6)
+
+
+@pytest.fixture(scope="module")
+def service(built_settings, encoder):
+    from bot.assemble import open_bot
+
+    return open_bot(built_settings, encoder, store=False).service
+
+
+def test_the_bot_answers_from_the_candidate_the_model_ranks_first(service):
+    ranked = service.rank("电话铃响几声必须接听", Persona.customer, "dairy")
+    assert ranked.probabilities == sorted(ranked.probabilities, reverse=True)
+    outcome = service.decide("电话铃响几声必须接听", Persona.customer, 0, "dairy")
+    assert outcome.hits[0].chunk.id == ranked.hits[0].chunk.id and outcome.score == pytest.approx(ranked.confidence)
+    assert set(outcome.signals) == set(FEATURES)
+    assert "3声内" in outcome.composed.text  # the whole item is quoted: one rule per passage
+
+
+def test_suggestions_are_questions_never_fragments_or_header_rows(service):
+    from bot.suggest import suggestions_from
+
+    for kb in ("dairy", "gas", "supermarket"):
+        options = suggestions_from(service.rank("那个怎么说比较好", Persona.customer, kb).hits)
+        assert 0 < len(options) <= 3 and len({o["question"] for o in options}) == len(options)
+        for option in options:
+            assert "|" not in option["question"] and "情况说明" not in option["question"]
+            assert option["kb"] == kb and len(option["question"]) >= 4
+
+
+@pytest.fixture(scope="module")
+def client(built_settings, encoder, tmp_path_factory):
+    db = tmp_path_factory.mktemp("decision") / "kefu.db"
+    with TestClient(create_app(built_settings.model_copy(update={"database_url": f"sqlite:///{db}"}), encoder=encoder)) as test_client:
+        yield test_client
+
+
+def test_choosing_a_suggestion_answers_from_that_passage(client):
+    options = client.get("/api/search", params={"q": "电话铃响几声必须接听", "kb": "dairy", "k": 3}).json()["results"]
+    chosen = options[1]  # not the top one: the answer must come from the passage asked for
+    body = client.post("/api/ask", json={"question": "电话铃响几声必须接听", "kb": "dairy", "passage_id": chosen["id"]}).json()
+    assert body["band"] == "answer" and [c["id"] for c in body["citations"]] == [chosen["id"]]
+    missing = client.post("/api/ask", json={"question": "电话铃响几声必须接听", "kb": "dairy", "passage_id": "0" * 16})
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    elsewhere = client.post("/api/ask", json={"question": "电话铃响几声必须接听", "kb": "gas", "passage_id": chosen["id"]})
+    assert elsewhere.status_code == 404  # a passage of another company's kb is not found in this one
