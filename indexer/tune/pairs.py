@@ -2,9 +2,11 @@
 associated question, FAQ question and distinctive heading paired with its passage, and a
 held-out slice of each kb's questions to stop on and to choose the weight average by.
 
-The passage side is embedded as the dense index embeds a unit, under its heading, folded; it is
-the passage's whole text, one text per passage, so a batch without duplicate texts is a batch
-without a duplicate passage. The question side is the question as typed, folded.
+Both sides are in the written form retrieval sees (`spoken_to_written`: folded, spoken forms
+written as the manuals write them), as the index embeds its texts and the query encoder a query.
+The passage side is embedded as the dense index embeds a unit, under its heading; it is the
+passage's whole text, one text per passage, so a batch without duplicate texts is a batch without
+a duplicate passage.
 """
 
 import hashlib
@@ -15,7 +17,7 @@ from dataclasses import asdict, dataclass
 from indexer.chunk import PATH_SEPARATOR, Chunk
 from indexer.faq import entry_question
 from indexer.numbering import leading_marker
-from kefu.text.normalize import fold_for_search
+from kefu.text.colloquial import spoken_to_written
 
 QUESTION, FAQ, HEADING = "question", "faq", "heading"
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -26,7 +28,7 @@ _MIN_HEADING_HAN = 2
 class Pair:
     kb: str
     source: str  # QUESTION, FAQ or HEADING
-    anchor: str  # the question side, folded
+    anchor: str  # the question side, written form
     positive: str  # the passage as embedded
     passage: str  # its chunk id
 
@@ -34,7 +36,7 @@ class Pair:
 @dataclass(frozen=True)
 class HeldOutQuestion:
     kb: str
-    question: str  # folded
+    question: str  # written form
     passages: frozenset[str]  # the chunk ids it was written under
 
 
@@ -63,7 +65,7 @@ class TuneData:
 def passage_text(chunk: Chunk) -> str:
     """The passage under its last heading, as Chunk.unit_index_texts writes each of its units."""
     heading = chunk.section.split(PATH_SEPARATOR)[-1] if PATH_SEPARATOR in chunk.section else ""
-    return fold_for_search(f"{heading} {chunk.text}" if heading else chunk.text)
+    return spoken_to_written(f"{heading} {chunk.text}" if heading else chunk.text)
 
 
 def held_out_count(questions: int, fraction: float) -> int:
@@ -79,12 +81,12 @@ def split_questions(questions: list[str], kb: str, fraction: float, seed: int) -
 
 
 def question_owners(chunks: list[Chunk]) -> dict[str, tuple[str, set[str]]]:
-    """Each folded question of the kb: its source (FAQ or manual) and the passages it is written under."""
+    """Each question of the kb, in its written form: its source (FAQ or manual) and the passages it is written under."""
     owners: dict[str, tuple[str, set[str]]] = {}
     for chunk in chunks:
         for question in chunk.questions:
             source = FAQ if question == entry_question(chunk) else QUESTION
-            owners.setdefault(fold_for_search(question), (source, set()))[1].add(chunk.id)
+            owners.setdefault(spoken_to_written(question), (source, set()))[1].add(chunk.id)
     return owners
 
 
@@ -95,7 +97,7 @@ def heading_anchor(chunk: Chunk) -> str | None:
     heading = chunk.section.split(PATH_SEPARATOR)[-1]
     marker = leading_marker(heading)
     words = heading[len(marker.text):].strip() if marker else heading
-    return fold_for_search(words) if len(_HAN.findall(words)) >= _MIN_HEADING_HAN else None
+    return spoken_to_written(words) if len(_HAN.findall(words)) >= _MIN_HEADING_HAN else None
 
 
 def heading_pairs(kb: str, chunks: list[Chunk], taken: set[str]) -> list[Pair]:
