@@ -11,10 +11,11 @@ import pytest
 from indexer.build import build_index
 from indexer.tune.average import WEIGHTS
 from indexer.tune.card import CARD_JSON, CARD_README
-from indexer.tune.run import WORK_PREFIX, TuneOptions, chosen_kbs, models_root, tune_model
+from indexer.tune.run import WORK_PREFIX, TuneOptions, chosen_kbs, tune_model
 from indexer.tune.train import TrainOptions
 from kefu.errors import IndexCorrupt, TuneRefused
 from kefu.kbs import UnknownKb
+from kefu.settings import models_root
 
 from conftest import REPO, SHARED_CACHE, TINY, make_settings, make_tiny_kb, run_kefu
 
@@ -132,6 +133,7 @@ def test_exclude_kb_leaves_that_kb_out(two_kbs):
     (TuneOptions(name="../elsewhere"), TuneRefused, "invalid model name"),
     (TuneOptions(name=".hidden"), TuneRefused, "invalid model name"),
     (TuneOptions(name="taken"), TuneRefused, "already exists"),
+    (TuneOptions(name="onnx"), TuneRefused, "ONNX query models' folder"),
 ])
 def test_bad_input_is_refused_before_anything_is_written(two_kbs, options, error, message):
     (models_root(two_kbs) / "taken").mkdir(parents=True)

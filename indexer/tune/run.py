@@ -30,9 +30,8 @@ from indexer.versions import fsync_tree
 from kefu.errors import TuneRefused
 from kefu.kbs import find_kb, list_kbs
 from kefu.model import Encoder
-from kefu.settings import Settings
+from kefu.settings import ONNX_FOLDER, Settings, models_root, onnx_root
 
-MODELS_DIR = "models"
 WORK_PREFIX = ".tuning-"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 Note = Callable[[str], None]
@@ -51,10 +50,6 @@ class TuneOptions:
 class TuneResult:
     path: Path
     card: dict
-
-
-def models_root(settings: Settings) -> Path:
-    return settings.data_dir / MODELS_DIR
 
 
 def chosen_kbs(settings: Settings, kb: str | None, exclude: tuple[str, ...]) -> list[str]:
@@ -79,7 +74,9 @@ def model_name(settings: Settings, name: str | None) -> str:
     return name
 
 
-def refuse_taken(final: Path) -> Path:
+def refuse_taken(final: Path, settings: Settings) -> Path:
+    if final in (onnx_root(settings), models_root(settings) / ONNX_FOLDER):  # the default one too: onnx_dir may change
+        raise TuneRefused(f"{final}: 这是 ONNX 查询模型的目录 / that is the ONNX query models' folder: choose another --out")
     if final.exists():
         raise TuneRefused(f"{final}: 已存在 / already exists; a model folder is never replaced (indexes know a model by its folder): choose another --out")
     return final
@@ -102,12 +99,12 @@ def tune_model(settings: Settings, options: TuneOptions, progress: Progress = no
     kbs = chosen_kbs(settings, options.kb, options.exclude)
     name = model_name(settings, options.name)
     root = models_root(settings)
-    final = refuse_taken(root / name)
+    final = refuse_taken(root / name, settings)
     data = tune_data(read_passages(settings, kbs), options.held_out_fraction, options.train.seed)
     check_data(data, kbs)
     encoder = Encoder(settings)
     with build_lock(root):
-        refuse_taken(final)  # again: another tune may have published it while this one waited
+        refuse_taken(final, settings)  # again: another tune may have published it while this one waited
         for stale in root.glob(WORK_PREFIX + "*"):
             shutil.rmtree(stale, ignore_errors=True)
         work = root / (WORK_PREFIX + name)
