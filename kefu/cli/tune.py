@@ -16,7 +16,7 @@ def tune_cmd(
     epochs: Annotated[int, typer.Option(min=1, max=50, help="Most passes over the pairs; it stops earlier when the held-out questions stop improving.")] = 2,
     batch_size: Annotated[int, typer.Option(min=2, max=512, help="Pairs per batch: each question's negatives are the batch's other passages.")] = 32,
     seed: Annotated[int, typer.Option(help="Seed of the held-out split, the batches and the training.")] = 0,
-    out: Annotated[Optional[str], typer.Option("--out", help="The model folder's name under <data_dir>/models/ [default: <base>-tuned-<UTC time>].")] = None,
+    out: Annotated[Optional[str], typer.Option("--out", help="The model folder's name under <data_dir>/models/ (default: <base>-tuned-<UTC time>; not onnx, the ONNX exports' folder).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the model card as JSON.")] = False,
 ):
     """Fine-tune the embedding model (KEFU_EMBED_MODEL) on the kbs' associated questions, FAQ questions and headings.
