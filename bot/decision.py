@@ -1,7 +1,8 @@
 """The learned decision: the probability that a candidate passage answers the question, from
 its features (bot.features), by a logistic model fitted on the gold set's dev half
-(`python -m eval.fit_decision`). It re-ranks the top candidates and, through two thresholds
-chosen on the same half, decides the band: answer, 您是想问, or a person.
+(`python -m eval.fit_decision`). It re-ranks the top candidates when cross-validation on that
+half says re-ranking beats the fused order (`rerank`), and, through two thresholds chosen on the
+same half, decides the band: answer, 您是想问, or a person.
 
 The model is plain JSON (feature names, standardisation, coefficients, thresholds, how it was
 fitted), read once; no pickle, nothing fitted at run time.
@@ -9,7 +10,7 @@ fitted), read once; no pickle, nothing fitted at run time.
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.features import FEATURES
@@ -33,6 +34,11 @@ class DecisionModel:
     suggest_threshold: float
     fitted: dict  # when, on what, with which cross-validated scores
     calibration: tuple[float, float] = (1.0, 0.0)  # (a, b) of Platt scaling for the top candidate
+    rerank: bool = False  # order candidates by probability, or keep retrieval's fused order
+    persona_thresholds: dict[str, float] = field(default_factory=dict)  # answer thresholds of their own (customers': stricter)
+
+    def answer_threshold_for(self, persona: str) -> float:
+        return self.persona_thresholds.get(persona, self.answer_threshold)
 
     def probability(self, row: dict[str, float]) -> float:
         """That this candidate answers the question: the ranking score."""
@@ -53,7 +59,7 @@ class DecisionModel:
         return {
             "features": list(self.features), "mean": list(self.mean), "scale": list(self.scale), "coef": list(self.coef),
             "intercept": self.intercept, "answer_threshold": self.answer_threshold, "suggest_threshold": self.suggest_threshold,
-            "calibration": list(self.calibration), "fitted": self.fitted,
+            "calibration": list(self.calibration), "rerank": self.rerank, "persona_thresholds": self.persona_thresholds, "fitted": self.fitted,
         }
 
 
@@ -73,7 +79,8 @@ def load_decision_model(path: Path | None = None) -> DecisionModel:
         model = DecisionModel(
             tuple(raw["features"]), tuple(raw["mean"]), tuple(raw["scale"]), tuple(raw["coef"]), float(raw["intercept"]),
             float(raw["answer_threshold"]), float(raw["suggest_threshold"]), dict(raw.get("fitted", {})),
-            tuple(float(v) for v in raw.get("calibration", (1.0, 0.0))),
+            tuple(float(v) for v in raw.get("calibration", (1.0, 0.0))), bool(raw.get("rerank", False)),
+            {str(k): float(v) for k, v in raw.get("persona_thresholds", {}).items()},
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise DecisionModelInvalid(f"{path}: 决策模型无法读取 / the decision model cannot be read ({exc})") from exc

@@ -18,7 +18,7 @@ from kefu.text.tokenize import Tokenizer
 from kefu.vocab import Persona
 
 FEATURES = (
-    "dense", "sentence", "question_cosine", "bm25", "question_bm25", "fused_share", "rank", "gap_to_top", "margin",
+    "dense", "sentence", "question_cosine", "bm25", "question_bm25", "char_bm25", "fused_share", "rank", "gap_to_top", "margin",
     "dense_rank", "sparse_rank", "coverage", "known_coverage", "unknown_share", "question_coverage", "heading_coverage",
     "asks_amount", "states_asked_amount", "faq", "agent",
 )
@@ -51,6 +51,7 @@ def candidate_features(asked: Asked, hits: list[Hit], position: int, reader: Rea
         "question_cosine": hit.question_score or 0.0,
         "bm25": math.log1p(hit.sparse_score or 0.0),
         "question_bm25": math.log1p(hit.question_sparse_score or 0.0),
+        "char_bm25": math.log1p(hit.char_score or 0.0),
         "fused_share": hit.score / weight_sum,
         "rank": inverse(position + 1),
         "gap_to_top": (hits[0].score - hit.score) / weight_sum,

@@ -1,6 +1,6 @@
 """A question's candidates, ranked the way the bot answers from them: hybrid retrieval's top
 passages, each scored by the decision model (the probability that it answers the question),
-re-ranked by that probability. `BotService.decide`, `BotService.search` and `kefu eval` all rank
+re-ranked by that probability when the model says re-ranking helped in its cross-validation. `BotService.decide`, `BotService.search` and `kefu eval` all rank
 through here."""
 
 from dataclasses import dataclass, replace
@@ -10,7 +10,7 @@ import numpy as np
 from bot.decision import DecisionModel
 from bot.features import Asked, candidate_features
 from bot.reader import Reader
-from bot.retrieve.search import Hit, Searcher
+from bot.retrieve.search import Fusion, Hit, RetrievalMode, Searcher, passage_fusion
 from kefu.settings import Settings
 from kefu.text.correct import Change, Correction
 
@@ -30,15 +30,20 @@ class Ranked:
 
 def weight_sum(settings: Settings) -> float:
     """The highest fused score the weights allow: first in every channel."""
-    return settings.sparse_weight + settings.dense_weight + settings.question_sparse_weight
+    return settings.sparse_weight + settings.dense_weight + settings.question_sparse_weight + settings.char_weight
 
 
-def rank_candidates(searcher: Searcher, readers: dict[str, Reader], model: DecisionModel, asked: Asked, vector: np.ndarray, depth: int = RERANK_DEPTH) -> Ranked:
-    hits = searcher.search(asked.text, depth, query_vector=vector, query_tokens=asked.tokens)
+def rank_candidates(
+    searcher: Searcher, readers: dict[str, Reader], model: DecisionModel, asked: Asked, vector: np.ndarray, fusion: Fusion | None = None, depth: int = RERANK_DEPTH,
+) -> Ranked:
+    """`fusion` other than the settings' is for ablations; the features keep the settings' scale,
+    the one the decision model was fitted on."""
+    fusion = fusion or passage_fusion(searcher.settings)
+    hits = searcher.rank(asked.text, depth, RetrievalMode.hybrid, fusion, vector, asked.tokens)
     total = weight_sum(searcher.settings)
     features = [candidate_features(asked, hits, i, readers[hit.kb], searcher.tokenizer, total) for i, hit in enumerate(hits)]
     probabilities = [model.probability(row) for row in features]
-    order = sorted(range(len(hits)), key=lambda i: (-probabilities[i], i))
+    order = sorted(range(len(hits)), key=lambda i: (-probabilities[i], i)) if model.rerank else range(len(hits))
     confidence = model.confidence(probabilities[order[0]]) if hits else 0.0
     return Ranked([hits[i] for i in order], [probabilities[i] for i in order], [features[i] for i in order], vector, asked.tokens, confidence)
 

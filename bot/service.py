@@ -215,7 +215,7 @@ class BotService:
         fixed = ranked.corrections
         if reason == HandoffReason.out_of_scope:
             return Outcome(Band.handoff, reason, score, signals, hits, None, version)
-        band = self.band(score)
+        band = self.band(score, persona)
         if band == Band.answer and hits[0].chunk.doc == FAQ_DOC_ID:
             return Outcome(band, None, score, signals, hits, compose_faq_answer(hits[0], top), version, fixed)
         if band == Band.answer:
@@ -227,9 +227,9 @@ class BotService:
         reason = HandoffReason.repeated_failure if low_streak >= 1 else HandoffReason.low_confidence
         return Outcome(band, reason, score, signals, hits, None, version, fixed)
 
-    def band(self, probability: float) -> Band:
-        """The model's thresholds, unless the settings override them."""
-        answer = self.settings.answer_threshold if self.settings.answer_threshold is not None else self.decision.answer_threshold
+    def band(self, probability: float, persona: Persona) -> Band:
+        """The model's thresholds (the answer threshold the persona's), unless the settings override them."""
+        answer = self.settings.answer_threshold if self.settings.answer_threshold is not None else self.decision.answer_threshold_for(persona.value)
         suggest = self.settings.suggest_threshold if self.settings.suggest_threshold is not None else self.decision.suggest_threshold
         if probability >= answer:
             return Band.answer

@@ -45,7 +45,7 @@ def to_markdown(report: dict) -> str:
         f"{meta['date']} · {meta['machine']} · model {meta['model']} · fusion {meta['fusion']}",
         f"indexes: {versions}",
         f"{meta['questions']} questions ({meta['answerable']} answerable, {meta['unanswerable']} not) · "
-        f"thresholds: answer ≥ {meta['answer_threshold']}, suggest ≥ {meta['suggest_threshold']}",
+        "thresholds: answer ≥ " + ", ".join(f"{p} {t}" for p, t in meta["answer_threshold"].items()) + f"; suggest ≥ {meta['suggest_threshold']}",
         "",
         "## Retrieval (answerable questions, each asked in its kb unless the setting says otherwise)",
         "",

@@ -11,18 +11,22 @@ import platform
 import statistics
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 from tqdm import tqdm
 
-from bot.retrieve.search import RetrievalMode
+from bot.features import Asked
+from bot.ranking import rank_candidates, with_correction
+from bot.reader import Reader
+from bot.retrieve.search import Hit, RetrievalMode, passage_fusion
 from bot.service import BotService
 from eval.baseline import BaselineRetriever, baseline_answers
 from eval.handoff import Row, expected_calibration_error, handoff_scores, reliability, threshold_sweep
 from eval.metrics import percentile, summarize
 from indexer.build import load_documents
 from kefu.gold import GoldItem, answers, holds_key_phrase
+from kefu.text.colloquial import spoken_to_written
 from kefu.vocab import Band, HandoffReason, Persona
 
 DEPTH = 10
@@ -41,10 +45,17 @@ class Setting:
     questions: bool = True
     mode: RetrievalMode = RetrievalMode.hybrid
     rerank: bool = False  # as the bot answers: fused, then re-ranked by the decision model
+    colloquial: bool = True  # the question rewritten spoken → written (passages are, in the index)
+    correct: bool = True  # typos corrected toward the kb's vocabulary
+    chars: bool = True  # the character channel in fusion
 
 
 SETTINGS = {
     "in kb": Setting(rerank=True),
+    "in kb, no spoken → written rewriting": Setting(rerank=True, colloquial=False),
+    "in kb, no typo correction": Setting(rerank=True, correct=False),
+    "in kb, no character channel": Setting(rerank=True, chars=False),
+    "first day: in kb, no associated questions, as the bot ranks": Setting(rerank=True, questions=False),
     "in kb, fused, not re-ranked": Setting(),
     "in kb, no associated questions": Setting(questions=False),
     "no kb (all kbs mixed)": Setting(in_kb=False, rerank=True),
@@ -57,16 +68,34 @@ def quotes_key_phrase(quotes: list[str], item: GoldItem) -> bool:
     return holds_key_phrase("".join(quotes), item)
 
 
+def ranked_without(service: BotService, item: GoldItem, setting: Setting, readers: list[Reader]) -> list[Hit]:
+    """BotService.rank with some of its levers off, step for step."""
+    text = spoken_to_written(item.question) if setting.colloquial else item.question
+    fusion = passage_fusion(service.settings, setting.questions)
+    if not setting.chars:
+        fusion = replace(fusion, weights={**fusion.weights, "chars": 0.0})
+
+    def ranked(query: str):
+        asked = Asked(query, service.tokenizer.tokenize(query), Persona(item.persona))
+        return rank_candidates(service.searcher(readers), {r.kb: r for r in readers}, service.decision, asked, service.queries.encode(query), fusion)
+
+    correction = service.corrector_for(readers).correct(text)
+    corrected = ranked(correction.text) if setting.correct and correction.changes else None
+    return with_correction(ranked(text), corrected, correction).hits
+
+
 def retrieval_flags(service: BotService, item: GoldItem) -> dict[str, list[bool]]:
     """Per setting, whether each of the top DEPTH passages answers the item."""
     flags = {}
     for name, setting in SETTINGS.items():
         readers = service.readers_for(item.kb if setting.in_kb else None)
-        if setting.rerank:
-            hits = service.rank(item.question, Persona(item.persona), readers=readers).hits[:DEPTH]
+        if setting == Setting(in_kb=setting.in_kb, rerank=True):
+            hits = service.rank(item.question, Persona(item.persona), readers=readers).hits
+        elif setting.rerank:
+            hits = ranked_without(service, item, setting, readers)
         else:
-            hits = service.searcher(readers).search(item.question, DEPTH, setting.mode, questions=setting.questions)
-        flags[name] = [answers(hit.chunk, item) for hit in hits]
+            hits = service.searcher(readers).search(spoken_to_written(item.question), DEPTH, setting.mode, questions=setting.questions)
+        flags[name] = [answers(hit.chunk, item) for hit in hits[:DEPTH]]
     return flags
 
 
@@ -164,9 +193,12 @@ def meta(service: BotService, items: list[GoldItem], split: str) -> dict:
         "model": settings.embed_model,
         "fusion": (
             f"{settings.fusion.value} (BM25 {settings.sparse_weight}, dense {settings.dense_weight}, "
-            f"question BM25 {settings.question_sparse_weight})"
+            f"question BM25 {settings.question_sparse_weight}, characters {settings.char_weight}); "
+            f"decision {'re-ranks' if service.decision.rerank else 'keeps the fused order'}"
         ),
-        "answer_threshold": settings.answer_threshold if settings.answer_threshold is not None else service.decision.answer_threshold,
+        "answer_threshold": {
+            p: settings.answer_threshold if settings.answer_threshold is not None else service.decision.answer_threshold_for(p) for p in PERSONAS
+        },
         "suggest_threshold": settings.suggest_threshold if settings.suggest_threshold is not None else service.decision.suggest_threshold,
         "decision": {"weights": {k: round(v, 4) for k, v in service.decision.weights().items()}, "fitted": service.decision.fitted},
     }

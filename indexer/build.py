@@ -34,7 +34,7 @@ from kefu.model import Encoder
 from kefu.settings import Settings, cache_root, index_root
 from kefu.text.colloquial import spoken_to_written
 from kefu.text.correct import count_terms
-from kefu.text.tokenize import Tokenizer
+from kefu.text.tokenize import Tokenizer, char_ngrams
 
 Gate = Callable[[Path], None]
 
@@ -129,6 +129,14 @@ def build_sparse_index(chunks: list[Chunk], tokenizer: Tokenizer, settings: Sett
     return build_bm25([c.index_text() for c in chunks], tokenizer, settings)
 
 
+def build_char_index(chunks: list[Chunk], settings: Settings) -> bm25s.BM25:
+    """BM25 over characters: a typo spoils a word for jieba, only two bigrams here."""
+    corpus = [char_ngrams(" ".join([c.index_text(), *c.questions])) or [""] for c in chunks]
+    retriever = bm25s.BM25(k1=settings.bm25_k1, b=settings.bm25_b)
+    retriever.index(corpus, show_progress=False)
+    return retriever
+
+
 def build_question_index(questions: list[str], vectors: np.ndarray, tokenizer: Tokenizer, settings: Settings) -> tuple[faiss.Index, bm25s.BM25]:
     """Exact dense search and BM25 over the associated questions alone (a few thousand per kb:
     a flat index is fast enough)."""
@@ -157,6 +165,7 @@ def write_version_files(building: Path, chunks: list[Chunk], embedded: Embedded,
     dense, dense_info = build_dense_index(embedded.units, settings)
     faiss.write_index(dense, str(building / versions.DENSE_FILE))
     build_sparse_index(chunks, tokenizer, settings).save(str(building / versions.BM25_DIR), show_progress=False)
+    build_char_index(chunks, settings).save(str(building / versions.CHARS_BM25_DIR), show_progress=False)
     if embedded.questions:
         question_dense, question_sparse = build_question_index(embedded.questions, embedded.question_vectors, tokenizer, settings)
         faiss.write_index(question_dense, str(building / versions.QUESTIONS_DENSE_FILE))

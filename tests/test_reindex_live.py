@@ -35,9 +35,11 @@ def test_reindex_while_twenty_clients_query(tmp_path, encoder):
                 else:
                     response = client.post("/api/ask", json={"question": "冰淇淋要在多少度冷冻保存", "persona": "agent"})
                     citations = response.json().get("citations") if response.status_code == 200 else None
-                    top = citations[0]["doc"] if citations else "none"
+                    # a handoff cites nothing, so it cannot tell which version answered
+                    top = citations[0]["doc"] if citations else None
                 statuses.append(response.status_code)
-                seen[worker].append(top)
+                if top is not None:
+                    seen[worker].append(top)
                 n += 1
                 time.sleep(0.02)  # pacing, so 20 clients leave the re-index some CPU on a small machine
 

@@ -18,7 +18,7 @@ from bot.retrieve.dense import load_faiss
 from bot.retrieve.sparse import load_bm25
 from indexer import versions
 from indexer.chunk import Chunk
-from indexer.versions import BM25_DIR, CHUNKS_FILE, DENSE_FILE, QUESTIONS_BM25_DIR, QUESTIONS_DENSE_FILE, TERMS_FILE, expected_manifest_fields
+from indexer.versions import BM25_DIR, CHARS_BM25_DIR, CHUNKS_FILE, DENSE_FILE, QUESTIONS_BM25_DIR, QUESTIONS_DENSE_FILE, TERMS_FILE, expected_manifest_fields
 from kefu.errors import IndexCorrupt
 from kefu.settings import Settings, index_root
 
@@ -46,6 +46,7 @@ class LoadedIndex:
     unit_start: np.ndarray  # chunk row -> its first dense row (one extra entry at the end)
     questions: QuestionIndex | None = None  # when the kb's passages carry associated questions
     terms: dict[str, int] = field(default_factory=dict)  # the kb's words, counted: the corrector's vocabulary
+    chars: bm25s.BM25 | None = None  # BM25 over characters (unigrams and bigrams)
 
     @property
     def kb(self) -> str:
@@ -96,7 +97,10 @@ def load_version(version_dir: Path, settings: Settings) -> LoadedIndex:
         raise IndexCorrupt(f"{version_dir.name}: 分块数量不一致 / chunk counts disagree between files")
     questions = load_questions(version_dir, chunks, manifest, settings)
     terms = json.loads((version_dir / TERMS_FILE).read_text(encoding="utf-8"))
-    return LoadedIndex(manifest["version"], manifest, chunks, dense, sparse, owner, start, questions, terms)
+    chars = load_bm25(version_dir / CHARS_BM25_DIR)
+    if chars.scores["num_docs"] != len(chunks):
+        raise IndexCorrupt(f"{version_dir.name}: 字符索引数量不一致 / the character index's count disagrees")
+    return LoadedIndex(manifest["version"], manifest, chunks, dense, sparse, owner, start, questions, terms, chars)
 
 
 def load_questions(version_dir: Path, chunks: list[Chunk], manifest: dict, settings: Settings) -> QuestionIndex | None:

@@ -126,6 +126,7 @@ def quiet_export():
         return not record.getMessage().startswith("Please consider to run pre-processing")
 
     root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)  # onnxruntime's quantiser configures the root logger (DEBUG, stderr)
     root.addFilter(drop)
     try:
         with warnings.catch_warnings():
@@ -133,6 +134,8 @@ def quiet_export():
             yield
     finally:
         root.removeFilter(drop)
+        root.setLevel(level)
+        root.handlers[:] = handlers
 
 
 def export_transformer(encoder: Encoder, target: Path) -> list[str]:

@@ -22,13 +22,13 @@ from bot.retrieve.query_encoder import QueryEncoder
 from bot.retrieve.sparse import search_sparse
 from indexer.chunk import Chunk
 from kefu.settings import FusionMethod, Settings
-from kefu.text.tokenize import Tokenizer
+from kefu.text.tokenize import Tokenizer, char_ngrams
 
 Key = tuple[int, int]  # (index number in the searcher, chunk row in that index)
 QUESTIONS_PER_PASSAGE = 8  # questions fetched per wanted passage, so n distinct passages come back
 # "dense" is the best of a passage's sentences and questions; "question_dense" (its questions
 # alone) is FAQ matching's, a question against questions.
-CHANNELS = ("sparse", "dense", "question_sparse", "question_dense")
+CHANNELS = ("sparse", "dense", "question_sparse", "question_dense", "chars")
 
 
 class RetrievalMode(str, Enum):
@@ -50,6 +50,7 @@ class Hit:
     question: str | None = None  # that question
     sentence_score: float | None = None  # cosine of its best sentence (dense_score is the higher of the two)
     question_sparse_score: float | None = None  # BM25 of its best-matching associated question
+    char_score: float | None = None  # BM25 over characters
 
     @property
     def kb(self) -> str:
@@ -66,7 +67,10 @@ class Fusion:
 
 def passage_fusion(settings: Settings, questions: bool = True) -> Fusion:
     """The fusion of the settings; `questions=False` leaves the associated questions out (ablation)."""
-    weights = {"sparse": settings.sparse_weight, "dense": settings.dense_weight, "question_sparse": settings.question_sparse_weight if questions else 0.0}
+    weights = {
+        "sparse": settings.sparse_weight, "dense": settings.dense_weight,
+        "question_sparse": settings.question_sparse_weight if questions else 0.0, "chars": settings.char_weight,
+    }
     return Fusion(settings.fusion, weights, settings.rrf_k, questions)
 
 
@@ -82,7 +86,7 @@ def ranks(scores: dict) -> dict:
 
 def mode_weights(fusion: Fusion, mode: RetrievalMode) -> dict[str, float]:
     """The channels a mode uses: sparse only the BM25 ones, dense only the dense ones."""
-    keep = {RetrievalMode.hybrid: CHANNELS, RetrievalMode.sparse: ("sparse", "question_sparse"), RetrievalMode.dense: ("dense", "question_dense")}[mode]
+    keep = {RetrievalMode.hybrid: CHANNELS, RetrievalMode.sparse: ("sparse", "question_sparse", "chars"), RetrievalMode.dense: ("dense", "question_dense")}[mode]
     return {channel: weight for channel, weight in fusion.weights.items() if channel in keep and weight > 0}
 
 
@@ -146,13 +150,15 @@ class Searcher:
         needs_vector = any(c.endswith("dense") for c in weights)
         tokens = (self.tokenizer.tokenize(query) if query_tokens is None else query_tokens) if needs_tokens else None
         vector = (self.encode_query(query) if query_vector is None else query_vector) if needs_vector else None
-        channels, best_questions = self.candidates(tokens, vector, weights, fusion.questions, len(exclude))
+        # Searched even at weight 0 (left out of fusion): the decision model reads its scores.
+        chars = char_ngrams(query) if "chars" in fusion.weights and mode != RetrievalMode.dense else None
+        channels, best_questions = self.candidates(tokens, vector, weights, fusion.questions, len(exclude), chars)
         if exclude:
             channels = {name: without(scores, exclude, self.settings.candidates) for name, scores in channels.items()}
         fused = fuse(channels, weights, fusion) if weights else {}
         return self.hits(top(fused, k), channels, best_questions)
 
-    def candidates(self, tokens, vector, weights: dict[str, float], questions: bool, extra: int) -> tuple[dict[str, dict], dict]:
+    def candidates(self, tokens, vector, weights: dict[str, float], questions: bool, extra: int, chars=None) -> tuple[dict[str, dict], dict]:
         """Each channel's candidates keyed (index number, chunk row); "sentence" holds the
         sentences' cosines alone; and for each chunk found by its questions, its best question
         (cosine, text)."""
@@ -165,6 +171,8 @@ class Searcher:
                 channels["sparse"].update({(i, row): s for row, s in search_sparse(index.sparse, tokens, n).items()})
             if "dense" in weights:
                 channels["sentence"].update({(i, row): s for row, s in search_dense(index.dense, index.unit_owner, vector, n).items()})
+            if chars and index.chars is not None:
+                channels["chars"].update({(i, row): s for row, s in search_sparse(index.chars, chars, n).items()})
             if index.questions is None:
                 continue
             if "question_sparse" in weights:
@@ -186,7 +194,7 @@ class Searcher:
             cosine, question = best_questions.get(key, (None, None))
             out.append(Hit(self.indexes[i].chunks[row], score, dense.get(key), channels["sparse"].get(key),
                            dense_ranks.get(key), sparse_ranks.get(key), row, cosine, question, channels["sentence"].get(key),
-                           channels["question_sparse"].get(key)))
+                           channels["question_sparse"].get(key), channels["chars"].get(key)))
         return out
 
     def index_of(self, hit: Hit) -> LoadedIndex:
