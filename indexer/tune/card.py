@@ -32,7 +32,7 @@ def training_summary(training: dict) -> str:
     return (
         f"{training['loss']}, batches without duplicate passages ({training['batch_sampler']}), {training['batch_size']} pairs a batch, "
         f"learning rate {training['learning_rate']}, passages cut to {training['max_tokens']} tokens while training, seed {training['seed']}. "
-        f"At most {training['epochs']} epochs ({training['steps']} steps); {training['steps_run']} run, the best at step {best}, "
+        f"At most {training['epochs']} epoch{'s' if training['epochs'] != 1 else ''} ({training['steps']} steps); {training['steps_run']} run, the best at step {best}. "
         f"The whole tune took {training['seconds']:.0f} s ({training['cpu_seconds']:.0f} s of CPU, {training['torch_threads']} threads), "
         f"training {training['train_seconds']:.0f} s of it."
     )
