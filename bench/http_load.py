@@ -109,7 +109,7 @@ def bench_http(settings: Settings, questions: list[str], quick: bool, overrides:
         idle = memory_mb(pid)
         run_case(base_url, "ask", questions, 4, 30.0, 5)  # warm-up: first requests allocate
         cases = [run_case(base_url, kind, questions, 1, 120.0, single) for kind in ("ask", "search")]
-        cases += [run_case(base_url, kind, questions, clients, seconds, None) for kind in ("ask", "search") for clients in (8, 32)]
+        cases += [run_case(base_url, kind, questions, clients, seconds, None) for kind in ("ask", "search") for clients in (8, 16, 32)]
         memory = memory_mb(pid)
     return {"cases": cases, "server_memory": {"idle_rss_mb": idle["rss_mb"], **memory}}
 

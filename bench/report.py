@@ -14,7 +14,7 @@ def stages_table(result: dict) -> str:
     rows = []
     for name in (*STAGES, "total", "total_cached"):
         s = result["stages"][name]
-        ratio = f"{s['p50'] / floor:.1f}×" if name in ("embed", "total") and floor else ("—" if name != "normalise" else "≈0 floor")
+        ratio = f"{s['p50'] / floor:.1f}×" if name in ("embed", "total") and floor else ("—" if name != "read" else "≈0 floor")
         rows.append([name, s["p50"], s["p95"], s["p99"], ratio])
     rows.append(["peer (naive pipeline)", result["peer"]["p50"], result["peer"]["p95"], result["peer"]["p99"], f"{result['peer']['p50'] / floor:.1f}×"])
     return table(["in-process stage (ms)", "p50", "p95", "p99", "p50 / embed floor"], rows)
@@ -28,6 +28,15 @@ def floor_line(result: dict) -> str:
             f"(float32 GEMM on the query's shapes; {f['gemm_gflops_large']} on 1024³) = **{f['floor_ms']} ms**. "
             f"Query embed p50 ({path}) on 1 thread {threads['1']['p50']} ms, on 2 threads {threads['2']['p50']} ms. "
             f"Peer / kefu (p50, uncached): **{result['peer_ratio']}×**.")
+
+
+def ask_table(result: dict) -> str:
+    ask = result["ask"]
+    rows = [["ask (whole answer)", *(ask["total"][p] for p in ("p50", "p95", "p99"))],
+            ["store, all calls", *(ask["store"][p] for p in ("p50", "p95", "p99"))]]
+    rows += [[f"store: {name}", *(s[p] for p in ("p50", "p95", "p99"))] for name, s in ask["calls"].items()]
+    return (table([f"in-process `ask`, SQLite store, {ask['total']['n']} questions (ms)", "p50", "p95", "p99"], rows)
+            + f"\n\nStore transactions committed per answer: **{ask['commits_per_answer']}**.")
 
 
 def encoders_table(result: dict) -> str:
@@ -82,7 +91,7 @@ def render_bench(result: dict) -> str:
             f"load {meta['load_before']} → {meta.get('load_after')} — queries {meta['query_backend']}, int8 {meta['query_int8']}, "
             f"onnx threads {meta['onnx_threads']}, torch threads {meta['torch_threads']}"
             + (" — QUICK (tiny sizes, not for publishing)" if meta["quick"] else ""))
-    parts = [head, floor_line(result), stages_table(result), encoders_table(result)]
+    parts = [head, floor_line(result), stages_table(result), *([ask_table(result)] if "ask" in result else []), encoders_table(result)]
     if "http" in result:
         memory = result["http"]["server_memory"]
         parts += [http_table(result), f"Server memory: {memory['idle_rss_mb']} MB RSS after start, peak {memory['peak_rss_mb']} MB.", peer_http_lines(result)]

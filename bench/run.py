@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from bench.ask_profile import bench_ask
 from bench.build import bench_build, copy_kb
 from bench.encoders import bench_encoders, thread_sweep
 from bench.http_load import bench_http, bench_peer_http, http_ratio
@@ -74,6 +75,8 @@ def run_bench(settings: Settings, options: BenchOptions) -> dict:
         result["floor"] = embed_floor(encoder, questions)
         result["stages"] = bench_stages(service, asked, repeats=1 if options.quick else 2)
         result["floor_ratio"] = distance_from_floor(result["stages"], result["floor"]["floor_ms"])
+        say("in-process answers with a SQLite store")
+        result["ask"] = bench_ask(service, asked)
         say("query encoders")
         result["encoders"] = bench_encoders(encoder, bench_settings, questions)
         result["threads"] = thread_sweep(encoder, bench_settings, questions)

@@ -1,10 +1,13 @@
 """Bench section: one question in-process, split by stage, and the compute floor of the embed.
 
-Stages run exactly the code `BotService.decide` runs, one after the other, each timed, for each
-question in its kb: normalise (check + fold), embed (the query model, cache off), BM25 (jieba +
-bm25s over passages and associated questions), FAISS (sentences and associated questions), fuse
-(fusion, ranking, hits), compose (signals, confidence, extractive answer). `total` times
-`decide` itself with the query cache off, and `total_cached` with every question cached.
+Stages run the code `BotService.decide` runs, one after the other, each timed, for each
+question in its kb (the question as typed: a corrected one is ranked twice): read (check, spoken
+→ written, typo correction), embed (the query model, cache off), BM25 (jieba + bm25s over
+passages and associated questions), characters (character n-grams + bm25s over passages and
+associated questions), FAISS (sentences and associated questions), fuse (fusion, ranking,
+hits), decision (each candidate's features and the model's probabilities), compose (the
+extractive answer). `total` times `decide` itself with the query cache off, and `total_cached`
+with every question cached.
 """
 
 import statistics
@@ -12,15 +15,18 @@ import time
 
 from bench.loadgen import latency_summary
 from bot.answer import AnswerContext, compose_answer
-from bot.confidence import confidence, gather_signals
+from bot.features import Asked, candidate_features
+from bot.ranking import weight_sum
 from bot.retrieve.fuse import top
 from bot.retrieve.query_cache import QueryCache
 from bot.retrieve.search import RetrievalMode, fuse, mode_weights, passage_fusion
 from bot.service import SEARCH_DEPTH, BotService, check_question
+from kefu.text.colloquial import spoken_to_written
 from kefu.text.normalize import fold_for_search
+from kefu.text.tokenize import char_ngrams
 from kefu.vocab import Persona
 
-STAGES = ("normalise", "embed", "bm25", "faiss", "fuse", "compose")
+STAGES = ("read", "embed", "bm25", "characters", "faiss", "fuse", "decision", "compose")
 
 
 def _ms(started: float) -> float:
@@ -36,29 +42,36 @@ def time_stages(service: BotService, question: str, kb: str) -> dict[str, float]
     searcher, settings, reader = service.searcher(readers), service.settings, readers[0]
     fusion = passage_fusion(settings)
     t = time.perf_counter()
-    text = check_question(question, settings.max_question_chars)
-    folded = fold_for_search(text)
-    out = {"normalise": _ms(t)}
+    text = spoken_to_written(check_question(question, settings.max_question_chars))
+    service.corrector_for(readers).correct(text)
+    out = {"read": _ms(t)}
     t = time.perf_counter()
-    vector = service.queries.encode_batch([folded])[0]
+    vector = service.queries.encode_batch([text])[0]
     out["embed"] = _ms(t)
     t = time.perf_counter()
     tokens = service.tokenizer.tokenize(text)
-    sparse, _ = searcher.candidates(tokens, None, {"sparse": 1.0, "question_sparse": 1.0}, False, 0)
+    sparse, _ = searcher.candidates(tokens, None, {"sparse": 1.0, "question_sparse": 1.0}, True, 0)
     out["bm25"] = _ms(t)
+    t = time.perf_counter()
+    chars, _ = searcher.candidates(None, None, {}, True, 0, char_ngrams(text))
+    out["characters"] = _ms(t)
     t = time.perf_counter()
     dense, questions = searcher.candidates(None, vector, {"dense": 1.0}, True, 0)
     out["faiss"] = _ms(t)
     t = time.perf_counter()
-    channels = {**sparse, "dense": dense["dense"], "sentence": dense["sentence"], "question_dense": dense["question_dense"]}
-    weights = mode_weights(fusion, RetrievalMode.hybrid)
-    hits = searcher.hits(top(fuse(channels, weights, fusion), SEARCH_DEPTH), channels, questions)
+    channels = {**sparse, "chars": chars["chars"], "question_chars": chars["question_chars"],
+                "dense": dense["dense"], "sentence": dense["sentence"], "question_dense": dense["question_dense"]}
+    hits = searcher.hits(top(fuse(channels, mode_weights(fusion, RetrievalMode.hybrid), fusion), SEARCH_DEPTH), channels, questions)
     out["fuse"] = _ms(t)
     t = time.perf_counter()
-    passage = reader.passage_tokens.passage(hits[0].row) if hits else []
-    confidence(gather_signals(hits, tokens, passage, reader.idf))
+    asked, total = Asked(text, tokens, Persona.customer), weight_sum(settings)
+    rows = [candidate_features(asked, hits, i, reader, total) for i in range(len(hits))]
+    probabilities = [service.decision.probability(row) for row in rows]
+    service.decision.confidence(max(probabilities, default=0.0))
+    out["decision"] = _ms(t)
+    t = time.perf_counter()
     if hits:  # composed for every question, as if each were answered
-        compose_answer(AnswerContext(text, vector, tokens, {reader.kb: reader}), hits, Persona.customer)
+        compose_answer(AnswerContext(text, vector, tokens, {reader.kb: reader}), hits[:1], Persona.customer)
     out["compose"] = _ms(t)
     return out
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.answer_kind import asks_amount, states_amount
-from bot.confidence import coverage
+from bot.coverage import coverage
 from bot.reader import Reader
 from bot.retrieve.search import Hit
 from indexer.chunk import PATH_SEPARATOR

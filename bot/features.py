@@ -9,16 +9,15 @@ import math
 from dataclasses import dataclass
 
 from bot.answer_kind import asks_amount, states_amount
-from bot.confidence import coverage
+from bot.coverage import coverage
 from bot.reader import Reader
 from bot.retrieve.search import Hit
 from indexer.chunk import PATH_SEPARATOR
 from indexer.faq import FAQ_DOC_ID
-from kefu.text.tokenize import Tokenizer
 from kefu.vocab import Persona
 
 FEATURES = (
-    "dense", "sentence", "question_cosine", "bm25", "question_bm25", "char_bm25", "fused_share", "rank", "gap_to_top", "margin",
+    "dense", "sentence", "question_cosine", "bm25", "question_bm25", "char_bm25", "question_char_bm25", "fused_share", "rank", "gap_to_top", "margin",
     "dense_rank", "sparse_rank", "coverage", "known_coverage", "unknown_share", "question_coverage", "heading_coverage",
     "asks_amount", "states_asked_amount", "faq", "agent",
 )
@@ -37,7 +36,7 @@ def inverse(rank: int | None) -> float:
     return 1.0 / rank if rank else 0.0
 
 
-def candidate_features(asked: Asked, hits: list[Hit], position: int, reader: Reader, tokenizer: Tokenizer, weight_sum: float) -> dict[str, float]:
+def candidate_features(asked: Asked, hits: list[Hit], position: int, reader: Reader, weight_sum: float) -> dict[str, float]:
     """Features of hits[position] (a candidate among the ranked hits of one search)."""
     hit = hits[position]
     chunk = hit.chunk
@@ -52,6 +51,7 @@ def candidate_features(asked: Asked, hits: list[Hit], position: int, reader: Rea
         "bm25": math.log1p(hit.sparse_score or 0.0),
         "question_bm25": math.log1p(hit.question_sparse_score or 0.0),
         "char_bm25": math.log1p(hit.char_score or 0.0),
+        "question_char_bm25": math.log1p(hit.question_char_score or 0.0),
         "fused_share": hit.score / weight_sum,
         "rank": inverse(position + 1),
         "gap_to_top": (hits[0].score - hit.score) / weight_sum,
@@ -62,8 +62,8 @@ def candidate_features(asked: Asked, hits: list[Hit], position: int, reader: Rea
         # The words the kb knows at all: a typo, an English word or pasted text does not count against a passage.
         "known_coverage": coverage([t for t in asked.tokens if t in reader.idf], passage, reader.idf),
         "unknown_share": sum(t not in reader.idf for t in asked.tokens) / len(asked.tokens) if asked.tokens else 1.0,
-        "question_coverage": coverage(asked.tokens, tokenizer.tokenize(hit.question), reader.idf) if hit.question else 0.0,
-        "heading_coverage": coverage(asked.tokens, tokenizer.tokenize(heading), reader.idf),
+        "question_coverage": coverage(asked.tokens, reader.passage_tokens.phrase(hit.question), reader.idf) if hit.question else 0.0,
+        "heading_coverage": coverage(asked.tokens, reader.passage_tokens.phrase(heading), reader.idf),
         "asks_amount": float(wants_amount),
         "states_asked_amount": float(wants_amount and states_amount(chunk.text)),
         "faq": float(chunk.doc == FAQ_DOC_ID),

@@ -30,7 +30,7 @@ class Ranked:
 
 def weight_sum(settings: Settings) -> float:
     """The highest fused score the weights allow: first in every channel."""
-    return settings.sparse_weight + settings.dense_weight + settings.question_sparse_weight + settings.char_weight
+    return settings.sparse_weight + settings.dense_weight + settings.question_sparse_weight + settings.char_weight + settings.question_char_weight
 
 
 def rank_candidates(
@@ -41,7 +41,7 @@ def rank_candidates(
     fusion = fusion or passage_fusion(searcher.settings)
     hits = searcher.rank(asked.text, depth, RetrievalMode.hybrid, fusion, vector, asked.tokens)
     total = weight_sum(searcher.settings)
-    features = [candidate_features(asked, hits, i, readers[hit.kb], searcher.tokenizer, total) for i, hit in enumerate(hits)]
+    features = [candidate_features(asked, hits, i, readers[hit.kb], total) for i, hit in enumerate(hits)]
     probabilities = [model.probability(row) for row in features]
     order = sorted(range(len(hits)), key=lambda i: (-probabilities[i], i)) if model.rerank else range(len(hits))
     confidence = model.confidence(probabilities[order[0]]) if hits else 0.0

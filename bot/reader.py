@@ -4,7 +4,7 @@ Replaced whole on re-index."""
 
 from dataclasses import dataclass
 
-from bot.confidence import idf_from_bm25
+from bot.coverage import idf_from_bm25
 from bot.retrieve.index import LoadedIndex
 from bot.retrieve.passage_tokens import PassageTokens
 from kefu.text.correct import Corrector

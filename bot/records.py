@@ -1,6 +1,7 @@
 """The bot's use of the store: session state, the answer log, tickets and feedback.
 
-Every call opens one short transaction and retries briefly when the database is busy;
+Every call opens one short transaction and retries briefly when the database is busy; an
+answer reads its session (one query, nothing written) and writes everything else in one;
 a database that stays away raises StoreUnavailable (HTTP 503), and answering goes on
 without it (BotService treats a missing store as "no memory, no tickets").
 """
@@ -24,56 +25,55 @@ class Records:
         self.store = store
         self.ticket_key_secret = ticket_key_secret
 
-    def _run(self, work):
+    def _run(self, work, read_only: bool = False):
         def attempt():
-            with self.store.session() as db:
+            with self.store.read() if read_only else self.store.session() as db:
                 return work(db)
 
         return with_retry(attempt)
 
     # --- conversation ---
 
-    def session_state(self, session_id: str | None, persona: str, channel: str, ttl_minutes: int, kb: str | None = None) -> dict:
-        def work(db):
-            chat = sessions.get_or_create_session(db, session_id, persona=persona, channel=channel, ttl_minutes=ttl_minutes, kb=kb)
-            silenced = False
-            if chat.ticket_id:
-                silenced = tickets.get_ticket(db, chat.ticket_id).status == TicketStatus.assigned
-            return {
-                "id": chat.id,
-                "last_question": chat.last_question,
-                "low_streak": chat.low_confidence_streak,
-                "contact": chat.contact,
-                "ticket_id": chat.ticket_id,
-                "silenced": silenced,
-                "kb": chat.kb,
-            }
+    def session_state(self, session_id: str | None, persona: str, channel: str, kb: str | None = None) -> dict:
+        """The session an answer is given in (see sessions.read_session); nothing is written."""
+        return self._run(lambda db: sessions.read_session(db, session_id, persona=persona, channel=channel, kb=kb), read_only=True)
 
-        return self._run(work)
-
-    def forward_to_ticket(self, session: dict, text: str) -> None:
+    def forward_to_ticket(self, session: dict, text: str, ttl_minutes: int) -> None:
         def work(db):
-            sessions.append_turn(db, session["id"], "user", text)
+            sessions.touch_session(db, session["id"], ttl_minutes, now_utc())
+            sessions.append_turns(db, session["id"], [("user", text, None)])
             tickets.add_ticket_message(db, session["ticket_id"], role="customer", text=text)
 
         self._run(work)
 
-    def record_turn(self, session: dict, text: str, resolved: str, result, index_version: str) -> None:
+    def record_turn(self, session: dict, text: str, resolved: str, result, index_version: str, ttl_minutes: int, urgent: bool = False) -> str | None:
+        """An answer in one transaction: its session (stored, or its expiry, last question and
+        streak updated), the answer log and both turns; with `urgent`, the session's ticket
+        escalated or a new urgent one opened (see `urgent_ticket`), whose id is returned."""
+
         def work(db):
+            now = now_utc()
             reason = result.handoff.reason.value if result.handoff.reason else None
+            low = result.band.value != "answer" and reason in sessions.MANUAL_GAPS
+            sessions.save_answered(db, session, resolved=resolved, low=low, ttl_minutes=ttl_minutes, now=now)
             sessions.record_answer(
                 db, answer_id=result.answer_id, session_id=session["id"], question=text, answer=result.answer,
                 confidence=result.confidence, handoff_reason=reason, citations=result.citations, index_version=index_version,
-                kb=session.get("kb"),
+                kb=session.get("kb"), now=now,
             )
-            sessions.append_turn(db, session["id"], "user", text)
-            sessions.append_turn(db, session["id"], "bot", result.answer, answer_id=result.answer_id)
-            chat = db.get(sessions.ChatSession, session["id"])
-            chat.last_question = resolved
-            low = result.band.value != "answer" and reason in ("low_confidence", "repeated_failure")
-            chat.low_confidence_streak = chat.low_confidence_streak + 1 if low else 0
+            sessions.append_turns(db, session["id"], [("user", text, None), ("bot", result.answer, result.answer_id)], now)
+            return self._urgent_in(db, session["id"], text) if urgent else None
 
-        self._run(work)
+        return self._run(work)
+
+    def _urgent_in(self, db, session_id: str, text: str) -> str | None:
+        """urgent_ticket under a savepoint: a ticket that cannot be made loses no answer log."""
+        try:
+            with db.begin_nested():
+                return urgent_ticket(db, session_id, text, self.ticket_key_secret)
+        except Exception:
+            log.exception("could not open an urgent ticket for session %s", session_id)
+            return None
 
     # --- tickets ---
 
@@ -97,25 +97,6 @@ class Records:
         if new:
             log.info("ticket %s opened for %s, %s (%s, %s)", view["id"], mask_name(view["name"]), mask_phone(view["phone"]), view["priority"], view["reason"])
         return view, key
-
-    def raise_urgent(self, session: dict, text: str) -> str:
-        """The session's open ticket becomes urgent; with none open, a new urgent ticket is made
-        from the contact details the session already has."""
-
-        def work(db):
-            chat = db.get(sessions.ChatSession, session["id"])
-            current = db.get(tickets.Ticket, chat.ticket_id) if chat.ticket_id else None
-            if current is not None and current.status in (TicketStatus.open, TicketStatus.assigned):
-                return tickets.escalate_to_urgent(db, current.id, text).id
-            ticket = tickets.create_ticket(
-                db, name=chat.contact["name"], phone=chat.contact["phone"], reason=HandoffReason.urgent.value, priority=Priority.urgent.value,
-                channel=chat.channel, session_id=chat.id, key_secret=self.ticket_key_secret, transcript=sessions.transcript(db, chat.id),
-                kb=chat.kb,
-            ).ticket
-            chat.ticket_id = ticket.id
-            return ticket.id
-
-        return self._run(work)
 
     def get_ticket(self, ticket_id: str, access_key: str | None = None, *, as_agent: bool) -> dict:
         def work(db):
@@ -175,6 +156,21 @@ class Records:
                 for a in sessions.unanswered_questions(db, kb=kb, limit=limit)
             ]
         )
+
+
+def urgent_ticket(db, session_id: str, text: str, key_secret: str) -> str:
+    """The session's open ticket becomes urgent; with none open, a new urgent ticket is made
+    from the contact details the session already has."""
+    chat = db.get(sessions.ChatSession, session_id)
+    current = db.get(tickets.Ticket, chat.ticket_id) if chat.ticket_id else None
+    if current is not None and current.status in (TicketStatus.open, TicketStatus.assigned):
+        return tickets.escalate_to_urgent(db, current.id, text).id
+    ticket = tickets.create_ticket(
+        db, name=chat.contact["name"], phone=chat.contact["phone"], reason=HandoffReason.urgent.value, priority=Priority.urgent.value,
+        channel=chat.channel, session_id=chat.id, key_secret=key_secret, transcript=sessions.transcript(db, chat.id), kb=chat.kb,
+    ).ticket
+    chat.ticket_id = ticket.id
+    return ticket.id
 
 
 def detected_reason(db, chat, fields: dict | None) -> HandoffReason:

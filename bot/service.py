@@ -264,9 +264,11 @@ class BotService:
         else:
             outcome = self.decide(resolved, persona, session.get("low_streak", 0), kb)
         result = self._result(outcome, session, persona, text, resolved)
-        self._record(session, text, resolved, result, outcome.index_version)
-        if result.handoff.reason == HandoffReason.urgent and session.get("contact"):
-            result.handoff.ticket_id = self._raise_urgent(session, text) or result.handoff.ticket_id
+        urgent = result.handoff.reason == HandoffReason.urgent and bool(session.get("contact"))
+        ticket_id = self._record(session, text, resolved, result, outcome.index_version, urgent)
+        result.handoff.ticket_id = ticket_id or result.handoff.ticket_id
+        if session.get("store_down") and result.handoff.needed and persona == Persona.customer and not result.answer.endswith(TICKETS_UNAVAILABLE):
+            result.answer += TICKETS_UNAVAILABLE  # the store went away while answering: no ticket can be opened now
         return result
 
     def _result(self, outcome: Outcome, session: dict, persona: Persona, text: str, resolved: str) -> AskResult:
@@ -304,28 +306,25 @@ class BotService:
         if self.store is None:
             return {"id": session_id or uuid.uuid4().hex}
         try:
-            return self.store.session_state(session_id, persona.value, channel, self.settings.session_ttl_minutes, kb)
+            return self.store.session_state(session_id, persona.value, channel, kb)
         except StoreUnavailable:  # busy or gone: answer without memory, as if there were no store
             log.warning("store unavailable: answering without session memory or tickets")
             return {"id": session_id or uuid.uuid4().hex, "store_down": True}
 
     def _silent(self, session: dict, text: str) -> AskResult:
-        self.store.forward_to_ticket(session, text)
+        self.store.forward_to_ticket(session, text, self.settings.session_ttl_minutes)
         handoff = Handoff(True, None, session.get("ticket_id"), None, [])
         return AskResult(uuid.uuid4().hex, session["id"], SILENT, [], 0.0, handoff, Band.handoff)
 
-    def _raise_urgent(self, session: dict, text: str) -> str | None:
-        """An urgent matter from a customer whose contact details the session already has."""
-        try:
-            return self.store.raise_urgent(session, text)
-        except Exception:
-            log.exception("could not open an urgent ticket for session %s", session["id"])
-            return None
-
-    def _record(self, session: dict, text: str, resolved: str, result: AskResult, index_version: str) -> None:
+    def _record(self, session: dict, text: str, resolved: str, result: AskResult, index_version: str, urgent: bool) -> str | None:
+        """The answer's one transaction (bot.records); the id of an urgent ticket it opened or escalated."""
         if self.store is None or session.get("store_down"):
-            return
+            return None
         try:
-            self.store.record_turn(session, text, resolved, result, index_version)
+            return self.store.record_turn(session, text, resolved, result, index_version, self.settings.session_ttl_minutes, urgent)
+        except StoreUnavailable:  # busy or gone since the session was read: the answer still goes out
+            log.warning("store unavailable: answer %s not recorded", result.answer_id)
+            session["store_down"] = True
         except Exception:  # an answer already composed is still worth returning
             log.exception("could not record answer %s", result.answer_id)
+        return None

@@ -15,7 +15,7 @@ def heading_as_question(hit: Hit) -> str | None:
     """The passage's own heading without its numbering mark, when it says something."""
     heading = hit.chunk.section.split(PATH_SEPARATOR)[-1].strip()
     marker = leading_marker(heading)
-    title = heading[len(marker.mark):].strip(" .、:") if marker else heading
+    title = heading[len(marker.text):].strip(" .、:") if marker else heading
     if len(title) < MIN_HEADING_CHARS or any(mark in title for mark in SENTENCE_END) or hit.chunk.kind == ChunkKind.table_row:
         return None
     return title

@@ -66,7 +66,7 @@ def collect(service, items: list[GoldItem]) -> list[Ask]:
             text = spoken_to_written(item.question)  # as the bot reads it
             asked = Asked(text, service.tokenizer.tokenize(text), Persona(item.persona))
             hits = service.searcher(readers).search(text, RERANK_DEPTH, query_tokens=asked.tokens)
-            rows = [candidate_features(asked, hits, i, by_kb[h.kb], service.tokenizer, total) for i, h in enumerate(hits)]
+            rows = [candidate_features(asked, hits, i, by_kb[h.kb], total) for i, h in enumerate(hits)]
             features = np.array([[row[name] for name in FEATURES] for row in rows], dtype=float).reshape(-1, len(FEATURES))
             asks.append(Ask(item, kb is not None, features, np.array([answers(h.chunk, item) for h in hits], dtype=bool)))
     return asks

@@ -73,7 +73,7 @@ def ranked_without(service: BotService, item: GoldItem, setting: Setting, reader
     text = spoken_to_written(item.question) if setting.colloquial else item.question
     fusion = passage_fusion(service.settings, setting.questions)
     if not setting.chars:
-        fusion = replace(fusion, weights={**fusion.weights, "chars": 0.0})
+        fusion = replace(fusion, weights={**fusion.weights, "chars": 0.0, "question_chars": 0.0})
 
     def ranked(query: str):
         asked = Asked(query, service.tokenizer.tokenize(query), Persona(item.persona))
@@ -193,7 +193,7 @@ def meta(service: BotService, items: list[GoldItem], split: str) -> dict:
         "model": settings.embed_model,
         "fusion": (
             f"{settings.fusion.value} (BM25 {settings.sparse_weight}, dense {settings.dense_weight}, "
-            f"question BM25 {settings.question_sparse_weight}, characters {settings.char_weight}); "
+            f"question BM25 {settings.question_sparse_weight}, characters {settings.char_weight}, question characters {settings.question_char_weight}); "
             f"decision {'re-ranks' if service.decision.rerank else 'keeps the fused order'}"
         ),
         "answer_threshold": {

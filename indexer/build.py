@@ -129,9 +129,11 @@ def build_sparse_index(chunks: list[Chunk], tokenizer: Tokenizer, settings: Sett
     return build_bm25([c.index_text() for c in chunks], tokenizer, settings)
 
 
-def build_char_index(chunks: list[Chunk], settings: Settings) -> bm25s.BM25:
-    """BM25 over characters: a typo spoils a word for jieba, only two bigrams here."""
-    corpus = [char_ngrams(" ".join([c.index_text(), *c.questions])) or [""] for c in chunks]
+def build_char_index(texts: list[str], settings: Settings) -> bm25s.BM25:
+    """BM25 over characters: a typo spoils a word for jieba, only two bigrams here. Passages and
+    their associated questions get one each, so that leaving the questions out (a new company's
+    first day) leaves out every trace of them."""
+    corpus = [char_ngrams(text) or [""] for text in texts]
     retriever = bm25s.BM25(k1=settings.bm25_k1, b=settings.bm25_b)
     retriever.index(corpus, show_progress=False)
     return retriever
@@ -165,11 +167,12 @@ def write_version_files(building: Path, chunks: list[Chunk], embedded: Embedded,
     dense, dense_info = build_dense_index(embedded.units, settings)
     faiss.write_index(dense, str(building / versions.DENSE_FILE))
     build_sparse_index(chunks, tokenizer, settings).save(str(building / versions.BM25_DIR), show_progress=False)
-    build_char_index(chunks, settings).save(str(building / versions.CHARS_BM25_DIR), show_progress=False)
+    build_char_index([c.index_text() for c in chunks], settings).save(str(building / versions.CHARS_BM25_DIR), show_progress=False)
     if embedded.questions:
         question_dense, question_sparse = build_question_index(embedded.questions, embedded.question_vectors, tokenizer, settings)
         faiss.write_index(question_dense, str(building / versions.QUESTIONS_DENSE_FILE))
         question_sparse.save(str(building / versions.QUESTIONS_BM25_DIR), show_progress=False)
+        build_char_index(embedded.questions, settings).save(str(building / versions.QUESTIONS_CHARS_DIR), show_progress=False)
     return dense_info
 
 

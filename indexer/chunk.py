@@ -13,14 +13,13 @@ import re
 from dataclasses import asdict, dataclass, replace
 
 from indexer.load import KbDocument
-from indexer.markdown import Section, parse_markdown, sections
+from indexer.markdown import TABLE_RULE, Section, parse_markdown, sections
 from indexer.numbering import leading_marker
 from kefu.text.sentences import SENTENCE_END, sentence_spans
 
 PATH_SEPARATOR = " › "
 _LIST_MARK = re.compile(r"^(?:[-*+]\s+|>\s*)")
 _EMPHASIS = re.compile(r"\*\*|__")
-_TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}")
 _SENTENCE_END = SENTENCE_END + "…"
 _CLOSERS = "”’」』)）】"
 _QUOTE = re.compile("[“”\"]")
@@ -130,7 +129,7 @@ def section_items(section: Section) -> list[Item]:
             header = None
         line_end = offset + len(line) + 1
         if line.lstrip().startswith("|"):
-            if _TABLE_RULE.match(line.strip()):
+            if TABLE_RULE.match(line.strip()):
                 continue
             if header is None:
                 header, current = " | ".join(table_cells(line)), None

@@ -9,11 +9,10 @@ itself is checked to be deletion only (`is_deletion_of`). Associated-question li
 import re
 
 from indexer.clean import clean_capture
-from indexer.markdown import is_question_line, parse_markdown
+from indexer.markdown import TABLE_RULE, is_question_line, parse_markdown
 from kefu.text.normalize import compact, normalize_text
 from kefu.text.sentences import split_sentences
 
-_TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}")
 _MARKUP = re.compile(r"^(#{1,6}\s+|-\s+|\*\s+|>\s*)|\*\*")
 
 
@@ -23,7 +22,7 @@ def markdown_sentences(body: str) -> list[str]:
     sentences = []
     for line in body.splitlines():
         line = line.strip()
-        if not line or _TABLE_RULE.match(line) or is_question_line(line):
+        if not line or TABLE_RULE.match(line) or is_question_line(line):
             continue
         cells = line.strip("|").split("|") if line.startswith("|") else [line]
         for cell in cells:

@@ -13,7 +13,7 @@ from kefu.errors import DocumentUnreadable
 
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n?", re.DOTALL)
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
-_TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}")
+TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}")  # a Markdown table's header rule: |---|---|
 # NFKC turns the full-width colon into ":"; both are accepted in the file.
 _QUESTION_START = re.compile(r"^\s*>\s*问法")
 _QUESTION = re.compile(r"^\s*>\s*问法\s*[:：]\s*(.*?)\s*$")
@@ -70,7 +70,7 @@ def attach_question(section: Section, question: str, where: str) -> None:
             "an associated question must follow the text of its passage, not a heading"
         )
     last, text = len(section.lines) - 1, section.lines[-1][1].strip()
-    if _TABLE_RULE.match(text) or text.startswith("|") and (last == 0 or not section.lines[last - 1][1].lstrip().startswith("|")):
+    if TABLE_RULE.match(text) or text.startswith("|") and (last == 0 or not section.lines[last - 1][1].lstrip().startswith("|")):
         raise DocumentUnreadable(f"{where}: 问法不能跟在表头之后,应写在表格行之下 / an associated question must follow a table row, not its header")
     section.questions[last] = section.questions.get(last, ()) + (question,)
 
@@ -106,7 +106,7 @@ def check_table_after_questions(section: Section, parsed: ParsedMarkdown) -> Non
     for index in section.questions:
         following = section.lines[index + 1: index + 3]
         if following and following[0][1].lstrip().startswith("|") and section.lines[index][1].lstrip().startswith("|"):
-            if len(following) < 2 or not _TABLE_RULE.match(following[1][1].strip()):
+            if len(following) < 2 or not TABLE_RULE.match(following[1][1].strip()):
                 number = parsed.body_line + parsed.body[: following[0][0] - parsed.body_offset].count("\n")
                 raise DocumentUnreadable(
                     f"{parsed.name}:{number}: 问法之后的表格行需要重复表头 / "

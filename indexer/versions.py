@@ -25,9 +25,10 @@ DENSE_FILE = "dense.faiss"
 BM25_DIR = "bm25"
 QUESTIONS_DENSE_FILE = "questions.faiss"  # associated questions, one vector each
 QUESTIONS_BM25_DIR = "questions_bm25"
-CHARS_BM25_DIR = "chars_bm25"  # BM25 over character unigrams and bigrams of each passage and its questions
+CHARS_BM25_DIR = "chars_bm25"  # BM25 over character unigrams and bigrams of each passage
+QUESTIONS_CHARS_DIR = "questions_chars_bm25"  # the same over each associated question
 TERMS_FILE = "terms.json"  # the kb's words with their counts: the typo corrector's vocabulary
-FORMAT_VERSION = 5  # 2: one vector per quotable sentence; 3: a question index of associated questions; 4: terms.json; 5: chars_bm25
+FORMAT_VERSION = 5  # 2: one vector per quotable sentence; 3: a question index of associated questions; 4: terms.json; 5: chars_bm25 and questions_chars_bm25
 BUILDING_PREFIX = ".building-"
 
 

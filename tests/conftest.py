@@ -188,6 +188,14 @@ def postgres_url():
         yield url
 
 
+def store_url(request, tmp_path_factory) -> str:
+    """The store a test parametrised by backend ("sqlite" or "postgresql") runs on: a fresh SQLite
+    file, or the session's PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('store') / 'kefu.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     """Each phase's report on the test item (`item.rep_call`), so a fixture can tell that its

@@ -92,8 +92,9 @@ def markup_kept_as_text(expected: str):
     """The markup neither breaks the answer nor is echoed into it; the log keeps it verbatim."""
 
     def check(body, client):
-        assert body["band"] in ("answer", "suggest") and expected in body["answer"], body
-        assert "<script" not in body["answer"] and "onerror" not in body["answer"]
+        answered_or_offered(expected, "电话铃响几声必须接听")(body, client)
+        shown = body["answer"] + "".join(option["question"] for option in body["suggestions"])
+        assert "<script" not in shown and "onerror" not in shown
         assert stored_question(client, body["answer_id"]) == HOSTILE_HTML + "电话铃响几声必须接听"
 
     return check

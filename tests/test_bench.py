@@ -29,10 +29,11 @@ def test_quick_bench_runs_and_prints_every_section(tmp_path):
     )
     assert run.returncode == 0, run.stderr[-3000:]
     result = json.loads(run.stdout)
-    for section in ("meta", "floor", "stages", "encoders", "threads", "peer", "http", "peer_http", "peer_http_ratio", "build", "scale"):
+    for section in ("meta", "floor", "stages", "ask", "encoders", "threads", "peer", "http", "peer_http", "peer_http_ratio", "build", "scale"):
         assert section in result, section
     assert all(math.isfinite(n) and n >= 0 for n in numbers(result))
     assert result["stages"]["embed"]["n"] > 0 and result["floor"]["floor_ms"] > 0
+    assert result["ask"]["total"]["n"] > 0 and result["ask"]["commits_per_answer"] == 1  # one transaction per answer
     assert all(case["requests"] > 0 and case["errors"] == 0 for case in result["http"]["cases"] + result["peer_http"]["cases"])
     encoders = {row["name"]: row for row in result["encoders"]}
     assert list(encoders) == ["torch float32", "torch int8 dynamic", "ONNX float32", "ONNX int8 dynamic"]

@@ -94,3 +94,25 @@ def test_choosing_a_suggestion_answers_from_that_passage(client):
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
     elsewhere = client.post("/api/ask", json={"question": "电话铃响几声必须接听", "kb": "gas", "passage_id": chosen["id"]})
     assert elsewhere.status_code == 404  # a passage of another company's kb is not found in this one
+
+
+def test_a_typo_is_read_as_the_kbs_term_and_the_answer_says_so(client, service):
+    typed, plain = "我要投述你们的送奶工", "我要投诉你们的送奶工"
+    ranked = service.rank(typed, Persona.customer, "dairy")
+    assert [(c.span, c.replacement) for c in ranked.corrections] == [("投述", "投诉")]
+    assert ranked.hits[0].chunk.id == service.rank(plain, Persona.customer, "dairy").hits[0].chunk.id
+    body = client.post("/api/ask", json={"question": typed, "kb": "dairy"}).json()
+    assert body["band"] == "answer" and body["answer"].startswith("按「投诉」为您查找")
+    untouched = client.post("/api/ask", json={"question": plain, "kb": "dairy"}).json()
+    assert "为您查找" not in untouched["answer"]  # a question without a typo gets no note
+
+
+def test_a_numbered_heading_is_offered_without_its_number():
+    """A passage with no associated question is offered by its heading, its numbering mark cut
+    off (this raised AttributeError, a 500 on /api/ask, for every such suggestion)."""
+    from bot.retrieve.search import Hit
+    from bot.suggest import suggestions_from
+    from indexer.chunk import Chunk
+
+    chunk = Chunk("c1", "001.md", "服务手册", "服务手册 › 第三章 › 12、退换货的办理流程", "顾客凭发票办理退换货。", 0, 10, "text")
+    assert [s["question"] for s in suggestions_from([Hit(chunk, 1.0, None, None, row=0)])] == ["退换货的办理流程"]

@@ -18,7 +18,17 @@ from bot.retrieve.dense import load_faiss
 from bot.retrieve.sparse import load_bm25
 from indexer import versions
 from indexer.chunk import Chunk
-from indexer.versions import BM25_DIR, CHARS_BM25_DIR, CHUNKS_FILE, DENSE_FILE, QUESTIONS_BM25_DIR, QUESTIONS_DENSE_FILE, TERMS_FILE, expected_manifest_fields
+from indexer.versions import (
+    BM25_DIR,
+    CHARS_BM25_DIR,
+    CHUNKS_FILE,
+    DENSE_FILE,
+    QUESTIONS_BM25_DIR,
+    QUESTIONS_CHARS_DIR,
+    QUESTIONS_DENSE_FILE,
+    TERMS_FILE,
+    expected_manifest_fields,
+)
 from kefu.errors import IndexCorrupt
 from kefu.settings import Settings, index_root
 
@@ -33,6 +43,7 @@ class QuestionIndex:
     dense: faiss.Index  # one vector per question
     sparse: bm25s.BM25  # one row per question
     rows: np.ndarray  # question -> the chunk row of its passage
+    chars: bm25s.BM25  # BM25 over characters, one row per question
 
 
 @dataclass(frozen=True)
@@ -110,9 +121,10 @@ def load_questions(version_dir: Path, chunks: list[Chunk], manifest: dict, setti
     rows = question_owners(chunks)
     dense = load_faiss(version_dir / QUESTIONS_DENSE_FILE, settings)
     sparse = load_bm25(version_dir / QUESTIONS_BM25_DIR)
-    if not (len(rows) == expected == dense.ntotal == sparse.scores["num_docs"]):
+    chars = load_bm25(version_dir / QUESTIONS_CHARS_DIR)
+    if not (len(rows) == expected == dense.ntotal == sparse.scores["num_docs"] == chars.scores["num_docs"]):
         raise IndexCorrupt(f"{version_dir.name}: 关联问题数量不一致 / associated-question counts disagree between files")
-    return QuestionIndex(dense, sparse, rows)
+    return QuestionIndex(dense, sparse, rows, chars)
 
 
 def load_current(settings: Settings, kb: str) -> LoadedIndex:

@@ -1,7 +1,9 @@
-"""Tokens of the passages an answer is composed from, computed once per index version.
+"""Tokens of the index's own texts, computed once per index version.
 
-Composing an answer weighs each sentence of the top passages by the question words it holds;
-the passages do not change between questions, so their tokens are cut on first use and kept.
+Composing an answer weighs each sentence of the top passages by the question words it holds, and
+the decision model's features weigh each candidate's passage, heading and associated question;
+these texts do not change between questions, so their tokens are cut on first use and kept
+(cutting a candidate's heading and question anew was 20 jieba cuts per answer).
 Readers on many threads may fill the memo at once: a row cut twice gives the same tokens.
 """
 
@@ -15,6 +17,7 @@ class PassageTokens:
         self._tokenizer = tokenizer
         self._passages: dict[int, list[str]] = {}
         self._units: dict[int, list[frozenset[str]]] = {}
+        self._phrases: dict[str, list[str]] = {}
 
     def passage(self, row: int) -> list[str]:
         """Tokens of a chunk's index text (its headings and text), as BM25 saw them."""
@@ -30,3 +33,11 @@ class PassageTokens:
             units = self._chunks[row].quotable_units()
             sets = self._units.setdefault(row, [frozenset(self._tokenizer.tokenize(u)) for u in units])
         return sets
+
+    def phrase(self, text: str) -> list[str]:
+        """Tokens of a heading or an associated question of this index (its texts only: the memo
+        grows with the index, never with what customers type)."""
+        tokens = self._phrases.get(text)
+        if tokens is None:
+            tokens = self._phrases.setdefault(text, self._tokenizer.tokenize(text))
+        return tokens

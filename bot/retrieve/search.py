@@ -28,7 +28,7 @@ Key = tuple[int, int]  # (index number in the searcher, chunk row in that index)
 QUESTIONS_PER_PASSAGE = 8  # questions fetched per wanted passage, so n distinct passages come back
 # "dense" is the best of a passage's sentences and questions; "question_dense" (its questions
 # alone) is FAQ matching's, a question against questions.
-CHANNELS = ("sparse", "dense", "question_sparse", "question_dense", "chars")
+CHANNELS = ("sparse", "dense", "question_sparse", "question_dense", "chars", "question_chars")
 
 
 class RetrievalMode(str, Enum):
@@ -51,6 +51,7 @@ class Hit:
     sentence_score: float | None = None  # cosine of its best sentence (dense_score is the higher of the two)
     question_sparse_score: float | None = None  # BM25 of its best-matching associated question
     char_score: float | None = None  # BM25 over characters
+    question_char_score: float | None = None  # the same over its best-matching associated question
 
     @property
     def kb(self) -> str:
@@ -70,6 +71,7 @@ def passage_fusion(settings: Settings, questions: bool = True) -> Fusion:
     weights = {
         "sparse": settings.sparse_weight, "dense": settings.dense_weight,
         "question_sparse": settings.question_sparse_weight if questions else 0.0, "chars": settings.char_weight,
+        "question_chars": settings.question_char_weight if questions else 0.0,
     }
     return Fusion(settings.fusion, weights, settings.rrf_k, questions)
 
@@ -86,7 +88,7 @@ def ranks(scores: dict) -> dict:
 
 def mode_weights(fusion: Fusion, mode: RetrievalMode) -> dict[str, float]:
     """The channels a mode uses: sparse only the BM25 ones, dense only the dense ones."""
-    keep = {RetrievalMode.hybrid: CHANNELS, RetrievalMode.sparse: ("sparse", "question_sparse", "chars"), RetrievalMode.dense: ("dense", "question_dense")}[mode]
+    keep = {RetrievalMode.hybrid: CHANNELS, RetrievalMode.sparse: ("sparse", "question_sparse", "chars", "question_chars"), RetrievalMode.dense: ("dense", "question_dense")}[mode]
     return {channel: weight for channel, weight in fusion.weights.items() if channel in keep and weight > 0}
 
 
@@ -151,7 +153,7 @@ class Searcher:
         tokens = (self.tokenizer.tokenize(query) if query_tokens is None else query_tokens) if needs_tokens else None
         vector = (self.encode_query(query) if query_vector is None else query_vector) if needs_vector else None
         # Searched even at weight 0 (left out of fusion): the decision model reads its scores.
-        chars = char_ngrams(query) if "chars" in fusion.weights and mode != RetrievalMode.dense else None
+        chars = char_ngrams(query) if {"chars", "question_chars"} & set(fusion.weights) and mode != RetrievalMode.dense else None
         channels, best_questions = self.candidates(tokens, vector, weights, fusion.questions, len(exclude), chars)
         if exclude:
             channels = {name: without(scores, exclude, self.settings.candidates) for name, scores in channels.items()}
@@ -175,6 +177,9 @@ class Searcher:
                 channels["chars"].update({(i, row): s for row, s in search_sparse(index.chars, chars, n).items()})
             if index.questions is None:
                 continue
+            if chars and questions:
+                found = best_per_owner(search_sparse(index.questions.chars, chars, n * QUESTIONS_PER_PASSAGE), index.questions.rows)
+                channels["question_chars"].update({(i, row): score for row, (score, _) in list(found.items())[:n]})
             if "question_sparse" in weights:
                 found = best_per_owner(search_sparse(index.questions.sparse, tokens, n * QUESTIONS_PER_PASSAGE), index.questions.rows)
                 channels["question_sparse"].update({(i, row): score for row, (score, _) in list(found.items())[:n]})
@@ -194,7 +199,7 @@ class Searcher:
             cosine, question = best_questions.get(key, (None, None))
             out.append(Hit(self.indexes[i].chunks[row], score, dense.get(key), channels["sparse"].get(key),
                            dense_ranks.get(key), sparse_ranks.get(key), row, cosine, question, channels["sentence"].get(key),
-                           channels["question_sparse"].get(key), channels["chars"].get(key)))
+                           channels["question_sparse"].get(key), channels["chars"].get(key), channels["question_chars"].get(key)))
         return out
 
     def index_of(self, hit: Hit) -> LoadedIndex:

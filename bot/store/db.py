@@ -92,6 +92,12 @@ class Store:
                 db.rollback()
                 raise
 
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading only: nothing is committed (on SQLite no transaction is begun)."""
+        with self._sessions() as db:
+            yield db
+
 
 def open_store(url: str, timeout: float = 5.0) -> Store:
     engine = make_engine(url, timeout)
