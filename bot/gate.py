@@ -9,10 +9,12 @@ from pathlib import Path
 from bot.retrieve.index import LoadedIndex, load_current, load_version
 from bot.retrieve.query_encoder import QueryEncoder
 from bot.retrieve.search import RetrievalMode, Searcher
+from indexer import versions
 from indexer.embed import Progress, no_progress
-from kefu.errors import IndexCorrupt, IndexMissing, KefuError
+from kefu.errors import IndexCorrupt, IndexMissing, KefuError, ModelUnavailable
 from kefu.gold import GoldItem, answers, gold_file, load_gold
-from kefu.settings import Settings
+from kefu.model import Encoder
+from kefu.settings import QueryBackend, Settings, index_root
 from kefu.text.tokenize import Tokenizer
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,38 @@ def dev_items(settings: Settings, kb: str) -> list[GoldItem]:
     return [i for i in load_gold(path, "dev") if i.answerable and i.kb == kb]
 
 
+def built_with(settings: Settings, kb: str) -> str | None:
+    """The model the kb's current version names in its manifest, if it can be read."""
+    root = index_root(settings, kb)
+    try:
+        return versions.read_manifest(versions.versions_dir(root) / versions.current_version(root)).get("model")
+    except (IndexMissing, IndexCorrupt):
+        return None
+
+
+def current_with_its_queries(settings: Settings, queries: QueryEncoder, kb: str) -> tuple[LoadedIndex, QueryEncoder, Settings] | None:
+    """The kb's current version, with the query encoder and settings it is searched with; None when
+    there is none to compare with. A version built with another model (a switch to a tuned model
+    is a re-index) is searched with that model, so the switch is compared like any re-index."""
+    try:
+        return load_current(settings, kb), queries, settings
+    except IndexMissing:
+        return None
+    except IndexCorrupt:
+        model = built_with(settings, kb)
+        if model is None or model == settings.embed_model:
+            return None  # damaged, not another model's: nothing sound to compare with
+    # torch: an ONNX export of the old model, made only to compare once, would be written to disk for nothing
+    theirs = settings.model_copy(update={"embed_model": model, "query_backend": QueryBackend.torch})
+    try:
+        return load_current(theirs, kb), QueryEncoder(Encoder(theirs), theirs), theirs
+    except (ModelUnavailable, IndexCorrupt) as exc:
+        raise QualityGateFailed(
+            f"质量检查无法比较 / quality gate cannot compare: {kb}'s current version was built with {model}, "
+            f"which cannot be searched here ({exc}). Use --force to switch anyway."
+        ) from exc
+
+
 def quality_gate(settings: Settings, queries: QueryEncoder, tokenizer: Tokenizer, kb: str, progress: Progress = no_progress) -> Callable[[Path], dict] | None:
     """The check a build of `kb` runs on its finished folder, or None when the gate is switched
     off. The gold file is read now, so a missing one stops the re-index before anything is built.
@@ -65,16 +99,16 @@ def quality_gate(settings: Settings, queries: QueryEncoder, tokenizer: Tokenizer
         if not items:
             log.warning("quality gate: the gold dev half has no answerable question in %s, nothing to compare", kb)
             return {"state": "passed", "questions": 0}
-        try:
-            current = load_current(settings, kb)
-        except (IndexMissing, IndexCorrupt):
+        compared = current_with_its_queries(settings, queries, kb)
+        if compared is None:
             return {"state": "first", "questions": len(items)}  # nothing to compare with: the first build always passes
+        current, current_queries, current_settings = compared
         done = itertools.count(1)
 
         def asked() -> None:  # both passes counted as one stage
             progress("check", next(done), 2 * len(items))
 
-        before = recall_at_5(current, items, queries, tokenizer, settings, asked)
+        before = recall_at_5(current, items, current_queries, tokenizer, current_settings, asked)
         after = recall_at_5(load_version(new_version, settings), items, queries, tokenizer, settings, asked)
         old, new = sum(before.values()) / len(items), sum(after.values()) / len(items)
         if old - new > settings.quality_gate_max_drop:

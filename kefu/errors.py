@@ -38,3 +38,7 @@ class EmbeddingFailed(KefuError):
 
 class BuildRunning(KefuError):
     """Another build or rollback of the same knowledge base's index holds its lock."""
+
+
+class TuneRefused(KefuError):
+    """`kefu tune` cannot start (no questions to learn from, a bad or taken model name); nothing is written."""

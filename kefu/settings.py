@@ -334,8 +334,16 @@ def cache_root(settings: Settings) -> Path:
     return settings.cache_dir or settings.data_dir / "cache"
 
 
+def models_root(settings: Settings) -> Path:
+    """Models made here: tuned models (`kefu tune`, one folder each) and, by default, the ONNX exports."""
+    return settings.data_dir / "models"
+
+
+ONNX_FOLDER = "onnx"  # the ONNX exports' folder under models_root when onnx_dir is unset
+
+
 def onnx_root(settings: Settings) -> Path:
-    return settings.onnx_dir or settings.data_dir / "models" / "onnx"
+    return settings.onnx_dir or models_root(settings) / ONNX_FOLDER
 
 
 def settings_table() -> str:

@@ -47,6 +47,61 @@ def make_small_kb(root: Path) -> Path:
     return folder
 
 
+TINY = "tiny"
+# Four rules of a made-up shop, four ways of asking for each: the kb `kefu tune`'s tests tune on
+# (test_tune, test_tune_parts).
+TINY_MANUAL = """---
+title: 小店服务手册
+---
+# 小店服务手册
+
+## 一、退货
+
+商品签收后七天内可以无理由退货,退货运费由顾客承担。
+
+> 问法：买了东西不想要了能退吗
+> 问法：几天内可以退货
+> 问法：退货运费谁出
+> 问法：无理由退货有时间限制吗
+
+## 二、营业时间
+
+门店每天上午九点开门,晚上九点关门,节假日照常营业。
+
+> 问法：你们几点开门
+> 问法：晚上几点关门
+> 问法：节假日营业吗
+> 问法：周末开不开门
+
+## 三、会员积分
+
+每消费一元积一分,积分满一百分可抵现金一元。
+
+> 问法：积分怎么算
+> 问法：积分能抵钱不
+> 问法：一百积分换多少钱
+> 问法：消费一块钱给几分
+
+## 四、发票
+
+购物后凭小票在服务台开具发票,当月有效。
+
+> 问法：怎么开发票
+> 问法：发票在哪里开
+> 问法：小票丢了能开发票吗
+> 问法：发票过期了还能补吗
+"""
+
+
+def make_tiny_kb(root: Path, kb: str = TINY, manual: str = TINY_MANUAL) -> Path:
+    """A kb root holding kb `kb` with one manual (by default the tiny shop's); returns its folder."""
+    folder = root / kb
+    folder.mkdir(parents=True)
+    (folder / "kb.yaml").write_text("name: 小店\norganization: 小店公司\ngreeting: 您好\n", encoding="utf-8")
+    (folder / "manual.md").write_text(manual, encoding="utf-8")
+    return folder
+
+
 def build_every_kb(settings: Settings, encoder, **options) -> dict:
     """Each knowledge base of settings.kb_dir built (as `kefu index` does); results by kb."""
     from indexer.build import build_index

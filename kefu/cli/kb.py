@@ -37,13 +37,14 @@ def import_cmd(
         raise typer.Exit(1)
 
 
-def build_progress():
+def build_progress(tenths_from: int = 100):
     """The build's progress for a person, on stderr: a line when a stage starts and ends, and
-    for long stages (embedding) one per tenth done, so a log or a terminal can follow it."""
+    for long stages (embedding: `tenths_from` units or more) one per tenth done, so a log or a
+    terminal can follow it."""
     shown: dict[str, int] = {}
 
     def report(stage: str, done: int, total: int) -> None:
-        step = total // 10 if total >= 100 else total
+        step = total // 10 if total >= tenths_from else total
         if shown.get(stage) == total or (stage in shown and done < total and done - shown[stage] < step):
             return
         shown[stage] = done
