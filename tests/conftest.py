@@ -222,3 +222,11 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
+
+
+def pytest_collection_modifyitems(items):
+    """The `model` mark on every test that loads the embedding model: through the session's
+    `encoder` fixture (directly or through one built on it), or in a kefu process it starts."""
+    for item in items:
+        if "encoder" in item.fixturenames or hasattr(item.module, "run_kefu"):
+            item.add_marker(pytest.mark.model)

@@ -13,7 +13,7 @@ from kefu.vocab import REQUIRED_COMPLAINT_FIELDS, Channel, ComplaintField, Hando
 
 from conftest import make_settings
 
-WEB = Path(__file__).resolve().parent.parent / "web"
+WEB = Path(__file__).resolve().parents[2] / "web"
 STAGES = ["load", "chunk", "embed", "write", "check", "publish"]
 
 
