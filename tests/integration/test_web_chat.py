@@ -179,3 +179,26 @@ def test_a_console_search_that_matches_nothing_says_so(page, server):
     search.fill("电话铃响几声")
     expect(page.locator("#search-status")).to_contain_text("条结果")
     expect(page.locator("#results .hit").first).to_contain_text("3声")
+
+
+def test_a_did_you_mean_option_is_a_question_and_choosing_it_answers_from_its_passage(page, server):
+    panel = open_widget(page, server)
+    ask_widget(panel, "牛奶有问题找谁")  # found the topic, not sure of the passage: 您是想问
+    offered = panel.locator(".msg.bot").last
+    expect(offered).to_contain_text("您是想问")
+    options = offered.locator(".suggest button:not(.offer)")
+    expect(options.first).to_be_visible()
+    labels = options.all_inner_texts()
+    assert 0 < len(labels) <= 3 and len(set(labels)) == len(labels)  # shown once each
+    assert all("|" not in label and len(label) >= 4 for label in labels)  # questions, never fragments or header rows
+    body = httpx.post(server.url + "/api/ask", json={"question": "牛奶有问题找谁", "kb": "dairy"}).json()
+    chosen = body["suggestions"][0]
+    assert chosen["question"] == labels[0]
+    options.first.click()
+    answer = panel.locator(".msg.bot").last
+    expect(answer.locator(".chip").first).to_be_visible()  # answered, with its citation
+    mine = panel.locator(".msg.user").last
+    expect(mine).to_have_text(chosen["question"])  # the option was sent as the customer's question
+    cited = httpx.post(server.url + "/api/ask", json={"question": chosen["question"], "kb": "dairy", "passage_id": chosen["id"]}).json()
+    assert cited["band"] == "answer" and [c["id"] for c in cited["citations"]] == [chosen["id"]]
+    expect(answer).to_contain_text(cited["citations"][0]["text"][:12])  # from the passage the option named
