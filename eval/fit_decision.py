@@ -16,7 +16,7 @@ cross-validated scores, calibration and weights; writes the model.
 
 import argparse
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -54,21 +54,25 @@ class Ask:
     in_kb: bool
     features: np.ndarray  # candidates x FEATURES, in retrieval order
     labels: np.ndarray
+    first_day: bool = False  # in its kb with the associated questions left out
 
 
-def collect(service, items: list[GoldItem]) -> list[Ask]:
+def collect(service, items: list[GoldItem], first_day: bool = False) -> list[Ask]:
     asks = []
     total = weight_sum(service.settings)
     for item in items:
-        for kb in (item.kb, None):
+        # in its kb, with no kb, and with `first_day` in its kb as on a new company's first day (no
+        # associated questions yet): that teaches the model passages nobody has written questions for
+        for kb, questions in ((item.kb, True), (None, True), *([(item.kb, False)] if first_day else [])):
             readers = service.readers_for(kb)
             by_kb = {reader.kb: reader for reader in readers}
             text = spoken_to_written(item.question)  # as the bot reads it
             asked = Asked(text, service.tokenizer.tokenize(text), Persona(item.persona))
-            hits = service.searcher(readers).search(text, RERANK_DEPTH, query_tokens=asked.tokens)
+            hits = service.searcher(readers).search(text, RERANK_DEPTH, query_tokens=asked.tokens, questions=questions)
             rows = [candidate_features(asked, hits, i, by_kb[h.kb], total) for i, h in enumerate(hits)]
             features = np.array([[row[name] for name in FEATURES] for row in rows], dtype=float).reshape(-1, len(FEATURES))
-            asks.append(Ask(item, kb is not None, features, np.array([answers(h.chunk, item) for h in hits], dtype=bool)))
+            labels = np.array([answers(h.chunk, item) for h in hits], dtype=bool)
+            asks.append(Ask(item, kb is not None and questions, features, labels, first_day=not questions))
     return asks
 
 
@@ -183,12 +187,12 @@ def calibration(turns_: list[Turn]) -> float:
     return expected_calibration_error(bins)
 
 
-def main(out: Path) -> None:
+def main(out: Path, first_day: bool = False) -> None:
     settings = load_settings()
     service = open_bot(settings, store=False, decision=neutral_model()).service
     items = load_gold(gold_file(settings), "dev")
     print(f"collecting candidates of {len(items)} dev questions, each in its kb and with no kb…", file=sys.stderr)
-    asks = collect(service, items)
+    asks = collect(service, items, first_day)
     x, y, groups = stacked(asks)
     scores = {}
     for c in C_GRID:
@@ -199,7 +203,7 @@ def main(out: Path) -> None:
     recall = {rerank: recall_at_1(turns(asks, oof, rerank)) for rerank in (True, False)}
     rerank = recall[True] > recall[False]  # ties keep retrieval's order: the simpler of the two
     raw = turns(asks, oof, rerank)
-    a, b = platt(raw)
+    a, b = platt([t for t, ask in zip(raw, asks) if not ask.first_day])  # calibrated for the kbs as they are
     turns_ = calibrated(raw, a, b)
     answer, suggest = choose_thresholds(turns_)
     by_persona = persona_thresholds(asks, turns_)
@@ -210,6 +214,9 @@ def main(out: Path) -> None:
         "cv_r1_reranked": round(recall[True], 4), "cv_r1_fused": round(recall[False], 4),
         "cv_log_loss": round(scores[best], 4), "cv_auc": round(float(roc_auc_score(y, np.concatenate(oof))), 4),
         "cv_ece_top_raw": round(calibration(raw), 4), "cv_ece_top": round(calibration(turns_), 4), "cv_rates_at_answer_threshold": {k: round(v, 4) for k, v in rates(turns_, answer).items()},
+        **({"cv_rates_first_day_customers": {
+            k: round(v, 4) for k, v in rates([replace(t, in_kb=True) for t, a in zip(turns_, asks) if a.first_day and a.item.persona == "customer"], by_persona["customer"]).items()
+        }} if first_day else {}),
         "cv_rates_by_persona": {
             persona: {k: round(v, 4) for k, v in rates([t for t, a in zip(turns_, asks) if a.item.persona == persona], threshold).items()}
             for persona, threshold in by_persona.items()
@@ -230,4 +237,6 @@ def main(out: Path) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=BUNDLED)
-    main(parser.parse_args().out)
+    parser.add_argument("--first-day", action="store_true", help="also fit on each question asked in its kb with the associated questions left out")
+    options = parser.parse_args()
+    main(options.out, options.first_day)
