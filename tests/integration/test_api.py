@@ -5,12 +5,12 @@ from fastapi.testclient import TestClient
 
 from bot.app import create_app
 
-MANUAL_QUESTIONS = [
-    ("电话铃响几声必须接听", "000", "电话铃响3声内"),
-    ("保质期满的产品能退吗", "003", "保质期满的产品"),
-    ("投诉预警信息多久内要上报", "002", "30分钟内"),
-    ("客户来电时首问语怎么说", "001", "请问有什么可以帮助您"),
-    ("售后服务完成后多久进行电话回访", "004", "48小时"),
+MANUAL_QUESTIONS = [  # asked in their company's kb, as its widget asks them
+    ("电话铃响几声必须接听", "dairy", "000", "电话铃响3声内"),
+    ("保质期满的产品能退吗", "lighting", "003", "保质期满的产品"),
+    ("投诉预警信息多久内要上报", "supermarket", "002", "30分钟内"),
+    ("客户来电时首问语怎么说", "gas", "001", "请问有什么可以帮助您"),
+    ("售后服务完成后多久进行电话回访", "appliance", "004", "48小时"),
 ]
 
 
@@ -32,9 +32,9 @@ def ask(client, question, **extra):
     return response.json()
 
 
-@pytest.mark.parametrize("question,doc,expected", MANUAL_QUESTIONS)
-def test_answers_quote_the_manual_with_citations(client, question, doc, expected):
-    body = ask(client, question)
+@pytest.mark.parametrize("question,kb,doc,expected", MANUAL_QUESTIONS)
+def test_answers_quote_the_manual_with_citations(client, question, kb, doc, expected):
+    body = ask(client, question, kb=kb)
     assert body["band"] == "answer" and body["handoff"]["needed"] is False
     assert 1 <= len(body["citations"]) <= 3
     assert "[1]" in body["answer"]
