@@ -25,7 +25,7 @@ from bot.retrieve.index import LoadedIndex, QuestionIndex
 from bot.retrieve.query_encoder import QueryEncoder
 from bot.retrieve.search import RetrievalMode, Searcher
 from eval.metrics import mean, mrr_at, recall_at
-from indexer.build import build_question_index
+from indexer.build import build_char_index, build_question_index
 from indexer.chunk import PATH_SEPARATOR, Chunk
 from indexer.embed import embed_texts
 from indexer.embed_cache import EmbeddingCache, model_slug
@@ -106,7 +106,8 @@ def faq_entries_index(corpus: list[str], encoder: Encoder, settings: Settings, n
     dense, sparse = build_question_index(corpus, vectors, Tokenizer(), settings)
     rows = np.arange(len(chunks), dtype=np.int64)
     manifest = {"dimension": vectors.shape[1], "kb": name}
-    return LoadedIndex(f"bench-{name}", manifest, chunks, dense, sparse, rows, np.arange(len(chunks) + 1), QuestionIndex(dense, sparse, rows))
+    chars = build_char_index(corpus, settings)  # FAQ matching does not search it; the index holds one as every version does
+    return LoadedIndex(f"bench-{name}", manifest, chunks, dense, sparse, rows, np.arange(len(chunks) + 1), QuestionIndex(dense, sparse, rows, chars))
 
 
 def read_task(settings: Settings, datasets_dir: Path, dataset: str, limit: int, split: str) -> FaqTask:
