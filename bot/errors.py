@@ -27,6 +27,13 @@ class NotReady(BotError):
     status, code = 503, "not_ready"
 
 
+class KbNotIndexed(BotError):
+    """A kb that exists but has no index yet (just created): a state an editor changes by
+    re-indexing, not an outage."""
+
+    status, code = 409, "kb_not_indexed"
+
+
 class Unauthorized(BotError):
     status, code = 401, "unauthorized"
 

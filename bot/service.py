@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from bot.answer import MAX_CITATIONS, AnswerContext, ComposedAnswer, compose_answer, compose_faq_answer
 from bot.answer_kind import answers_kind
 from bot.decision import DecisionModel
-from bot.errors import EmptyQuestion, InvalidRequest, NotFound, NotReady, QuestionTooLong
+from bot.errors import EmptyQuestion, InvalidRequest, KbNotIndexed, NotFound, NotReady, QuestionTooLong
 from bot.features import Asked
 from bot.followup import resolve_follow_up
 from bot.handoff import detect_request, priority_for, required_fields
@@ -165,7 +165,7 @@ class BotService:
         if check_kb_id(kb) not in self.kbs:
             raise UnknownKb(f"没有知识库 {kb} / no knowledge base {kb!r}; GET /api/kbs lists them")
         if kb not in readers:
-            raise NotReady(f"知识库 {kb} 尚未建立索引 / knowledge base {kb!r} is not indexed yet: run `kefu index --kb {kb}`")
+            raise KbNotIndexed(f"知识库 {kb} 尚未建立索引 / knowledge base {kb!r} is not indexed yet: re-index it from the editor page or run `kefu index --kb {kb}`")
         return [readers[kb]]
 
     def searcher(self, readers: list[Reader]) -> Searcher:
@@ -199,13 +199,14 @@ class BotService:
             joint = self._joint_corrector = (key, Corrector.from_vocabulary(terms, self.tokenizer))
         return joint[1]
 
-    def search(self, query: str, k: int, kb: str | None = None) -> dict:
+    def search(self, query: str, k: int, kb: str | None = None, floor: bool = True) -> dict:
         """Passages for a quick lookup (the agents' console), ranked as the bot ranks them: the
         citation shape with each document's date, and the query's tokens for highlighting; none
-        for a query that matched nothing (results.matches_nothing)."""
+        for a query that matched nothing (results.matches_nothing), unless `floor` is off (an
+        editor looking for the passage a missed question should have found)."""
         readers = self.readers_for(kb)
         ranked = self.rank(query, Persona.agent, readers=readers).hits
-        hits = [] if matches_nothing(ranked, self.settings.search_dense_floor) else ranked[:k]  # judged on all, whatever k
+        hits = [] if floor and matches_nothing(ranked, self.settings.search_dense_floor) else ranked[:k]  # judged on all, whatever k
         dates = {reader.kb: reader.dates for reader in readers}
         results = [{**hit_to_json(hit), "date": dates[hit.kb].get(hit.chunk.doc)} for hit in hits]
         return {"query": query, "results": results, "terms": self.tokenizer.tokenize(query)}

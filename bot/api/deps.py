@@ -23,7 +23,7 @@ def get_bot(request: Request) -> Bot:
 
 
 def get_service(bot: Annotated[Bot, Depends(get_bot)]) -> BotService:
-    """The service; it answers 503 itself for a kb with no index yet."""
+    """The service; it answers 409 itself for a kb with no index yet."""
     return bot.service
 
 

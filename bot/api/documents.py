@@ -75,7 +75,8 @@ def list_passages(
     passages = [p for p in files.passages(kb) if doc is None or p.doc == doc]
     scores: dict[str, float] = {}
     if q:
-        hits = service.search(check_question(q, service.settings.max_question_chars), min(offset + limit, MAX_PAGE), kb.id)["results"]
+        # no empty-search floor: the question an editor links matched nothing, that is why it is here
+        hits = service.search(check_question(q, service.settings.max_question_chars), min(offset + limit, MAX_PAGE), kb.id, floor=False)["results"]
         scores = {hit["id"]: hit["score"] for hit in hits}
         by_id = {p.id: p for p in passages}
         passages = [by_id[hit["id"]] for hit in hits if hit["id"] in by_id]

@@ -268,7 +268,7 @@ _ERROR_MEANINGS = {
     403: "token not valid for this endpoint",
     404: "no such ticket, answer, knowledge base, document, passage, kept version or endpoint",
     408: "the request's body did not arrive within KEFU_BODY_TIMEOUT_SECONDS",
-    409: "conflicts with work in progress (re-index running, nothing to roll back to), an Idempotency-Key already used for another ticket, an upload whose document id another kb file has, a kb that exists, or questions that cannot be written under that passage",
+    409: "conflicts with work in progress (re-index running, nothing to roll back to), a knowledge base not indexed yet, an Idempotency-Key already used for another ticket, an upload whose document id another kb file has, a kb that exists, or questions that cannot be written under that passage",
     413: "question or body too large",
     415: "unsupported upload type",
     422: "invalid request (field, type, empty question, bad phone, unknown field), or an upload that cannot be parsed or passes a parser's limit (nesting, time, memory)",

@@ -32,7 +32,10 @@ def test_a_new_kb_is_listed_at_once_and_answers_after_its_first_upload_and_reind
     assert yaml.safe_load((kb_folder(client, "drinks") / "kb.yaml").read_text(encoding="utf-8"))["name"] == "饮品"
     public = {kb["id"]: kb for kb in client.get("/api/kbs").json()}
     assert public["drinks"]["indexed"] is False and public["drinks"]["greeting"] == DRINKS["greeting"]
-    error_of(client.get("/api/admin/kbs/drinks/index"), 503, "not_ready")
+    # a state an editor changes by re-indexing, not an outage: 409, never a 5xx
+    error_of(client.get("/api/admin/kbs/drinks/index"), 409, "kb_not_indexed")
+    error_of(client.post("/api/ask", json={"question": "冰淇淋能再冻吗", "kb": "drinks"}), 409, "kb_not_indexed")
+    error_of(client.post("/api/admin/hit-test", json={"question": "冰淇淋能再冻吗", "kb": "drinks"}), 409, "kb_not_indexed")
     assert client.post("/api/admin/kbs/drinks/documents", files={"file": ("冷饮.md", MANUAL.encode("utf-8"))}).status_code == 201
     assert reindexed(client, "drinks", force=False)["result"]["docs"] == 1  # no gold questions for it: the gate passes
     answer = client.post("/api/ask", json={"question": "冰淇淋解冻后可以再次冷冻吗", "kb": "drinks"}).json()
