@@ -30,7 +30,7 @@ class Ranked:
 
 def weight_sum(settings: Settings) -> float:
     """The highest fused score the weights allow: first in every channel."""
-    return settings.sparse_weight + settings.dense_weight + settings.question_sparse_weight + settings.char_weight + settings.question_char_weight
+    return sum(passage_fusion(settings).weights.values())
 
 
 def rank_candidates(
