@@ -30,14 +30,19 @@ NOISE = 0.025  # per dimension: a synthetic vector keeps cosine ~0.8 with its ma
 SEED = 6
 
 
+def mix_vectors(main: np.ndarray, other: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Each row its main sentence's vector plus up to 0.6 of another's plus noise, normalised."""
+    x = main + rng.uniform(0.0, 0.6, (len(main), 1)).astype(np.float32) * other
+    x += rng.standard_normal(x.shape, dtype=np.float32) * NOISE
+    faiss.normalize_L2(x)
+    return x
+
+
 def synthetic_block(centres: np.ndarray, block: int, rows: int) -> np.ndarray:
     rng = np.random.default_rng((SEED, block))
     a = centres[rng.integers(0, len(centres), rows)]
     b = centres[rng.integers(0, len(centres), rows)]
-    x = a + rng.uniform(0.0, 0.6, (rows, 1)).astype(np.float32) * b
-    x += rng.standard_normal(x.shape, dtype=np.float32) * NOISE
-    faiss.normalize_L2(x)
-    return x
+    return mix_vectors(a, b, rng)
 
 
 def blocks(centres: np.ndarray, total: int):

@@ -270,15 +270,25 @@ def build_index(
         chunks = chunk_documents(docs, settings, kb, progress)
         encoder = encoder or Encoder(settings)
         embedded = embed_chunks(chunks, encoder, settings, kb, progress)
-        progress("write", 0, WRITE_STEPS)
-        version = versions.new_version_id()
-        versions.remove_stale_builds(root)
-        building = versions.versions_dir(root) / (versions.BUILDING_PREFIX + version)
-        building.mkdir(parents=True)
-        dense_info = write_version_files(building, chunks, embedded, tokenizer or Tokenizer(), settings, progress)
-        seconds = time.perf_counter() - started
-        manifest = manifest_for(kb, version, docs, chunks, embedded, dense_info, seconds, encoder.dimension, settings, building)
-        versions.write_json_atomic(building / versions.MANIFEST, manifest)
-        progress("write", WRITE_STEPS, WRITE_STEPS)
-        final = gate_and_publish(building, root, version, gate, settings, progress)
+        version, final, seconds = write_version(settings, kb, docs, chunks, embedded, encoder.dimension, started, gate, progress, tokenizer)
     return BuildResult(kb, version, final, len(docs), len(chunks), len(embedded.questions), embedded.embedded, embedded.reused, seconds)
+
+
+def write_version(settings: Settings, kb: str, docs: list[KbDocument], chunks: list[Chunk], embedded: Embedded, dimension: int,
+                  started: float, gate: Gate | None = None, progress: Progress = no_progress, tokenizer: Tokenizer | None = None) -> tuple[str, Path, float]:
+    """Chunks and their vectors written as a new version of kb, gated and published: (version,
+    its folder, seconds since `started`). The vectors need not come from `embed_chunks`: the
+    bench writes synthetic kbs through here, so they are in the very format the server loads.
+    The caller holds the kb's build lock."""
+    progress("write", 0, WRITE_STEPS)
+    root = index_root(settings, kb)
+    version = versions.new_version_id()
+    versions.remove_stale_builds(root)
+    building = versions.versions_dir(root) / (versions.BUILDING_PREFIX + version)
+    building.mkdir(parents=True)
+    dense_info = write_version_files(building, chunks, embedded, tokenizer or Tokenizer(), settings, progress)
+    seconds = time.perf_counter() - started
+    manifest = manifest_for(kb, version, docs, chunks, embedded, dense_info, seconds, dimension, settings, building)
+    versions.write_json_atomic(building / versions.MANIFEST, manifest)
+    progress("write", WRITE_STEPS, WRITE_STEPS)
+    return version, gate_and_publish(building, root, version, gate, settings, progress), seconds
