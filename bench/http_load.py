@@ -79,18 +79,22 @@ def memory_mb(pid: int) -> dict[str, float]:
     return {"rss_mb": fields.get("VmRSS", 0.0), "peak_rss_mb": fields.get("VmHWM", 0.0)}
 
 
-def calls(kind: str, questions: list[str]):
+def calls(kind: str, questions: list[str], kb: str | None = None):
+    """Calls of one kind cycling through the questions; with `kb`, asked in that kb as the widget
+    asks (an ask names its channel too)."""
+    in_kb = {"kb": kb} if kb else {}
+
     def make(worker: int, sent: int) -> Call:
         question = questions[(worker * 37 + sent) % len(questions)]
         if kind == "ask":
-            return Call("ask", "POST", "/api/ask", json={"question": question})
-        return Call("search", "GET", "/api/search", params={"q": question, "k": 5})
+            return Call("ask", "POST", "/api/ask", json={"question": question, **in_kb, **({"channel": "widget"} if kb else {})})
+        return Call("search", "GET", "/api/search", params={"q": question, "k": 5, **in_kb})
 
     return make
 
 
-def run_case(base_url: str, kind: str, questions: list[str], clients: int, seconds: float, per_client: int | None) -> dict:
-    result = run_load(base_url, calls(kind, questions), clients=clients, seconds=seconds, per_client=per_client)
+def run_case(base_url: str, kind: str, questions: list[str], clients: int, seconds: float, per_client: int | None, kb: str | None = None) -> dict:
+    result = run_load(base_url, calls(kind, questions, kb), clients=clients, seconds=seconds, per_client=per_client)
     summary = result.summary()
     errors = result.transport_errors + sum(n for status, n in result.statuses.items() if status != 200)
     return {"kind": kind, "clients": clients, "requests": summary["requests"], "errors": errors,

@@ -54,10 +54,26 @@ def peer_http_lines(result: dict) -> str:
             + f"\n\nPeer / kefu over HTTP (/api/search): {ratios}.")
 
 
+def cases_table(title: str, cases: list[dict]) -> str:
+    rows = [[f"/api/{c['kind']}", c["clients"], c["requests"], c["errors"], c["throughput_rps"], c["p50"], c["p95"], c["p99"]] for c in cases]
+    return table([title, "clients", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms"], rows)
+
+
 def http_table(result: dict) -> str:
-    rows = [[f"/api/{c['kind']}", c["clients"], c["requests"], c["errors"], c["throughput_rps"], c["p50"], c["p95"], c["p99"]]
-            for c in result["http"]["cases"]]
-    return table(["HTTP (loopback)", "clients", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms"], rows)
+    return cases_table("HTTP (loopback)", result["http"]["cases"])
+
+
+def scale_http_lines(result: dict) -> str:
+    e = result["scale_http"]
+    dense = ", ".join(f"{k}={v}" for k, v in e["dense_index"].items() if k != "type")
+    recall, memory, answers = e["recall@10"], e["server_memory"], e["answers"]
+    return (cases_table(f"HTTP end to end, {e['chunks']} synthetic chunks", e["cases"])
+            + f"\n\nSynthetic kb: {e['chunks']} chunks, {e['sentences']} sentence vectors ({e['dense_index']['type']}{', ' + dense if dense else ''}), "
+            f"{e['questions']} associated questions; made in {e['make_s']} s, written by the indexer in {e['write_s']} s, server ready in "
+            f"{e['server_start_s']} s. Recall@10 of the dense indexes as served, against exact search over the same vectors: sentences "
+            f"**{recall['sentences']}**, questions {recall['questions']}. Server memory: {memory['idle_rss_mb']} MB RSS after start, "
+            f"{memory['rss_mb']} after the load, peak {memory['peak_rss_mb']}. Answers read: {answers['ok']} of {answers['asked']} "
+            f"answered 200, {answers['citing']} citing, {answers['foreign']} of {answers['citations']} citations outside the synthetic kb.")
 
 
 def build_table(result: dict) -> str:
@@ -95,5 +111,5 @@ def render_bench(result: dict) -> str:
     if "http" in result:
         memory = result["http"]["server_memory"]
         parts += [http_table(result), f"Server memory: {memory['idle_rss_mb']} MB RSS after start, peak {memory['peak_rss_mb']} MB.", peer_http_lines(result)]
-    parts += [build_table(result), scale_tables(result)]
+    parts += [build_table(result), scale_tables(result), *([scale_http_lines(result)] if "scale_http" in result else [])]
     return "\n\n".join(parts) + "\n"

@@ -18,6 +18,7 @@ from bench.encoders import bench_encoders, thread_sweep
 from bench.http_load import bench_http, bench_peer_http, http_ratio
 from bench.peer import bench_peer
 from bench.scale import bench_dense_scale, bench_sparse_scale, chunk_bytes, server_estimate_mb
+from bench.scale_http import bench_scale_http
 from bench.stages import bench_stages, distance_from_floor, embed_floor
 from bot.assemble import open_bot
 from indexer.dense_index import choose_kind
@@ -30,6 +31,8 @@ QUICK_KBS = ["lighting"]  # the smallest manual: a build in seconds
 SCALE_KB = "gas"  # the largest: the synthetic corpora and the peer are made from it
 DEFAULT_SIZES = [10_000, 100_000]
 QUICK_SIZES = [2_000]
+DEFAULT_E2E_CHUNKS = 100_000  # the size, served over HTTP
+QUICK_E2E_CHUNKS = 300
 
 
 @dataclass
@@ -37,6 +40,7 @@ class BenchOptions:
     quick: bool = False
     sizes: list[int] = field(default_factory=lambda: list(DEFAULT_SIZES))
     http: bool = True
+    e2e_chunks: int = DEFAULT_E2E_CHUNKS  # 0 leaves the end-to-end section out
     progress: callable = print
 
 
@@ -90,6 +94,10 @@ def run_bench(settings: Settings, options: BenchOptions) -> dict:
             result["peer_http"] = bench_peer_http(bench_settings, questions, options.quick)
             result["peer_http_ratio"] = [http_ratio(result["http"], result["peer_http"], clients) for clients in (1, 8)]
         queries = bot.queries.encode_batch([fold_for_search(q) for q in questions[:200]])
+        if options.http and options.e2e_chunks:
+            say(f"HTTP end to end on {options.e2e_chunks} synthetic chunks")
+            indexes = [reader.index for reader in service.readers.values()]
+            result["scale_http"] = bench_scale_http(bench_settings, indexes, questions, queries, options.e2e_chunks, Path(tmp) / "e2e", options.quick)
         index, tokenizer = scale_index, service.tokenizer
         per_chunk = chunk_bytes(versions_dir(index_root(bench_settings, index.kb)) / index.version / CHUNKS_FILE)
         result["scale"] = {"dense": [], "sparse": [], "chunk_bytes": round(per_chunk)}

@@ -76,16 +76,18 @@ def bench_cmd(
     out: Annotated[Optional[Path], typer.Option("--out", help="Also write the JSON result to this file.")] = None,
     sizes: Annotated[Optional[str], typer.Option(help="Synthetic knowledge-base sizes in chunks, comma-separated (default 10000,100000; with --quick 2000).")] = None,
     http: Annotated[bool, typer.Option(help="Include the HTTP section (starts kefu's server, then the naive peer's, on free loopback ports).")] = True,
+    e2e_chunks: Annotated[Optional[int], typer.Option("--e2e-chunks", min=0, help="Chunks of the synthetic kb served and driven over HTTP end to end (default 100000; with --quick 300; 0 leaves it out).")] = None,
 ):
-    """Measure speed on this machine: stages, query encoders, HTTP, build, memory, scale, and the naive peer (in-process and over HTTP)."""
+    """Measure speed on this machine: stages, query encoders, HTTP, build, memory, scale (and a synthetic kb served end to end), and the naive peer (in-process and over HTTP)."""
     from bench.report import render_bench
-    from bench.run import DEFAULT_SIZES, QUICK_SIZES, BenchOptions, run_bench
+    from bench.run import DEFAULT_E2E_CHUNKS, DEFAULT_SIZES, QUICK_E2E_CHUNKS, QUICK_SIZES, BenchOptions, run_bench
 
     try:
         chosen = [int(s) for s in sizes.split(",")] if sizes else (QUICK_SIZES if quick else DEFAULT_SIZES)
     except ValueError:
         fail(ValueError(f"--sizes 需为逗号分隔的整数 / --sizes takes comma-separated integers, not {sizes!r}"))
-    options = BenchOptions(quick=quick, sizes=chosen, http=http, progress=lambda text: err.print(f"[dim]bench: {text}[/dim]"))
+    e2e = e2e_chunks if e2e_chunks is not None else (QUICK_E2E_CHUNKS if quick else DEFAULT_E2E_CHUNKS)
+    options = BenchOptions(quick=quick, sizes=chosen, http=http, e2e_chunks=e2e, progress=lambda text: err.print(f"[dim]bench: {text}[/dim]"))
     try:
         result = run_bench(settings_of(ctx), options)
     except (KefuError, OSError, RuntimeError) as exc:

@@ -29,7 +29,7 @@ def test_quick_bench_runs_and_prints_every_section(tmp_path):
     )
     assert run.returncode == 0, run.stderr[-3000:]
     result = json.loads(run.stdout)
-    for section in ("meta", "floor", "stages", "ask", "encoders", "threads", "peer", "http", "peer_http", "peer_http_ratio", "build", "scale"):
+    for section in ("meta", "floor", "stages", "ask", "encoders", "threads", "peer", "http", "peer_http", "peer_http_ratio", "build", "scale", "scale_http"):
         assert section in result, section
     assert all(math.isfinite(n) and n >= 0 for n in numbers(result))
     assert result["stages"]["embed"]["n"] > 0 and result["floor"]["floor_ms"] > 0
@@ -41,4 +41,7 @@ def test_quick_bench_runs_and_prints_every_section(tmp_path):
     assert encoders["ONNX int8 dynamic"]["int8"] and 0.99 < encoders["ONNX int8 dynamic"]["cosine_min"] < 1
     assert result["build"]["incremental"]["sentences_embedded"] < result["build"]["cold"]["sentences_embedded"]
     assert result["scale"]["dense"][0]["chunks"] == 500 and result["scale"]["sparse"][0]["p50"] >= 0
+    e2e = result["scale_http"]
+    assert e2e["chunks"] == 300 and e2e["answers"]["ok"] == e2e["answers"]["asked"] and e2e["answers"]["foreign"] == 0
+    assert all(case["requests"] > 0 and case["errors"] == 0 for case in e2e["cases"])
     assert not (tmp_path / "var").exists(), "the bench must work on its own temporary copies"
