@@ -32,7 +32,7 @@ from indexer.embed_cache import EmbeddingCache, model_slug
 from indexer.faq import FAQ_DOC_ID
 from kefu.gold import check_split, gold_file, load_gold
 from kefu.model import Encoder
-from kefu.settings import Settings, cache_root
+from kefu.settings import DenseIndexKind, Settings, cache_root
 from kefu.text.normalize import fold_for_search
 from kefu.text.tokenize import Tokenizer
 
@@ -103,7 +103,8 @@ def faq_entries_index(corpus: list[str], encoder: Encoder, settings: Settings, n
     chunks = [Chunk(str(i), FAQ_DOC_ID, name, f"{name}{PATH_SEPARATOR}{text}", text, 0, len(text), "text", (text,), name) for i, text in enumerate(corpus)]
     cache = EmbeddingCache(cache_root(settings) / "embeddings" / model_slug(settings.embed_model) / f"bench-{name}", encoder.dimension)
     vectors, _, _ = embed_texts([fold_for_search(text) for text in corpus], encoder, cache)
-    dense, sparse = build_question_index(corpus, vectors, Tokenizer(), settings)
+    exact = settings.model_copy(update={"dense_index": DenseIndexKind.flat})  # matching quality, not the search's recall
+    dense, sparse = build_question_index(corpus, vectors, Tokenizer(), exact)
     rows = np.arange(len(chunks), dtype=np.int64)
     manifest = {"dimension": vectors.shape[1], "kb": name}
     chars = build_char_index(corpus, settings)  # FAQ matching does not search it; the index holds one as every version does

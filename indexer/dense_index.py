@@ -1,4 +1,5 @@
-"""The dense index type, chosen by the number of vectors (one per quotable sentence).
+"""The dense index type, chosen by the number of vectors (of the quotable sentences, or of the
+associated questions: each index by its own count).
 
 Measured on a 2-core machine (docs/performance.md, scale): exact search is fastest to build
 and good up to tens of thousands of vectors; above, IVF with 8-bit scalar-quantised vectors

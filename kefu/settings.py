@@ -118,7 +118,7 @@ class Settings(BaseSettings):
     flat_index_max: int = Field(
         20_000,
         ge=1,
-        description="Up to this many dense vectors (one per sentence, about 4.4 per chunk) the index is exact (IndexFlatIP).",
+        description="Up to this many vectors a dense index is exact (IndexFlatIP): the sentences' (about 2.4 per chunk) and the associated questions' (about 5 per chunk), each on its own.",
     )
     ivf_nlist: int = Field(0, ge=0, description="IVF inverted lists; 0 means about sqrt(vectors), a power of two.")
     ivf_nprobe: int = Field(32, ge=1, description="IVF lists searched per query (recall against latency; measured in docs/performance.md).")
