@@ -63,13 +63,16 @@ def http_table(result: dict) -> str:
     return cases_table("HTTP (loopback)", result["http"]["cases"])
 
 
+def index_facts(dense: dict) -> str:
+    return ", ".join([dense["type"], *(f"{k}={v}" for k, v in dense.items() if k != "type")])
+
+
 def scale_http_lines(result: dict) -> str:
     e = result["scale_http"]
-    dense = ", ".join(f"{k}={v}" for k, v in e["dense_index"].items() if k != "type")
     recall, memory, answers = e["recall@10"], e["server_memory"], e["answers"]
     return (cases_table(f"HTTP end to end, {e['chunks']} synthetic chunks", e["cases"])
-            + f"\n\nSynthetic kb: {e['chunks']} chunks, {e['sentences']} sentence vectors ({e['dense_index']['type']}{', ' + dense if dense else ''}), "
-            f"{e['questions']} associated questions; made in {e['make_s']} s, written by the indexer in {e['write_s']} s, server ready in "
+            + f"\n\nSynthetic kb: {e['chunks']} chunks, {e['sentences']} sentence vectors ({index_facts(e['dense_index']['sentences'])}), "
+            f"{e['questions']} associated questions ({index_facts(e['dense_index']['questions'])}); made in {e['make_s']} s, written by the indexer in {e['write_s']} s, server ready in "
             f"{e['server_start_s']} s. Recall@10 of the dense indexes as served, against exact search over the same vectors: sentences "
             f"**{recall['sentences']}**, questions {recall['questions']}. Server memory: {memory['idle_rss_mb']} MB RSS after start, "
             f"{memory['rss_mb']} after the load, peak {memory['peak_rss_mb']}. Answers read: {answers['ok']} of {answers['asked']} "

@@ -30,9 +30,10 @@ from bot.retrieve.dense import load_faiss
 from bot.retrieve.index import LoadedIndex
 from indexer.build import Embedded, build_lock, load_documents, write_version
 from indexer.chunk import Chunk, chunk_id
-from indexer.versions import DENSE_FILE, QUESTIONS_DENSE_FILE, read_manifest
+from indexer.dense_index import choose_kind, ivf_lists
+from indexer.versions import DENSE_FILE, QUESTIONS_DENSE_FILE
 from kefu.kbs import KB_FILE
-from kefu.settings import Settings, index_root, onnx_root
+from kefu.settings import DenseIndexKind, Settings, index_root, onnx_root
 from kefu.text.tokenize import Tokenizer
 
 KB = "synthetic"
@@ -132,6 +133,14 @@ def served_recall(index_file: Path, settings: Settings, query_vectors: np.ndarra
     return round(recall_at_10(found, exact), 4)
 
 
+def dense_facts(vectors: int, settings: Settings) -> dict:
+    """The dense index the indexer chooses for this many vectors, with its search breadth."""
+    kind = choose_kind(vectors, settings)
+    if kind in (DenseIndexKind.flat, DenseIndexKind.hnsw):
+        return {"type": kind.value}
+    return {"type": kind.value, "nlist": ivf_lists(vectors, settings), "nprobe": settings.ivf_nprobe}
+
+
 def sample_answers(base_url: str, questions: list[str], chunk_ids: set[str]) -> dict:
     """A few answers read: answered (200), citing, and citing only passages of the synthetic kb."""
     asked = questions[:SAMPLE_ASKS]
@@ -165,5 +174,5 @@ def bench_scale_http(source: Settings, indexes: list[LoadedIndex], questions: li
     recall = {"sentences": served_recall(version_dir / DENSE_FILE, settings, query_vectors, embedded.units),
               "questions": served_recall(version_dir / QUESTIONS_DENSE_FILE, settings, query_vectors, embedded.question_vectors)}
     served = drive_server(settings, questions, quick, {c.id for c in written["chunks"]})
-    return {"chunks": size, "sentences": len(embedded.units), "questions": len(embedded.questions), "dense_index": read_manifest(version_dir)["dense_index"],
-            "nprobe": settings.ivf_nprobe, "make_s": written["make_s"], "write_s": written["write_s"], "recall@10": recall, **served}
+    dense = {"sentences": dense_facts(len(embedded.units), settings), "questions": dense_facts(len(embedded.questions), settings)}
+    return {"chunks": size, "sentences": len(embedded.units), "questions": len(embedded.questions), "dense_index": dense, "make_s": written["make_s"], "write_s": written["write_s"], "recall@10": recall, **served}

@@ -30,7 +30,7 @@ def test_the_synthetic_kb_is_served_and_cites_its_own_passages(built_settings, q
     assert all(case["requests"] > 0 and case["errors"] == 0 for case in result["cases"])
     assert {(case["kind"], case["clients"]) for case in result["cases"]} == {("ask", 1), ("ask", 8), ("search", 1), ("search", 8)}
     assert result["chunks"] == 400 and result["sentences"] >= 400 and result["questions"] > 0
-    assert result["dense_index"]["type"] == "flat" and result["recall@10"]["sentences"] == 1.0  # exact is exact
+    assert result["dense_index"]["sentences"]["type"] == "flat" and result["recall@10"]["sentences"] == 1.0  # exact is exact
     assert result["server_memory"]["rss_mb"] > 0
     assert (tmp_path / "var" / "index" / KB / "CURRENT").is_file()
 
