@@ -23,8 +23,8 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from bench.http_load import load_sizes, memory_mb, run_case, running_server
-from bench.loadgen import Call, run_load
+from bench.http_load import calls, load_sizes, memory_mb, run_case, running_server
+from bench.loadgen import run_load
 from bench.scale import SEED, mix_vectors, recall_at_10
 from bot.retrieve.dense import load_faiss
 from bot.retrieve.index import LoadedIndex
@@ -54,6 +54,7 @@ class Pool:
 
 
 def all_vectors(index: faiss.Index | None, dimension: int) -> np.ndarray:
+    """Every vector of a flat index as written (an IVF one would give back its 8-bit codes)."""
     return index.reconstruct_n(0, index.ntotal) if index is not None and index.ntotal else np.zeros((0, dimension), np.float32)
 
 
@@ -80,8 +81,7 @@ def synthetic_chunk(pool: Pool, number: int, rng: np.random.Generator) -> tuple[
     """Passage `number`, with the pool rows of its units' and its questions' vectors."""
     template = rng.integers(len(pool.chunks))
     real = pool.chunks[template]
-    first = int(pool.unit_start[template])
-    rows = list(range(first, int(pool.unit_start[template + 1])))
+    rows = list(range(int(pool.unit_start[template]), int(pool.unit_start[template + 1])))
     text = real.text
     if real.kind == "text":
         drawn = [pool.sentences[i] for i in rng.integers(len(pool.sentences), size=len(rows))]
@@ -144,8 +144,7 @@ def dense_facts(vectors: int, settings: Settings) -> dict:
 def sample_answers(base_url: str, questions: list[str], chunk_ids: set[str]) -> dict:
     """A few answers read: answered (200), citing, and citing only passages of the synthetic kb."""
     asked = questions[:SAMPLE_ASKS]
-    load = run_load(base_url, lambda _, sent: Call("ask", "POST", "/api/ask", json={"question": asked[sent], "kb": KB, "channel": "widget"}),
-                    clients=1, per_client=len(asked), seconds=300.0, keep_bodies=True)
+    load = run_load(base_url, calls("ask", asked, KB), clients=1, per_client=len(asked), seconds=300.0, keep_bodies=True)
     citations = [c for _, status, body in load.bodies if status == 200 and body for c in body.get("citations", [])]
     return {"asked": len(asked), "ok": load.statuses.get(200, 0), "citing": sum(1 for _, _, body in load.bodies if body and body.get("citations")),
             "citations": len(citations), "foreign": sum(1 for c in citations if c["kb"] != KB or c["id"] not in chunk_ids)}
@@ -154,7 +153,7 @@ def sample_answers(base_url: str, questions: list[str], chunk_ids: set[str]) -> 
 def drive_server(settings: Settings, questions: list[str], quick: bool, chunk_ids: set[str]) -> dict:
     single, seconds = load_sizes(quick)
     started = time.perf_counter()
-    with running_server(settings, {"KEFU_ONNX_DIR": str(onnx_root(settings).resolve())}) as (base_url, pid):
+    with running_server(settings, {"KEFU_ONNX_DIR": str(settings.onnx_dir)}) as (base_url, pid):
         start_s = time.perf_counter() - started
         idle = memory_mb(pid)
         answers = sample_answers(base_url, questions, chunk_ids)  # also the warm-up
@@ -167,7 +166,8 @@ def drive_server(settings: Settings, questions: list[str], quick: bool, chunk_id
 def bench_scale_http(source: Settings, indexes: list[LoadedIndex], questions: list[str], query_vectors: np.ndarray, size: int, work: Path, quick: bool) -> dict:
     """A kb of `size` passages made from `indexes` (of source.kb_dir's kbs), written under `work`
     (a data dir and a kb dir of its own: the server loads the synthetic kb alone), served, driven."""
-    settings = source.model_copy(update={"data_dir": work / "var", "kb_dir": work / "kb"})
+    # the source's ONNX export of the query model: the server would otherwise make its own
+    settings = source.model_copy(update={"data_dir": work / "var", "kb_dir": work / "kb", "onnx_dir": onnx_root(source).resolve()})
     sources = [source.kb_dir / index.kb for index in indexes]
     written = write_synthetic_kb(settings, sources, pool_of(indexes), size, Tokenizer())
     embedded, version_dir = written["embedded"], written["version_dir"]
