@@ -31,7 +31,7 @@ QUICK_KBS = ["lighting"]  # the smallest manual: a build in seconds
 SCALE_KB = "gas"  # the largest: the synthetic corpora and the peer are made from it
 DEFAULT_SIZES = [10_000, 100_000]
 QUICK_SIZES = [2_000]
-DEFAULT_E2E_CHUNKS = 10_000  # a few minutes; the 100k (--e2e-chunks 100000) takes ~20 here, most of it the indexer's write
+DEFAULT_E2E_CHUNKS = 10_000  # a few minutes; the 100k (--e2e-chunks 100000) takes 8-20 min here, most of it the indexer's write
 QUICK_E2E_CHUNKS = 300
 
 

@@ -76,7 +76,7 @@ def bench_cmd(
     out: Annotated[Optional[Path], typer.Option("--out", help="Also write the JSON result to this file.")] = None,
     sizes: Annotated[Optional[str], typer.Option(help="Synthetic knowledge-base sizes in chunks, comma-separated (default 10000,100000; with --quick 2000).")] = None,
     http: Annotated[bool, typer.Option(help="Include the HTTP section (starts kefu's server, then the naive peer's, on free loopback ports).")] = True,
-    e2e_chunks: Annotated[Optional[int], typer.Option("--e2e-chunks", min=0, help="Chunks of the synthetic kb served and driven over HTTP end to end (default 10000; with --quick 300; 0 leaves it out; 100000, the issue's size, takes ~20 min here).")] = None,
+    e2e_chunks: Annotated[Optional[int], typer.Option("--e2e-chunks", min=0, help="Chunks of the synthetic kb served and driven over HTTP end to end (default 10000; with --quick 300; 0 leaves it out; 100000, the issue's size, takes 8-20 min here).")] = None,
 ):
     """Measure speed on this machine: stages, query encoders, HTTP, build, memory, scale (and a synthetic kb served end to end), and the naive peer (in-process and over HTTP)."""
     from bench.report import render_bench
