@@ -46,18 +46,18 @@ def encoders_table(result: dict) -> str:
 
 
 def peer_http_lines(result: dict) -> str:
-    rows = [["/api/search (peer)", c["clients"], c["requests"], c["errors"], c["throughput_rps"], c["p50"], c["p95"], c["p99"]]
+    rows = [["/api/search (peer)", c["scope"], c["clients"], c["requests"], c["errors"], c["throughput_rps"], c["p50"], c["p95"], c["p99"]]
             for c in result["peer_http"]["cases"]]
-    ratios = "; ".join(f"{r['clients']} client{'s' if r['clients'] > 1 else ''}: p50 **{r['p50']}×**, p95 {r['p95']}×, req/s {r['throughput']}×"
+    ratios = "; ".join(f"{r['scope']}, {r['clients']} client{'s' if r['clients'] > 1 else ''}: p50 **{r['p50']}×**, p95 {r['p95']}×, req/s {r['throughput']}×"
                        for r in result["peer_http_ratio"])
-    return (table(["HTTP, naive peer", "clients", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms"], rows)
+    return (table(["HTTP, naive peer", "kb", "clients", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms"], rows)
             + f"\n\nPeer / kefu over HTTP (/api/search): {ratios}.")
 
 
 def http_table(result: dict) -> str:
-    rows = [[f"/api/{c['kind']}", c["clients"], c["requests"], c["errors"], c["throughput_rps"], c["p50"], c["p95"], c["p99"]]
+    rows = [[f"/api/{c['kind']}", c["scope"], c["clients"], c["requests"], c["errors"], c["throughput_rps"], c["p50"], c["p95"], c["p99"]]
             for c in result["http"]["cases"]]
-    return table(["HTTP (loopback)", "clients", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms"], rows)
+    return table(["HTTP (loopback)", "kb", "clients", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms"], rows)
 
 
 def build_table(result: dict) -> str:

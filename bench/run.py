@@ -86,9 +86,10 @@ def run_bench(settings: Settings, options: BenchOptions) -> dict:
         result["peer_ratio"] = round(result["peer"]["p50"] / result["stages"]["total"]["p50"], 2)
         if options.http:
             say("HTTP on loopback: kefu, then the peer")
-            result["http"] = bench_http(bench_settings, questions, options.quick)
-            result["peer_http"] = bench_peer_http(bench_settings, questions, options.quick)
-            result["peer_http_ratio"] = [http_ratio(result["http"], result["peer_http"], clients) for clients in (1, 8)]
+            result["http"] = bench_http(bench_settings, asked, options.quick)
+            result["peer_http"] = bench_peer_http(bench_settings, asked, options.quick)
+            result["peer_http_ratio"] = [http_ratio(result["http"], result["peer_http"], clients, scope)
+                                         for clients, scope in ((1, "its kb"), (8, "its kb"), (1, "every kb"))]
         queries = bot.queries.encode_batch([fold_for_search(q) for q in questions[:200]])
         index, tokenizer = scale_index, service.tokenizer
         per_chunk = chunk_bytes(versions_dir(index_root(bench_settings, index.kb)) / index.version / CHUNKS_FILE)
