@@ -48,11 +48,12 @@ def wait_ready(base_url: str, process: subprocess.Popen, log: Path) -> None:
 
 
 @contextmanager
-def running_server(settings: Settings, overrides: dict[str, str] | None = None, app: str = KEFU_APP) -> Iterator[tuple[str, int]]:
-    """(base URL, pid) of a server that is ready; terminated on exit."""
+def running_server(settings: Settings, overrides: dict[str, str] | None = None, app: str = KEFU_APP, workers: int = 1) -> Iterator[tuple[str, int]]:
+    """(base URL, pid) of a server that is ready (with `workers` > 1, the pid of uvicorn's
+    supervisor); terminated on exit."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", app, "--factory", "--host", "127.0.0.1",
-               "--port", str(port), "--log-level", "warning", "--no-access-log"]
+               "--port", str(port), "--log-level", "warning", "--no-access-log", "--workers", str(workers)]
     with tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False) as log:
         process = subprocess.Popen(command, cwd=REPO, env=server_env(settings, overrides or {}), stdout=log, stderr=log)
     try:
@@ -67,6 +68,21 @@ def running_server(settings: Settings, overrides: dict[str, str] | None = None, 
             process.kill()
             process.wait()
         Path(log.name).unlink(missing_ok=True)
+
+
+def worker_pids(base_url: str, workers: int) -> list[int]:
+    """The workers' pids once every one answers /readyz (each names its own); a new connection
+    per call, so that any worker may take it."""
+    seen: set[int] = set()
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while len(seen) < workers:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only {len(seen)} of {workers} workers were ready within {START_TIMEOUT_S} s")
+        try:
+            seen.add(httpx.get(base_url + "/readyz", timeout=2).json()["pid"])
+        except (httpx.HTTPError, KeyError, ValueError):
+            time.sleep(0.3)
+    return sorted(seen)
 
 
 def memory_mb(pid: int) -> dict[str, float]:
@@ -115,6 +131,17 @@ def bench_http(settings: Settings, asked: list[tuple[str, str]], quick: bool, ov
         cases += [run_case(base_url, kind, asked, clients, seconds, None) for kind in ("ask", "search") for clients in (8, 16, 32)]
         memory = memory_mb(pid)
     return {"cases": cases, "server_memory": {"idle_rss_mb": idle["rss_mb"], **memory}}
+
+
+def bench_http_workers(settings: Settings, asked: list[tuple[str, str]], quick: bool, workers: int = 2) -> dict:
+    """`kefu serve --workers N`'s way of using the cores: the concurrent cases again, and each worker's memory."""
+    _, seconds = load_sizes(quick)
+    with running_server(settings, workers=workers) as (base_url, _):
+        pids = worker_pids(base_url, workers)
+        run_case(base_url, "ask", asked, 4 * workers, 30.0, 5)  # warm-up, every worker
+        cases = [run_case(base_url, kind, asked, clients, seconds, None) for kind in ("ask", "search") for clients in (16, 32)]
+        memory = [memory_mb(pid) for pid in pids]
+    return {"workers": workers, "cases": cases, "worker_memory": memory}
 
 
 def bench_peer_http(settings: Settings, asked: list[tuple[str, str]], quick: bool) -> dict:

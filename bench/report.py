@@ -60,6 +60,14 @@ def http_table(result: dict) -> str:
     return table(["HTTP (loopback)", "kb", "clients", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms"], rows)
 
 
+def workers_lines(result: dict) -> str:
+    run = result["http_workers"]
+    rows = [[f"/api/{c['kind']}", c["clients"], c["requests"], c["errors"], c["throughput_rps"], c["p50"], c["p95"], c["p99"]] for c in run["cases"]]
+    memory = ", ".join(f"{m['rss_mb']} MB (peak {m['peak_rss_mb']})" for m in run["worker_memory"])
+    return (table([f"HTTP, {run['workers']} workers", "clients", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms"], rows)
+            + f"\n\nWorker memory (RSS after the cases): {memory}.")
+
+
 def build_table(result: dict) -> str:
     rows = [[name, b["seconds"], b["model_load_s"], b["query_model_s"], b["chunks"], b["chunks_per_s"], b["sentences_embedded"], b["sentences_reused"]]
             for name, b in result["build"].items()]
@@ -94,6 +102,7 @@ def render_bench(result: dict) -> str:
     parts = [head, floor_line(result), stages_table(result), *([ask_table(result)] if "ask" in result else []), encoders_table(result)]
     if "http" in result:
         memory = result["http"]["server_memory"]
-        parts += [http_table(result), f"Server memory: {memory['idle_rss_mb']} MB RSS after start, peak {memory['peak_rss_mb']} MB.", peer_http_lines(result)]
+        parts += [http_table(result), f"Server memory: {memory['idle_rss_mb']} MB RSS after start, peak {memory['peak_rss_mb']} MB.",
+                  workers_lines(result), peer_http_lines(result)]
     parts += [build_table(result), scale_tables(result)]
     return "\n\n".join(parts) + "\n"

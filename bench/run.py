@@ -15,7 +15,7 @@ from pathlib import Path
 from bench.ask_profile import bench_ask
 from bench.build import bench_build, copy_kb
 from bench.encoders import bench_encoders, thread_sweep
-from bench.http_load import bench_http, bench_peer_http, http_ratio
+from bench.http_load import bench_http, bench_http_workers, bench_peer_http, http_ratio
 from bench.peer import bench_peer
 from bench.scale import bench_dense_scale, bench_sparse_scale, chunk_bytes, server_estimate_mb
 from bench.stages import bench_stages, distance_from_floor, embed_floor
@@ -87,6 +87,7 @@ def run_bench(settings: Settings, options: BenchOptions) -> dict:
         if options.http:
             say("HTTP on loopback: kefu, then the peer")
             result["http"] = bench_http(bench_settings, asked, options.quick)
+            result["http_workers"] = bench_http_workers(bench_settings, asked, options.quick)
             result["peer_http"] = bench_peer_http(bench_settings, asked, options.quick)
             result["peer_http_ratio"] = [http_ratio(result["http"], result["peer_http"], clients, scope)
                                          for clients, scope in ((1, "its kb"), (8, "its kb"), (1, "every kb"))]
