@@ -71,7 +71,10 @@ class QueryEncoder:
         self.model = open_query_model(encoder, settings)
         self.int8 = self.model.int8
         self.cache = QueryCache(settings.query_cache_size)
-        self._batcher = MicroBatcher(self.encode_batch, settings.batch_wait_ms, settings.batch_max) if settings.batch_max > 1 else None
+        # An int8 model takes one text per pass (encode_batch), so a batch would only queue
+        # concurrent queries behind its leader; on their own threads ONNX Runtime runs them side by side.
+        batching = settings.batch_max > 1 and not self.int8
+        self._batcher = MicroBatcher(self.encode_batch, settings.batch_wait_ms, settings.batch_max) if batching else None
 
     def encode_batch(self, texts: list[str]) -> np.ndarray:
         """Short texts through the query model, uncached: float32 in one padded batch; int8 one
