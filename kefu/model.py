@@ -77,7 +77,9 @@ def folder_dimension(path: Path) -> int | None:
         return None
     if not (path / "modules.json").is_file():
         return (read_json(path / "config.json") or {}).get("hidden_size")
-    modules = read_json(path / "modules.json") or []
+    modules = read_json(path / "modules.json")
+    if not isinstance(modules, list) or not all(isinstance(module, dict) for module in modules):
+        return None
     kinds = [str(module.get("type", "")).rsplit(".", 1)[-1] for module in modules]
     if kinds[:2] != ["Transformer", "Pooling"] or kinds[2:] not in ([], ["Normalize"]):
         return None

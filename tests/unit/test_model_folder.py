@@ -61,9 +61,10 @@ def test_a_layout_the_files_do_not_settle_is_left_to_the_loaded_model(tmp_path, 
     assert folder_dimension(tmp_path) is None
 
 
-def test_an_unreadable_modules_file_is_left_to_the_loaded_model(tmp_path):
+@pytest.mark.parametrize("content", ["{not json", '{"0": "Transformer"}', '["Transformer", "Pooling"]'])
+def test_an_unreadable_or_unexpected_modules_file_is_left_to_the_loaded_model(tmp_path, content):
     write_model(tmp_path, ["Transformer", "Pooling"], {"embedding_dimension": 384, "pooling_mode": "mean"})
-    (tmp_path / "modules.json").write_text("{not json", encoding="utf-8")
+    (tmp_path / "modules.json").write_text(content, encoding="utf-8")
     assert folder_dimension(tmp_path) is None
 
 
