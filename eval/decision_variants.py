@@ -34,20 +34,20 @@ class Variant:
     per_persona: bool = False  # one calibration per persona
     repeats: int = 1  # shuffles of the inner cross-validation whose pooled rates choose the thresholds
     first_day: bool = False  # also fitted on the questions asked with the associated questions left out
-    extra: str = ""  # a feature tried beside bot.features: several_kbs | persona_interactions | no_question
+    extra: str = ""  # features tried beside bot.features': without_several_kbs | persona_interactions | no_question
     customers_in_kb_only: bool = False  # customers' threshold bound by their unanswerable questions asked in a kb only (a widget always has one)
 
 
 VARIANTS = {
-    "shipped: Platt, shared": Variant(),
+    "shipped: several_kbs, Platt shared, thresholds from one CV": Variant(),
+    "before issue 16: without several_kbs": Variant(extra="without_several_kbs"),
+    "thresholds from 10 pooled repeated CVs": Variant(repeats=10),
+    "without several_kbs, thresholds from 10 pooled repeated CVs": Variant(repeats=10, extra="without_several_kbs"),
     "no calibration": Variant(calibrator="none"),
     "Platt per persona": Variant(per_persona=True),
     "isotonic, shared": Variant(calibrator="isotonic"),
     "isotonic per persona": Variant(calibrator="isotonic", per_persona=True),
-    "thresholds from 10 repeated 5-fold CVs": Variant(repeats=10),
     "customers' unanswerable budget in kb only": Variant(customers_in_kb_only=True),
-    "+ feature: several kbs searched": Variant(extra="several_kbs"),
-    "+ feature: several kbs searched, thresholds from 10 repeated CVs": Variant(repeats=10, extra="several_kbs"),
     "+ features: each feature times agent": Variant(extra="persona_interactions"),
     "first-day rows (--first-day)": Variant(first_day=True),
     "first-day rows + feature: no associated question": Variant(first_day=True, extra="no_question"),
@@ -56,8 +56,8 @@ VARIANTS = {
 
 def features_of(ask: fit.Ask, extra: str) -> np.ndarray:
     x = ask.features
-    if extra == "several_kbs":
-        return np.hstack([x, np.full((len(x), 1), float(not ask.in_kb and not ask.first_day))])
+    if extra == "without_several_kbs":
+        return np.delete(x, FEATURES.index("several_kbs"), axis=1)
     if extra == "persona_interactions":
         return np.hstack([x, x * x[:, [FEATURES.index("agent")]]])
     if extra == "no_question":
