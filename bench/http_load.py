@@ -48,11 +48,12 @@ def wait_ready(base_url: str, process: subprocess.Popen, log: Path) -> None:
 
 
 @contextmanager
-def running_server(settings: Settings, overrides: dict[str, str] | None = None, app: str = KEFU_APP) -> Iterator[tuple[str, int]]:
-    """(base URL, pid) of a server that is ready; terminated on exit."""
+def running_server(settings: Settings, overrides: dict[str, str] | None = None, app: str = KEFU_APP, workers: int = 1) -> Iterator[tuple[str, int]]:
+    """(base URL, pid) of a server that is ready (with `workers` > 1, the pid of uvicorn's
+    supervisor); terminated on exit."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", app, "--factory", "--host", "127.0.0.1",
-               "--port", str(port), "--log-level", "warning", "--no-access-log"]
+               "--port", str(port), "--log-level", "warning", "--no-access-log", "--workers", str(workers)]
     with tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False) as log:
         process = subprocess.Popen(command, cwd=REPO, env=server_env(settings, overrides or {}), stdout=log, stderr=log)
     try:
@@ -69,6 +70,21 @@ def running_server(settings: Settings, overrides: dict[str, str] | None = None, 
         Path(log.name).unlink(missing_ok=True)
 
 
+def worker_pids(base_url: str, workers: int) -> list[int]:
+    """The workers' pids once every one answers /readyz (each names its own); a new connection
+    per call, so that any worker may take it."""
+    seen: set[int] = set()
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while len(seen) < workers:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only {len(seen)} of {workers} workers were ready within {START_TIMEOUT_S} s")
+        try:
+            seen.add(httpx.get(base_url + "/readyz", timeout=2).json()["pid"])
+        except (httpx.HTTPError, KeyError, ValueError):
+            time.sleep(0.3)
+    return sorted(seen)
+
+
 def memory_mb(pid: int) -> dict[str, float]:
     """Resident memory now and at its peak (VmRSS, VmHWM from /proc)."""
     fields = {}
@@ -79,25 +95,24 @@ def memory_mb(pid: int) -> dict[str, float]:
     return {"rss_mb": fields.get("VmRSS", 0.0), "peak_rss_mb": fields.get("VmHWM", 0.0)}
 
 
-def calls(kind: str, questions: list[str], kb: str | None = None):
-    """Calls of one kind cycling through the questions; with `kb`, asked in that kb as the widget
-    asks (an ask names its channel too)."""
-    in_kb = {"kb": kb} if kb else {}
-
+def calls(kind: str, asked: list[tuple[str, str]], scoped: bool = True):
+    """Calls of gold questions; `scoped`: each sends its kb, as the widget of its company does
+    (unscoped, every kb is searched, as the console's search without a kb filter)."""
     def make(worker: int, sent: int) -> Call:
-        question = questions[(worker * 37 + sent) % len(questions)]
+        question, kb = asked[(worker * 37 + sent) % len(asked)]
+        scope = {"kb": kb} if scoped else {}
         if kind == "ask":
-            return Call("ask", "POST", "/api/ask", json={"question": question, **in_kb, **({"channel": "widget"} if kb else {})})
-        return Call("search", "GET", "/api/search", params={"q": question, "k": 5, **in_kb})
+            return Call("ask", "POST", "/api/ask", json={"question": question, **scope})
+        return Call("search", "GET", "/api/search", params={"q": question, "k": 5, **scope})
 
     return make
 
 
-def run_case(base_url: str, kind: str, questions: list[str], clients: int, seconds: float, per_client: int | None, kb: str | None = None) -> dict:
-    result = run_load(base_url, calls(kind, questions, kb), clients=clients, seconds=seconds, per_client=per_client)
+def run_case(base_url: str, kind: str, asked: list[tuple[str, str]], clients: int, seconds: float, per_client: int | None, scoped: bool = True) -> dict:
+    result = run_load(base_url, calls(kind, asked, scoped), clients=clients, seconds=seconds, per_client=per_client)
     summary = result.summary()
     errors = result.transport_errors + sum(n for status, n in result.statuses.items() if status != 200)
-    return {"kind": kind, "clients": clients, "requests": summary["requests"], "errors": errors,
+    return {"kind": kind, "scope": "its kb" if scoped else "every kb", "clients": clients, "requests": summary["requests"], "errors": errors,
             "statuses": summary["statuses"], "transport_errors": result.transport_errors,  # what an error was
             "throughput_rps": summary["throughput_rps"], **summary["latency_ms"]}
 
@@ -107,30 +122,45 @@ def load_sizes(quick: bool) -> tuple[int, float]:
     return (15, 2.0) if quick else (200, 10.0)
 
 
-def bench_http(settings: Settings, questions: list[str], quick: bool, overrides: dict[str, str] | None = None) -> dict:
+def bench_http(settings: Settings, asked: list[tuple[str, str]], quick: bool, overrides: dict[str, str] | None = None) -> dict:
     single, seconds = load_sizes(quick)
     with running_server(settings, overrides) as (base_url, pid):
         idle = memory_mb(pid)
-        run_case(base_url, "ask", questions, 4, 30.0, 5)  # warm-up: first requests allocate
-        cases = [run_case(base_url, kind, questions, 1, 120.0, single) for kind in ("ask", "search")]
-        cases += [run_case(base_url, kind, questions, clients, seconds, None) for kind in ("ask", "search") for clients in (8, 16, 32)]
+        run_case(base_url, "ask", asked, 4, 30.0, 5)  # warm-up: first requests allocate
+        cases = [run_case(base_url, kind, asked, 1, 120.0, single, scoped) for scoped in (True, False) for kind in ("ask", "search")]
+        cases += [run_case(base_url, kind, asked, clients, seconds, None) for kind in ("ask", "search") for clients in (8, 16, 32)]
         memory = memory_mb(pid)
     return {"cases": cases, "server_memory": {"idle_rss_mb": idle["rss_mb"], **memory}}
 
 
-def bench_peer_http(settings: Settings, questions: list[str], quick: bool) -> dict:
-    """The naive peer's /api/search over HTTP, one client and eight, as kefu's is driven."""
+def bench_http_workers(settings: Settings, asked: list[tuple[str, str]], quick: bool, workers: int = 2) -> dict:
+    """`kefu serve --workers N`'s way of using the cores: the concurrent cases again, and each worker's memory."""
+    _, seconds = load_sizes(quick)
+    with running_server(settings, workers=workers) as (base_url, _):
+        pids = worker_pids(base_url, workers)
+        run_case(base_url, "ask", asked, 4 * workers, 30.0, 5)  # warm-up, every worker
+        cases = [run_case(base_url, kind, asked, clients, seconds, None) for kind in ("ask", "search") for clients in (16, 32)]
+        memory = [memory_mb(pid) for pid in pids]
+    return {"workers": workers, "cases": cases, "worker_memory": memory}
+
+
+def bench_peer_http(settings: Settings, asked: list[tuple[str, str]], quick: bool) -> dict:
+    """The naive peer's /api/search over HTTP, driven as kefu's is: in the question's kb with one
+    client and eight, and over every kb with one."""
     single, seconds = load_sizes(quick)
     with running_server(settings, app=PEER_APP) as (base_url, pid):
-        run_case(base_url, "search", questions, 4, 30.0, 5)  # warm-up
-        cases = [run_case(base_url, "search", questions, 1, 120.0, single), run_case(base_url, "search", questions, 8, seconds, None)]
+        run_case(base_url, "search", asked, 4, 30.0, 5)  # warm-up
+        cases = [run_case(base_url, "search", asked, 1, 120.0, single), run_case(base_url, "search", asked, 8, seconds, None),
+                 run_case(base_url, "search", asked, 1, 120.0, single, scoped=False)]
         memory = memory_mb(pid)
     return {"cases": cases, "server_memory": memory}
 
 
-def http_ratio(kefu: dict, peer: dict, clients: int) -> dict:
+def http_ratio(kefu: dict, peer: dict, clients: int, scope: str = "its kb") -> dict:
     """How many times slower (p50, p95) and less busy (req/s) the peer's /api/search is than kefu's."""
-    ours = next(c for c in kefu["cases"] if c["kind"] == "search" and c["clients"] == clients)
-    theirs = next(c for c in peer["cases"] if c["clients"] == clients)
-    return {"clients": clients, "p50": round(theirs["p50"] / ours["p50"], 2), "p95": round(theirs["p95"] / ours["p95"], 2),
+    def case(cases: list[dict]) -> dict:
+        return next(c for c in cases if c["kind"] == "search" and c["clients"] == clients and c["scope"] == scope)
+
+    ours, theirs = case(kefu["cases"]), case(peer["cases"])
+    return {"clients": clients, "scope": scope, "p50": round(theirs["p50"] / ours["p50"], 2), "p95": round(theirs["p95"] / ours["p95"], 2),
             "throughput": round(ours["throughput_rps"] / theirs["throughput_rps"], 2)}

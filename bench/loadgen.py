@@ -1,10 +1,15 @@
 """A bounded load generator for the bot's HTTP API on loopback.
 
-Async httpx clients each send calls until their count or the deadline runs out, then stop by
+Async clients each send calls until their count or the deadline runs out, then stop by
 themselves; every call is timed and its status counted. `kefu bench` and the load tests share it.
+
+The clients are aiohttp's, not httpx's: on the same two cores as the server, httpx spent 2.2 ms
+of CPU per request (and ~2 ms of each measured latency) against aiohttp's 0.35 ms, measured on
+/healthz in one run on 2026-12-02: a load generator that heavy measured itself as much as the server.
 """
 
 import asyncio
+import json
 import socket
 import time
 from collections import Counter, defaultdict
@@ -12,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-import httpx
+import aiohttp
 
 from eval.metrics import percentile
 
@@ -73,29 +78,30 @@ def check_loopback(base_url: str) -> None:
         raise ValueError(f"load may only target loopback (127.0.0.1, localhost, ::1), not {host!r}")
 
 
-async def _client_loop(client: httpx.AsyncClient, make_call: Callable[[int, int], Call], worker: int, result: LoadResult, deadline: float, count: int | None, keep_bodies: bool) -> None:
+async def _client_loop(client: aiohttp.ClientSession, make_call: Callable[[int, int], Call], worker: int, result: LoadResult, deadline: float, count: int | None, keep_bodies: bool) -> None:
     sent = 0
     while time.perf_counter() < deadline and (count is None or sent < count):
         call = make_call(worker, sent)
         sent += 1
         started = time.perf_counter()
         try:
-            response = await client.request(call.method, call.path, json=call.json, params=call.params, headers=call.headers)
-        except httpx.HTTPError:
+            async with client.request(call.method, call.path, json=call.json, params=call.params, headers=call.headers) as response:
+                raw = await response.read()
+        except (aiohttp.ClientError, asyncio.TimeoutError):
             result.transport_errors += 1
             continue
         result.latencies[call.kind].append((time.perf_counter() - started) * 1000)
-        result.statuses[response.status_code] += 1
+        result.statuses[response.status] += 1
         if keep_bodies:
-            body = response.json() if response.headers.get("content-type", "").startswith("application/json") else None
-            result.bodies.append((call, response.status_code, body))
+            body = json.loads(raw) if response.content_type == "application/json" else None
+            result.bodies.append((call, response.status, body))
 
 
 async def run_load_async(base_url: str, make_call: Callable[[int, int], Call], *, clients: int, seconds: float = 10.0, per_client: int | None = None, timeout: float = 30.0, keep_bodies: bool = False) -> LoadResult:
     check_loopback(base_url)
     result = LoadResult()
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=limits) as client:
+    connector = aiohttp.TCPConnector(limit=clients)
+    async with aiohttp.ClientSession(base_url, connector=connector, timeout=aiohttp.ClientTimeout(total=timeout)) as client:
         started = time.perf_counter()
         deadline = started + seconds
         await asyncio.gather(*(_client_loop(client, make_call, w, result, deadline, per_client, keep_bodies) for w in range(clients)))

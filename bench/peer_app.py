@@ -1,6 +1,7 @@
 """The naive peer (bench.peer) served over HTTP the way its user would serve it: a minimal FastAPI
-app, one sync `GET /api/search?q=&k=` giving the top passages of every knowledge base together
-(as kefu's `/api/search` without `kb`), under the same uvicorn as kefu.
+app, one sync `GET /api/search?q=&k=&kb=` giving the top passages of one knowledge base, or of every
+one taken as one corpus without `kb` (as kefu's `/api/search`), under the same uvicorn as kefu.
+Its user would build one pipeline per company, and one over all of them for the console.
 
 `uvicorn bench.peer_app:create_peer_app --factory` over a data dir with a built index
 (KEFU_DATA_DIR); the bench starts it on a free loopback port and stops it.
@@ -24,7 +25,9 @@ def create_peer_app() -> FastAPI:
     async def lifespan(app: FastAPI):
         settings = load_settings()
         indexes = [load_current(settings, kb.id) for kb in list_kbs(settings)]
-        state["peer"] = NaivePipeline(indexes, load_default_model(str(resolve_model_path(settings.embed_model))))
+        model = load_default_model(str(resolve_model_path(settings.embed_model)))
+        state["every"] = NaivePipeline(indexes, model)
+        state["by_kb"] = {index.kb: NaivePipeline(index, model) for index in indexes}
         yield
 
     app = FastAPI(title="naive peer", lifespan=lifespan)
@@ -34,9 +37,10 @@ def create_peer_app() -> FastAPI:
         return {"status": "ready"}
 
     @app.get("/api/search")
-    def search(q: str = Query(max_length=2000), k: int = Query(5, ge=1, le=50)) -> dict:
-        chunks = state["peer"].chunks
-        rows = state["peer"].search(q, k)
+    def search(q: str = Query(max_length=2000), k: int = Query(5, ge=1, le=50), kb: str | None = None) -> dict:
+        peer = state["by_kb"][kb] if kb else state["every"]
+        chunks = peer.chunks
+        rows = peer.search(q, k)
         return {"query": q, "results": [{"id": chunks[row].id, "doc": chunks[row].doc, "text": chunks[row].text} for row in rows]}
 
     return app

@@ -46,11 +46,11 @@ def encoders_table(result: dict) -> str:
 
 
 def peer_http_lines(result: dict) -> str:
-    rows = [["/api/search (peer)", c["clients"], c["requests"], c["errors"], c["throughput_rps"], c["p50"], c["p95"], c["p99"]]
+    rows = [["/api/search (peer)", c["scope"], c["clients"], c["requests"], c["errors"], c["throughput_rps"], c["p50"], c["p95"], c["p99"]]
             for c in result["peer_http"]["cases"]]
-    ratios = "; ".join(f"{r['clients']} client{'s' if r['clients'] > 1 else ''}: p50 **{r['p50']}×**, p95 {r['p95']}×, req/s {r['throughput']}×"
+    ratios = "; ".join(f"{r['scope']}, {r['clients']} client{'s' if r['clients'] > 1 else ''}: p50 **{r['p50']}×**, p95 {r['p95']}×, req/s {r['throughput']}×"
                        for r in result["peer_http_ratio"])
-    return (table(["HTTP, naive peer", "clients", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms"], rows)
+    return (table(["HTTP, naive peer", "kb", "clients", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms"], rows)
             + f"\n\nPeer / kefu over HTTP (/api/search): {ratios}.")
 
 
@@ -60,7 +60,15 @@ def cases_table(title: str, cases: list[dict]) -> str:
 
 
 def http_table(result: dict) -> str:
-    return cases_table("HTTP (loopback)", result["http"]["cases"])
+    rows = [[f"/api/{c['kind']}", c["scope"], c["clients"], c["requests"], c["errors"], c["throughput_rps"], c["p50"], c["p95"], c["p99"]]
+            for c in result["http"]["cases"]]
+    return table(["HTTP (loopback)", "kb", "clients", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms"], rows)
+
+
+def workers_lines(result: dict) -> str:
+    run = result["http_workers"]
+    memory = ", ".join(f"{m['rss_mb']} MB (peak {m['peak_rss_mb']})" for m in run["worker_memory"])
+    return cases_table(f"HTTP, {run['workers']} workers", run["cases"]) + f"\n\nWorker memory (RSS after the cases): {memory}."
 
 
 def index_facts(dense: dict) -> str:
@@ -113,6 +121,7 @@ def render_bench(result: dict) -> str:
     parts = [head, floor_line(result), stages_table(result), *([ask_table(result)] if "ask" in result else []), encoders_table(result)]
     if "http" in result:
         memory = result["http"]["server_memory"]
-        parts += [http_table(result), f"Server memory: {memory['idle_rss_mb']} MB RSS after start, peak {memory['peak_rss_mb']} MB.", peer_http_lines(result)]
+        parts += [http_table(result), f"Server memory: {memory['idle_rss_mb']} MB RSS after start, peak {memory['peak_rss_mb']} MB.",
+                  workers_lines(result), peer_http_lines(result)]
     parts += [build_table(result), scale_tables(result), *([scale_http_lines(result)] if "scale_http" in result else [])]
     return "\n\n".join(parts) + "\n"

@@ -15,7 +15,7 @@ from pathlib import Path
 from bench.ask_profile import bench_ask
 from bench.build import bench_build, copy_kb
 from bench.encoders import bench_encoders, thread_sweep
-from bench.http_load import bench_http, bench_peer_http, http_ratio
+from bench.http_load import bench_http, bench_http_workers, bench_peer_http, http_ratio
 from bench.peer import bench_peer
 from bench.scale import bench_dense_scale, bench_sparse_scale, chunk_bytes, server_estimate_mb
 from bench.scale_http import bench_scale_http
@@ -90,9 +90,11 @@ def run_bench(settings: Settings, options: BenchOptions) -> dict:
         result["peer_ratio"] = round(result["peer"]["p50"] / result["stages"]["total"]["p50"], 2)
         if options.http:
             say("HTTP on loopback: kefu, then the peer")
-            result["http"] = bench_http(bench_settings, questions, options.quick)
-            result["peer_http"] = bench_peer_http(bench_settings, questions, options.quick)
-            result["peer_http_ratio"] = [http_ratio(result["http"], result["peer_http"], clients) for clients in (1, 8)]
+            result["http"] = bench_http(bench_settings, asked, options.quick)
+            result["http_workers"] = bench_http_workers(bench_settings, asked, options.quick)
+            result["peer_http"] = bench_peer_http(bench_settings, asked, options.quick)
+            result["peer_http_ratio"] = [http_ratio(result["http"], result["peer_http"], clients, scope)
+                                         for clients, scope in ((1, "its kb"), (8, "its kb"), (1, "every kb"))]
         queries = bot.queries.encode_batch([fold_for_search(q) for q in questions[:200]])
         if options.http and options.e2e_chunks:
             say(f"HTTP end to end on {options.e2e_chunks} synthetic chunks")

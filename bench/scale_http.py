@@ -143,8 +143,8 @@ def dense_facts(vectors: int, settings: Settings) -> dict:
 
 def sample_answers(base_url: str, questions: list[str], chunk_ids: set[str]) -> dict:
     """A few answers read: answered (200), citing, and citing only passages of the synthetic kb."""
-    asked = questions[:SAMPLE_ASKS]
-    load = run_load(base_url, calls("ask", asked, KB), clients=1, per_client=len(asked), seconds=300.0, keep_bodies=True)
+    asked = [(question, KB) for question in questions[:SAMPLE_ASKS]]
+    load = run_load(base_url, calls("ask", asked), clients=1, per_client=len(asked), seconds=300.0, keep_bodies=True)
     citations = [c for _, status, body in load.bodies if status == 200 and body for c in body.get("citations", [])]
     return {"asked": len(asked), "ok": load.statuses.get(200, 0), "citing": sum(1 for _, _, body in load.bodies if body and body.get("citations")),
             "citations": len(citations), "foreign": sum(1 for c in citations if c["kb"] != KB or c["id"] not in chunk_ids)}
@@ -152,12 +152,13 @@ def sample_answers(base_url: str, questions: list[str], chunk_ids: set[str]) -> 
 
 def drive_server(settings: Settings, questions: list[str], quick: bool, chunk_ids: set[str]) -> dict:
     single, seconds = load_sizes(quick)
+    asked = [(question, KB) for question in questions]  # in the synthetic kb, as its widget asks
     started = time.perf_counter()
     with running_server(settings, {"KEFU_ONNX_DIR": str(settings.onnx_dir)}) as (base_url, pid):
         start_s = time.perf_counter() - started
         idle = memory_mb(pid)
         answers = sample_answers(base_url, questions, chunk_ids)  # also the warm-up
-        cases = [run_case(base_url, kind, questions, clients, 120.0 if clients == 1 else seconds, single if clients == 1 else None, KB)
+        cases = [run_case(base_url, kind, asked, clients, 120.0 if clients == 1 else seconds, single if clients == 1 else None)
                  for kind in ("ask", "search") for clients in (1, 8)]
         memory = memory_mb(pid)
     return {"server_start_s": round(start_s, 1), "answers": answers, "cases": cases, "server_memory": {"idle_rss_mb": idle["rss_mb"], **memory}}

@@ -64,7 +64,7 @@ def time_stages(service: BotService, question: str, kb: str) -> dict[str, float]
     hits = searcher.hits(top(fuse(channels, mode_weights(fusion, RetrievalMode.hybrid), fusion), SEARCH_DEPTH), channels, questions)
     out["fuse"] = _ms(t)
     t = time.perf_counter()
-    asked, total = Asked(text, tokens, Persona.customer), weight_sum(settings)
+    asked, total = Asked(text, tokens, Persona.customer, len(readers)), weight_sum(settings)
     rows = [candidate_features(asked, hits, i, reader, total) for i in range(len(hits))]
     probabilities = [service.decision.probability(row) for row in rows]
     service.decision.confidence(max(probabilities, default=0.0))

@@ -6,7 +6,6 @@ the service, store and re-indexer), which the lifespan opens.
 
 import logging
 import os
-import time
 from contextlib import asynccontextmanager
 
 import orjson
@@ -28,6 +27,7 @@ from bot.logmask import install_log_masking
 from bot.metrics import Metrics
 from bot.periodic import Periodic
 from bot.ratelimit import RateLimited, RateLimiter
+from bot.request_metrics import RequestMetrics
 from bot.retention import RetentionPurger
 from bot.serving import HEADER_TIMEOUT_STATE
 from bot.tokengate import TokenGate
@@ -95,14 +95,7 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
     if settings.cors_origins:
         app.add_middleware(JsonCORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["Content-Type", "Idempotency-Key"])
 
-    @app.middleware("http")
-    async def measure(request: Request, call_next):
-        started = time.perf_counter()
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")  # errors included
-        route = request.scope.get("route")  # the template (/api/tickets/{ticket_id}), not the raw path
-        app.state.metrics.observe_request(getattr(route, "path", "unmatched"), response.status_code, time.perf_counter() - started)
-        return response
+    app.add_middleware(RequestMetrics, metrics=app.state.metrics)
 
 
 def served_versions(app: FastAPI) -> dict[str, str]:

@@ -1,5 +1,6 @@
 """One function builds the bot from the settings: for the app's lifespan, the CLI and the
-benchmarks alike. The model loads once; the index, the store and the re-indexer are wired here."""
+benchmarks alike. The query model opens once (the document model loads on its first use: a
+re-index); the index, the store and the re-indexer are wired here."""
 
 import logging
 import threading

@@ -19,7 +19,7 @@ from kefu.vocab import Persona
 FEATURES = (
     "dense", "sentence", "question_cosine", "bm25", "question_bm25", "char_bm25", "question_char_bm25", "fused_share", "rank", "gap_to_top", "margin",
     "dense_rank", "sparse_rank", "coverage", "known_coverage", "unknown_share", "question_coverage", "heading_coverage",
-    "asks_amount", "states_asked_amount", "faq", "agent",
+    "asks_amount", "states_asked_amount", "faq", "agent", "several_kbs",
 )
 
 
@@ -30,6 +30,7 @@ class Asked:
     text: str
     tokens: list[str]
     persona: Persona
+    kbs: int  # how many kbs it was searched in: all of them mixed (an agent serving several companies) compete harder
 
 
 def inverse(rank: int | None) -> float:
@@ -68,4 +69,5 @@ def candidate_features(asked: Asked, hits: list[Hit], position: int, reader: Rea
         "states_asked_amount": float(wants_amount and states_amount(chunk.text)),
         "faq": float(chunk.doc == FAQ_DOC_ID),
         "agent": float(asked.persona == Persona.agent),
+        "several_kbs": float(asked.kbs > 1),
     }

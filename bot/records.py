@@ -25,9 +25,9 @@ class Records:
         self.store = store
         self.ticket_key_secret = ticket_key_secret
 
-    def _run(self, work, read_only: bool = False):
+    def _run(self, work, read_only: bool = False, durable: bool = True):
         def attempt():
-            with self.store.read() if read_only else self.store.session() as db:
+            with self.store.read() if read_only else self.store.session(durable) as db:
                 return work(db)
 
         return with_retry(attempt)
@@ -66,7 +66,9 @@ class Records:
                 tickets.append_transcript(db, session["open_ticket"], [("user", text), ("bot", result.answer)])
             return self._urgent_in(db, session["id"], text) if urgent else None
 
-        return self._run(work)
+        # An answer's log may lose its last rows to a power cut (see Store.session); a ticket's
+        # transcript or an urgent ticket may not.
+        return self._run(work, durable=urgent or bool(session.get("open_ticket")))
 
     def _urgent_in(self, db, session_id: str, text: str) -> str | None:
         """urgent_ticket under a savepoint: a ticket that cannot be made loses no answer log."""

@@ -182,7 +182,7 @@ class BotService:
         return with_correction(plain, corrected, correction)
 
     def _rank_text(self, text: str, persona: Persona, readers: list[Reader]) -> Ranked:
-        asked = Asked(text, self.tokenizer.tokenize(text), persona)
+        asked = Asked(text, self.tokenizer.tokenize(text), persona, len(readers))
         by_kb = {reader.kb: reader for reader in readers}
         return rank_candidates(self.searcher(readers), by_kb, self.decision, asked, self.queries.encode(text))
 

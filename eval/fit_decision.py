@@ -67,7 +67,7 @@ def collect(service, items: list[GoldItem], first_day: bool = False) -> list[Ask
             readers = service.readers_for(kb)
             by_kb = {reader.kb: reader for reader in readers}
             text = spoken_to_written(item.question)  # as the bot reads it
-            asked = Asked(text, service.tokenizer.tokenize(text), Persona(item.persona))
+            asked = Asked(text, service.tokenizer.tokenize(text), Persona(item.persona), len(readers))
             hits = service.searcher(readers).search(text, RERANK_DEPTH, query_tokens=asked.tokens, questions=questions)
             rows = [candidate_features(asked, hits, i, by_kb[h.kb], total) for i, h in enumerate(hits)]
             features = np.array([[row[name] for name in FEATURES] for row in rows], dtype=float).reshape(-1, len(FEATURES))

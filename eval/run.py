@@ -76,7 +76,7 @@ def ranked_without(service: BotService, item: GoldItem, setting: Setting, reader
         fusion = replace(fusion, weights={**fusion.weights, "chars": 0.0, "question_chars": 0.0})
 
     def ranked(query: str):
-        asked = Asked(query, service.tokenizer.tokenize(query), Persona(item.persona))
+        asked = Asked(query, service.tokenizer.tokenize(query), Persona(item.persona), len(readers))
         return rank_candidates(service.searcher(readers), {r.kb: r for r in readers}, service.decision, asked, service.queries.encode(query), fusion)
 
     correction = service.corrector_for(readers).correct(text)

@@ -65,7 +65,8 @@ class Settings(BaseSettings):
         QueryBackend.onnx,
         description=(
             "What runs the query model: `onnx` (ONNX Runtime, an export of the embedding model made once into onnx_dir "
-            "and reused while the model is unchanged) or `torch` (the loaded model itself). Documents are always encoded "
+            "and reused while the model is unchanged; a server then loads torch and the model only to embed documents, "
+            "for a re-index, or to export) or `torch` (the loaded model itself). Documents are always encoded "
             "by torch in float32. ONNX int8 is the fastest with the closest vectors to float32 (docs/performance.md)."
         ),
     )

@@ -59,16 +59,23 @@ def export_name(model_path: Path, source_hash: str, int8: bool) -> str:
     return f"{slug}-{source_hash[:12]}-{'int8' if int8 else 'float32'}"
 
 
+def read_card(folder: Path) -> dict:
+    """The export's card.json; what the read path needs of it (max_seq_length) is checked by card_problem."""
+    return json.loads((folder / CARD).read_text(encoding="utf-8"))
+
+
 def card_problem(folder: Path, source_hash: str) -> str | None:
     """Why the export in `folder` cannot be used for a source with this hash, or None if it can."""
     try:
-        card = json.loads((folder / CARD).read_text(encoding="utf-8"))
+        card = read_card(folder)
     except FileNotFoundError:
         return "no card.json"
     except (OSError, ValueError) as exc:
         return f"unreadable card.json ({exc})"
     if not isinstance(card, dict) or card.get("format") != CARD_FORMAT or not isinstance(card.get("source"), dict):
         return "card.json of another format"
+    if not isinstance(card.get("max_seq_length"), int):
+        return "card.json without the max_seq_length the query tokenizer truncates at"
     if card["source"].get("sha256") != source_hash:
         return "made from another version of the source model"
     model = folder / MODEL
@@ -219,8 +226,9 @@ def remove_stale_temps(root: Path) -> None:
 
 
 def ensure_export(encoder: Encoder, settings: Settings) -> Path:
-    """model.onnx of the configured model and quantisation: the existing export if it is sound,
-    otherwise a new one (logged, with why)."""
+    """model.onnx of the configured model and quantisation: the existing export if it is sound
+    (the model is not loaded for that: its files' hash decides), otherwise a new one (logged,
+    with why), which loads the model and torch."""
     root = onnx_root(settings)
     source_hash = source_sha256(encoder.path)
     final = root / export_name(encoder.path, source_hash, settings.query_int8)

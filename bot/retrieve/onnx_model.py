@@ -1,14 +1,15 @@
-"""The query model on ONNX Runtime: the model's own tokenizer, one InferenceSession over the
-export (bot.retrieve.onnx_export), then the mean pooling and L2 normalisation sentence-transformers
-applies. Shared by every thread: the session may be run concurrently, the tokenizer (not safe to
-share across threads) is a private copy behind its own lock. It never takes the Encoder's lock, so
-a re-index encoding documents does not hold queries up.
+"""The query model on ONNX Runtime: the model's own tokenizer (bot.retrieve.query_tokenizer), one
+InferenceSession over the export (bot.retrieve.onnx_export), then the mean pooling and L2
+normalisation sentence-transformers applies. Shared by every thread: the session may be run
+concurrently, the tokenizer guards itself. Neither touches the Encoder (nor torch), so a re-index
+encoding documents does not hold queries up.
 """
 
-import threading
 from pathlib import Path
 
 import numpy as np
+
+from bot.retrieve.query_tokenizer import QueryTokenizer
 
 
 def mean_pool(hidden: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
@@ -29,19 +30,16 @@ def open_session(model_file: Path, threads: int):
 
 
 class OnnxQueryModel:
-    def __init__(self, model_file: Path, tokenizer, max_length: int, threads: int, int8: bool):
+    def __init__(self, model_file: Path, tokenizer: QueryTokenizer, threads: int, int8: bool):
         self.int8 = int8  # an int8 export's vectors depend on the batch: one text per pass
         self.session = open_session(model_file, threads)
         self.inputs = [node.name for node in self.session.get_inputs()]
-        self.tokenizer = tokenizer  # this model's own copy
-        self.max_length = max_length
-        self._tokenizer_lock = threading.Lock()
+        self.tokenizer = tokenizer
 
     def tokenize(self, texts: list[str]) -> dict[str, np.ndarray]:
         """The features sentence-transformers' preprocess gives the transformer, as numpy."""
-        with self._tokenizer_lock:
-            features = self.tokenizer(texts, padding=True, truncation="longest_first", max_length=self.max_length, return_tensors="np")
-        return {name: np.asarray(features[name], dtype=np.int64) for name in self.inputs}
+        features = self.tokenizer(texts)
+        return {name: features[name] for name in self.inputs}
 
     def forward(self, texts: list[str]) -> np.ndarray:
         """One pass over `texts`: L2-normalised float32 rows."""

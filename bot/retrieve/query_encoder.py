@@ -11,9 +11,10 @@ import warnings
 import numpy as np
 
 from bot.retrieve.batcher import MicroBatcher
-from bot.retrieve.onnx_export import ensure_export
+from bot.retrieve.onnx_export import ensure_export, read_card
 from bot.retrieve.onnx_model import OnnxQueryModel
 from bot.retrieve.query_cache import QueryCache
+from bot.retrieve.query_tokenizer import open_query_tokenizer
 from kefu.model import Encoder
 from kefu.settings import QueryBackend, Settings
 from kefu.text.colloquial import spoken_to_written
@@ -58,9 +59,9 @@ def open_query_model(encoder: Encoder, settings: Settings) -> TorchQueryModel | 
     if settings.query_backend is QueryBackend.torch:
         return TorchQueryModel(encoder, settings.query_int8)
     model_file = ensure_export(encoder, settings)
-    with encoder.lock:  # the model's tokenizer may be busy with documents meanwhile
-        tokenizer = copy.deepcopy(encoder.model.tokenizer)
-    return OnnxQueryModel(model_file, tokenizer, encoder.model.max_seq_length, settings.onnx_threads, settings.query_int8)
+    # The length the export's card recorded from the loaded model: the tokenizer truncates where sentence-transformers does.
+    tokenizer = open_query_tokenizer(encoder.path, read_card(model_file.parent)["max_seq_length"])
+    return OnnxQueryModel(model_file, tokenizer, settings.onnx_threads, settings.query_int8)
 
 
 class QueryEncoder:
@@ -71,7 +72,10 @@ class QueryEncoder:
         self.model = open_query_model(encoder, settings)
         self.int8 = self.model.int8
         self.cache = QueryCache(settings.query_cache_size)
-        self._batcher = MicroBatcher(self.encode_batch, settings.batch_wait_ms, settings.batch_max) if settings.batch_max > 1 else None
+        # An int8 model takes one text per pass (encode_batch), so a batch would only queue
+        # concurrent queries behind its leader; on their own threads ONNX Runtime runs them side by side.
+        batching = settings.batch_max > 1 and not self.int8
+        self._batcher = MicroBatcher(self.encode_batch, settings.batch_wait_ms, settings.batch_max) if batching else None
 
     def encode_batch(self, texts: list[str]) -> np.ndarray:
         """Short texts through the query model, uncached: float32 in one padded batch; int8 one

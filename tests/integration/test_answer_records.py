@@ -42,6 +42,28 @@ class Commits:
         event.remove(self.engine, "commit", self._committed)
 
 
+class Durability:
+    """Whether each transaction committed while the block runs waited for the disk: SQLite's
+    `synchronous` (2 FULL, 1 NORMAL), PostgreSQL's `synchronous_commit`, read at the commit."""
+
+    QUERY = {"sqlite": "PRAGMA synchronous", "postgresql": "SHOW synchronous_commit"}
+    DURABLE = {"sqlite": (2,), "postgresql": ("on",)}
+
+    def __init__(self, engine):
+        self.engine, self.seen = engine, []
+
+    def _committing(self, connection):
+        setting = connection.exec_driver_sql(self.QUERY[self.engine.dialect.name]).scalar()
+        self.seen.append(setting in self.DURABLE[self.engine.dialect.name])
+
+    def __enter__(self):
+        event.listen(self.engine, "commit", self._committing)
+        return self
+
+    def __exit__(self, *_):
+        event.remove(self.engine, "commit", self._committing)
+
+
 def engine_of(client):
     return client.app.state.bot.records.store.engine
 
@@ -111,6 +133,19 @@ def test_an_urgent_matter_escalates_the_ticket_in_the_answers_transaction(client
     assert commits.count == 1 and urgent["handoff"]["ticket_id"] == created["ticket_id"]
     assert rows(client, "SELECT priority FROM tickets WHERE id = :t", t=created["ticket_id"]) == [("urgent",)]
     assert rows(client, "SELECT count(*) FROM answers WHERE id = :a", a=urgent["answer_id"]) == [(1,)]
+
+
+def test_an_answers_log_does_not_wait_for_the_disk_but_a_ticket_does(client):
+    with Durability(engine_of(client)) as answer:
+        session = ask(client, "牛奶的配送时间是几点")["session_id"]
+    with Durability(engine_of(client)) as ticket:
+        created = client.post("/api/tickets", json={"session_id": session, "name": "周八", "phone": "13800000002"})
+    with Durability(engine_of(client)) as follow:  # the answer also goes to the open ticket's transcript
+        ask(client, "那周末送吗", session)
+    with Durability(engine_of(client)) as later:  # a pooled connection is not left relaxed
+        client.patch(f"/api/tickets/{created.json()['ticket_id']}", json={"assignee": "客服小李"}, headers={"Authorization": f"Bearer {client.app.state.tokens.agent}"})
+    assert created.status_code == 201
+    assert (answer.seen, ticket.seen, follow.seen, later.seen) == ([False], [True], [True], [True])
 
 
 def test_a_silenced_session_forwards_in_one_transaction(client):

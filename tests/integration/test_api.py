@@ -151,8 +151,14 @@ def test_health_readiness_and_metrics(client):
     ready = client.get("/readyz").json()
     assert ready["status"] == "ready" and set(ready["index_versions"]) == {"appliance", "dairy", "gas", "lighting", "supermarket"}
     ask(client, "转人工")
+    missing = client.get("/api/tickets/no-such-ticket").status_code
+    assert client.get("/api/no-such-route").status_code == 404
     metrics = client.get("/metrics").text
     assert 'kefu_handoffs_total{reason="user_request"}' in metrics
+    # counted by route template and status, whatever the path held
+    assert 'kefu_requests_total{route="/api/ask",status="200"}' in metrics
+    assert f'kefu_requests_total{{route="/api/tickets/{{ticket_id}}",status="{missing}"}}' in metrics
+    assert 'kefu_requests_total{route="unmatched",status="404"}' in metrics
     assert "kefu_request_seconds_bucket" in metrics and 'kefu_index_info{kb="dairy",version=' in metrics
 
 

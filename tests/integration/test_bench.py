@@ -29,12 +29,17 @@ def test_quick_bench_runs_and_prints_every_section(tmp_path):
     )
     assert run.returncode == 0, run.stderr[-3000:]
     result = json.loads(run.stdout)
-    for section in ("meta", "floor", "stages", "ask", "encoders", "threads", "peer", "http", "peer_http", "peer_http_ratio", "build", "scale", "scale_http"):
+    for section in ("meta", "floor", "stages", "ask", "encoders", "threads", "peer", "http", "http_workers", "peer_http", "peer_http_ratio", "build", "scale", "scale_http"):
         assert section in result, section
     assert all(math.isfinite(n) and n >= 0 for n in numbers(result))
     assert result["stages"]["embed"]["n"] > 0 and result["floor"]["floor_ms"] > 0
     assert result["ask"]["total"]["n"] > 0 and result["ask"]["commits_per_answer"] == 1  # one transaction per answer
-    assert all(case["requests"] > 0 and case["errors"] == 0 for case in result["http"]["cases"] + result["peer_http"]["cases"])
+    assert all(case["requests"] > 0 and case["errors"] == 0 for case in result["http"]["cases"] + result["http_workers"]["cases"] + result["peer_http"]["cases"])
+    workers = result["http_workers"]["worker_memory"]  # each worker measured, not the supervisor
+    assert len(workers) == result["http_workers"]["workers"] == 2 and all(m["rss_mb"] > 100 for m in workers)
+    # as the widget asks (in its company's kb) and as the console searches without a kb, for both servers
+    assert {(c["kind"], c["scope"]) for c in result["http"]["cases"]} == {(k, s) for k in ("ask", "search") for s in ("its kb", "every kb")}
+    assert [(r["clients"], r["scope"]) for r in result["peer_http_ratio"]] == [(1, "its kb"), (8, "its kb"), (1, "every kb")]
     encoders = {row["name"]: row for row in result["encoders"]}
     assert list(encoders) == ["torch float32", "torch int8 dynamic", "ONNX float32", "ONNX int8 dynamic"]
     assert encoders["torch float32"]["cosine_min"] == 1.0 and encoders["ONNX float32"]["cosine_min"] > 0.9999

@@ -67,6 +67,15 @@ def test_a_customer_needs_a_surer_passage_than_an_agent(service):
     assert service.band(between, Persona.agent) == Band.answer and service.band(between, Persona.customer) != Band.answer
 
 
+def test_a_question_searched_in_every_kb_at_once_is_trusted_less_than_in_its_own(service):
+    """All kbs mixed (an agent serving several companies), the same scores are right less often:
+    the fitted model says so through several_kbs, so a kb's own widget need not pay for it."""
+    own = service.rank("电话铃响几声必须接听", Persona.agent, "dairy").features[0]
+    mixed = service.rank("电话铃响几声必须接听", Persona.agent).features[0]
+    assert own["several_kbs"] == 0.0 and mixed["several_kbs"] == 1.0
+    assert service.decision.probability({**own, "several_kbs": 1.0}) < service.decision.probability(own)
+
+
 def test_suggestions_are_questions_never_fragments_or_header_rows(service):
     from bot.suggest import suggestions_from
 

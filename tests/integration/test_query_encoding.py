@@ -7,6 +7,7 @@ import pytest
 
 from bot.retrieve.batcher import MicroBatcher
 from bot.retrieve.query_cache import QueryCache
+from kefu.text.colloquial import spoken_to_written as spoken
 from kefu.text.normalize import fold_for_search
 
 from conftest import make_settings
@@ -52,6 +53,32 @@ def encode_concurrently(encode, texts: list[str]) -> list[np.ndarray]:
     for thread in threads:
         thread.join()
     return results
+
+
+@pytest.mark.model
+def test_concurrent_int8_queries_are_encoded_side_by_side_not_queued(queries, monkeypatch):
+    """One text per int8 pass: queueing concurrent queries behind one leader would use one core of two."""
+    running, most = 0, 0
+    lock = threading.Lock()
+    forward = queries.model.forward
+
+    def counted(texts):
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        try:
+            return forward(texts)
+        finally:
+            with lock:
+                running -= 1
+
+    monkeypatch.setattr(queries.model, "forward", counted)
+    monkeypatch.setattr(queries.cache, "get", lambda text: None)  # every call encodes
+    texts = [f"{q}{n}" for n in range(4) for q in QUESTIONS]
+    vectors = encode_concurrently(queries.encode, texts)
+    assert most > 1, "concurrent int8 queries were encoded one after another"
+    np.testing.assert_allclose(vectors[0], queries.encode_batch([spoken(texts[0])])[0], atol=1e-6)
 
 
 @pytest.mark.model
