@@ -45,24 +45,22 @@ def encoders_table(result: dict) -> str:
     return table([f"query encoder, 1 thread, {n} questions", "p50 ms", "p95 ms", "p99 ms", "cosine to float32 mean", "min", "model build s"], rows)
 
 
+def cases_table(title: str, cases: list[dict], scoped: bool = False, suffix: str = "") -> str:
+    """Load cases as rows; `scoped` adds the kb they were asked in, `suffix` follows each endpoint."""
+    rows = [[f"/api/{c['kind']}{suffix}", *([c["scope"]] if scoped else []), c["clients"], c["requests"], c["errors"],
+             c["throughput_rps"], c["p50"], c["p95"], c["p99"]] for c in cases]
+    return table([title, *(["kb"] if scoped else []), "clients", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms"], rows)
+
+
 def peer_http_lines(result: dict) -> str:
-    rows = [["/api/search (peer)", c["scope"], c["clients"], c["requests"], c["errors"], c["throughput_rps"], c["p50"], c["p95"], c["p99"]]
-            for c in result["peer_http"]["cases"]]
     ratios = "; ".join(f"{r['scope']}, {r['clients']} client{'s' if r['clients'] > 1 else ''}: p50 **{r['p50']}×**, p95 {r['p95']}×, req/s {r['throughput']}×"
                        for r in result["peer_http_ratio"])
-    return (table(["HTTP, naive peer", "kb", "clients", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms"], rows)
+    return (cases_table("HTTP, naive peer", result["peer_http"]["cases"], scoped=True, suffix=" (peer)")
             + f"\n\nPeer / kefu over HTTP (/api/search): {ratios}.")
 
 
-def cases_table(title: str, cases: list[dict]) -> str:
-    rows = [[f"/api/{c['kind']}", c["clients"], c["requests"], c["errors"], c["throughput_rps"], c["p50"], c["p95"], c["p99"]] for c in cases]
-    return table([title, "clients", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms"], rows)
-
-
 def http_table(result: dict) -> str:
-    rows = [[f"/api/{c['kind']}", c["scope"], c["clients"], c["requests"], c["errors"], c["throughput_rps"], c["p50"], c["p95"], c["p99"]]
-            for c in result["http"]["cases"]]
-    return table(["HTTP (loopback)", "kb", "clients", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms"], rows)
+    return cases_table("HTTP (loopback)", result["http"]["cases"], scoped=True)
 
 
 def workers_lines(result: dict) -> str:
