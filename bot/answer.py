@@ -4,7 +4,7 @@ the only words the bot adds are the frame (根据《…》:) and the column name
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -42,7 +42,7 @@ class Citation:
     date: str | None
 
     def to_dict(self) -> dict:
-        return {k: getattr(self, k) for k in ("id", "kb", "doc", "title", "section", "text", "score", "date")}
+        return asdict(self)
 
 
 @dataclass(frozen=True)
