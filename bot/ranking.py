@@ -34,12 +34,13 @@ def weight_sum(settings: Settings) -> float:
 
 
 def rank_candidates(
-    searcher: Searcher, readers: dict[str, Reader], model: DecisionModel, asked: Asked, vector: np.ndarray, fusion: Fusion | None = None, depth: int = RERANK_DEPTH,
+    searcher: Searcher, readers: dict[str, Reader], model: DecisionModel, asked: Asked, vector: np.ndarray | None = None, fusion: Fusion | None = None, depth: int = RERANK_DEPTH,
 ) -> Ranked:
-    """`fusion` other than the settings' is for ablations; the features keep the settings' scale,
-    the one the decision model was fitted on."""
+    """`vector` None has the searcher encode the question (beside its BM25 search); `fusion`
+    other than the settings' is for ablations; the features keep the settings' scale, the one
+    the decision model was fitted on."""
     fusion = fusion or passage_fusion(searcher.settings)
-    hits = searcher.rank(asked.text, depth, RetrievalMode.hybrid, fusion, vector, asked.tokens)
+    hits, vector = searcher.rank_and_vector(asked.text, depth, RetrievalMode.hybrid, fusion, vector, asked.tokens)
     total = weight_sum(searcher.settings)
     features = [candidate_features(asked, hits, i, readers[hit.kb], total) for i, hit in enumerate(hits)]
     probabilities = [model.probability(row) for row in features]

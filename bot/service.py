@@ -184,7 +184,7 @@ class BotService:
     def _rank_text(self, text: str, persona: Persona, readers: list[Reader]) -> Ranked:
         asked = Asked(text, self.tokenizer.tokenize(text), persona, len(readers))
         by_kb = {reader.kb: reader for reader in readers}
-        return rank_candidates(self.searcher(readers), by_kb, self.decision, asked, self.queries.encode(text))
+        return rank_candidates(self.searcher(readers), by_kb, self.decision, asked)
 
     def corrector_for(self, readers: list[Reader]) -> Corrector:
         """The one kb's corrector; for several, one over their joint vocabulary, made once per set of versions."""

@@ -87,6 +87,16 @@ class Settings(BaseSettings):
             "1 is measured fastest for serving on a shared 2-core machine (docs/performance.md)."
         ),
     )
+    dense_threads: int = Field(
+        2,
+        ge=0,
+        le=64,
+        description=(
+            "Threads that encode a query and search the dense indexes while the asking thread searches BM25 (ONNX "
+            "Runtime, FAISS and numpy release Python's lock, so the two overlap); shared by every request. 0 does "
+            "both in the asking thread, one after the other. Measured in docs/performance.md."
+        ),
+    )
     onnx_dir: Path | None = Field(
         None,
         description=(

@@ -7,6 +7,7 @@ lock; int8 dynamic quantisation on either when `KEFU_QUERY_INT8`.
 import copy
 import logging
 import warnings
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
@@ -76,6 +77,16 @@ class QueryEncoder:
         # concurrent queries behind its leader; on their own threads ONNX Runtime runs them side by side.
         batching = settings.batch_max > 1 and not self.int8
         self._batcher = MicroBatcher(self.encode_batch, settings.batch_wait_ms, settings.batch_max) if batching else None
+        self._beside = ThreadPoolExecutor(settings.dense_threads, "kefu-dense") if settings.dense_threads else None
+
+    def beside(self, work, *args) -> Future:
+        """`work(*args)` on the encoder's threads, for the caller to do something else meanwhile
+        (search BM25); done in the caller's thread, before returning, when there are none."""
+        if self._beside is not None:
+            return self._beside.submit(work, *args)
+        done: Future = Future()
+        done.set_result(work(*args))
+        return done
 
     def encode_batch(self, texts: list[str]) -> np.ndarray:
         """Short texts through the query model, uncached: float32 in one padded batch; int8 one

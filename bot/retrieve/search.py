@@ -147,32 +147,50 @@ class Searcher:
         return self.rank(query, k, mode, question_fusion(self.settings), query_vector, query_tokens, frozenset((0, row) for row in exclude))
 
     def rank(self, query: str, k: int, mode: RetrievalMode, fusion: Fusion, query_vector=None, query_tokens=None, exclude: frozenset[Key] = frozenset()) -> list[Hit]:
+        return self.rank_and_vector(query, k, mode, fusion, query_vector, query_tokens, exclude)[0]
+
+    def rank_and_vector(self, query: str, k: int, mode: RetrievalMode, fusion: Fusion, query_vector=None, query_tokens=None, exclude: frozenset[Key] = frozenset()) -> tuple[list[Hit], np.ndarray | None]:
+        """The top k hits, and the query's vector (None when the mode searched no dense channel)."""
         weights = mode_weights(fusion, mode)
         needs_tokens = any(c.endswith("sparse") for c in weights)
         needs_vector = any(c.endswith("dense") for c in weights)
+        n = self.settings.candidates + len(exclude)
+        # The query is encoded and the dense indexes searched on the encoder's threads (numpy,
+        # ONNX Runtime and FAISS let go of the GIL) while this thread tokenises and searches BM25.
+        dense = self.queries.beside(self.dense_candidates, query, query_vector, weights, fusion.questions, n) if needs_vector else None
         tokens = (self.tokenizer.tokenize(query) if query_tokens is None else query_tokens) if needs_tokens else None
-        vector = (self.encode_query(query) if query_vector is None else query_vector) if needs_vector else None
         # Searched even at weight 0 (left out of fusion): the decision model reads its scores.
         chars = char_ngrams(query) if {"chars", "question_chars"} & set(fusion.weights) and mode != RetrievalMode.dense else None
-        channels, best_questions = self.candidates(tokens, vector, weights, fusion.questions, len(exclude), chars)
+        channels = self.sparse_candidates(tokens, weights, fusion.questions, n, chars)
+        vector, best_questions = None, {}
+        if dense is not None:
+            found, best_questions, vector = dense.result()
+            channels.update(found)
+        channels["dense"] = best_of(channels["sentence"], channels["question_dense"] if fusion.questions else {})
         if exclude:
             channels = {name: without(scores, exclude, self.settings.candidates) for name, scores in channels.items()}
         fused = fuse(channels, weights, fusion) if weights else {}
-        return self.hits(top(fused, k), channels, best_questions)
+        return self.hits(top(fused, k), channels, best_questions), vector
 
     def candidates(self, tokens, vector, weights: dict[str, float], questions: bool, extra: int, chars=None) -> tuple[dict[str, dict], dict]:
         """Each channel's candidates keyed (index number, chunk row); "sentence" holds the
         sentences' cosines alone; and for each chunk found by its questions, its best question
         (cosine, text)."""
         n = self.settings.candidates + extra
-        channels: dict[str, dict] = {name: {} for name in (*CHANNELS, "sentence")}
+        channels = self.sparse_candidates(tokens, weights, questions, n, chars)
         best_questions: dict[Key, tuple[float, str]] = {}
-        wants_questions = "question_dense" in weights or ("dense" in weights and questions)
+        if vector is not None:
+            found, best_questions, _ = self.dense_candidates(None, vector, weights, questions, n)
+            channels.update(found)
+        channels["dense"] = best_of(channels["sentence"], channels["question_dense"] if questions else {})
+        return channels, best_questions
+
+    def sparse_candidates(self, tokens, weights: dict[str, float], questions: bool, n: int, chars=None) -> dict[str, dict]:
+        """The BM25 channels' candidates (words, characters; passages and their questions), every other channel empty."""
+        channels: dict[str, dict] = {name: {} for name in (*CHANNELS, "sentence")}
         for i, index in enumerate(self.indexes):
             if "sparse" in weights:
                 channels["sparse"].update({(i, row): s for row, s in search_sparse(index.sparse, tokens, n).items()})
-            if "dense" in weights:
-                channels["sentence"].update({(i, row): s for row, s in search_dense(index.dense, index.unit_owner, vector, n).items()})
             if chars and index.chars is not None:
                 channels["chars"].update({(i, row): s for row, s in search_sparse(index.chars, chars, n).items()})
             if index.questions is None:
@@ -183,12 +201,24 @@ class Searcher:
             if "question_sparse" in weights:
                 found = best_per_owner(search_sparse(index.questions.sparse, tokens, n * QUESTIONS_PER_PASSAGE), index.questions.rows)
                 channels["question_sparse"].update({(i, row): score for row, (score, _) in list(found.items())[:n]})
-            if wants_questions:
-                found = search_dense_units(index.questions.dense, index.questions.rows, vector, n, QUESTIONS_PER_PASSAGE)
-                channels["question_dense"].update({(i, row): score for row, (score, _) in found.items()})
-                best_questions.update({(i, row): (score, question_text(index, q)) for row, (score, q) in found.items()})
-        channels["dense"] = best_of(channels["sentence"], channels["question_dense"] if questions else {})
-        return channels, best_questions
+        return channels
+
+    def dense_candidates(self, query: str | None, vector, weights: dict[str, float], questions: bool, n: int) -> tuple[dict[str, dict], dict, np.ndarray]:
+        """The dense channels' candidates ("sentence", "question_dense"), each chunk's best question
+        (cosine, text), and the query's vector: `vector`, or `query` encoded when it is None."""
+        vector = self.encode_query(query) if vector is None else vector
+        channels: dict[str, dict] = {"sentence": {}, "question_dense": {}}
+        best_questions: dict[Key, tuple[float, str]] = {}
+        wants_questions = "question_dense" in weights or ("dense" in weights and questions)
+        for i, index in enumerate(self.indexes):
+            if "dense" in weights:
+                channels["sentence"].update({(i, row): s for row, s in search_dense(index.dense, index.unit_owner, vector, n).items()})
+            if index.questions is None or not wants_questions:
+                continue
+            found = search_dense_units(index.questions.dense, index.questions.rows, vector, n, QUESTIONS_PER_PASSAGE)
+            channels["question_dense"].update({(i, row): score for row, (score, _) in found.items()})
+            best_questions.update({(i, row): (score, question_text(index, q)) for row, (score, q) in found.items()})
+        return channels, best_questions, vector
 
     def hits(self, ranked: list[tuple[Key, float]], channels: dict[str, dict], best_questions: dict) -> list[Hit]:
         dense = channels["dense"] or channels["question_dense"]

@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from bot.retrieve.search import RetrievalMode
@@ -63,3 +64,28 @@ def test_cli_search_file_prints_one_json_object_per_line_in_order(built_settings
 def test_cli_search_refuses_an_empty_query(built_settings):
     result = run_kefu(["search", "   "], built_settings)
     assert result.returncode == 1 and "empty" in result.stderr
+
+
+def test_searching_dense_beside_bm25_ranks_as_one_thread_does(built_settings, encoder):
+    """KEFU_DENSE_THREADS encodes and searches the dense indexes on other threads while BM25 runs:
+    the same hits, scores and query vector as doing it all in the asking thread, for questions
+    asked from several threads at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.assemble import open_searcher
+    from bot.retrieve.search import passage_fusion
+
+    questions = [q for q, _ in RANK_ONE] + ["你们家奶都有哪几个系列啊", "喝了牛奶拉肚子怎么办", "顾客要求换货", "今天天气怎样"]
+    one_thread, beside = (open_searcher(built_settings.model_copy(update={"dense_threads": n}), encoder=encoder) for n in (0, 2))
+    assert one_thread.queries._beside is None and beside.queries._beside is not None
+
+    def ranked(searcher, question):
+        hits, vector = searcher.rank_and_vector(question, 10, RetrievalMode.hybrid, passage_fusion(built_settings))
+        return [(h.chunk.id, round(h.score, 6), h.question, h.char_score) for h in hits], vector
+
+    with ThreadPoolExecutor(4) as pool:
+        concurrent = list(pool.map(lambda q: ranked(beside, q), questions * 2))
+    for question, (hits, vector) in zip(questions * 2, concurrent):
+        expected_hits, expected_vector = ranked(one_thread, question)
+        assert hits == expected_hits, question
+        assert np.array_equal(vector, expected_vector), question
