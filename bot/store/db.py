@@ -2,8 +2,9 @@
 several replicas. Nothing is created at import."""
 
 import os
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -81,6 +82,10 @@ class Store:
     def __init__(self, engine: Engine):
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # SQLite has one writer at a time, and a connection waiting for the lock polls for it,
+        # sleeping longer each try: under a dozen concurrent answers some waited a second.
+        # Queued here instead, a process's writers take turns as soon as the last one commits.
+        self._one_writer = threading.RLock() if engine.dialect.name == "sqlite" else nullcontext()
 
     @contextmanager
     def session(self, durable: bool = True) -> Iterator[Session]:
@@ -90,7 +95,7 @@ class Store:
         crash of the PostgreSQL server may lose the last such transactions, never a half of one,
         and never one committed before a later durable commit (which syncs the log up to itself).
         Tickets and what agents read are durable."""
-        with self._sessions() as db:
+        with self._one_writer, self._sessions() as db:
             try:
                 set_durability(db, durable)
                 yield db
