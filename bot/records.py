@@ -46,29 +46,35 @@ class Records:
 
         self._run(work)
 
-    def record_turn(self, session: dict, text: str, resolved: str, result, index_version: str, ttl_minutes: int, urgent: bool = False) -> str | None:
+    def record_turn(self, session: dict, text: str, resolved: str, result, index_version: str, ttl_minutes: int, urgent_reply=None) -> str | None:
         """An answer in one transaction: its session (stored, or its expiry, last question and
-        streak updated), the answer log and both turns; with `urgent`, the session's ticket
-        escalated or a new urgent one opened (see `urgent_ticket`), whose id is returned."""
+        streak updated), the answer log and both turns. With `urgent_reply` (ticket id -> the
+        reply that names it), the session's ticket is escalated, or a new urgent one opened first
+        (see `urgent_ticket`) and `result.answer` becomes `urgent_reply` of it, so that the log,
+        the turns and the ticket's transcript hold the reply the customer got; the ticket's id is
+        returned."""
 
         def work(db):
             now = now_utc()
             reason = result.handoff.reason.value if result.handoff.reason else None
             low = result.band.value != "answer" and reason in sessions.MANUAL_GAPS
             sessions.save_answered(db, session, resolved=resolved, low=low, ttl_minutes=ttl_minutes, now=now)
+            ticket = self._urgent_in(db, session["id"], text) if urgent_reply else None
+            if ticket and not session.get("open_ticket"):
+                result.answer = urgent_reply(ticket)
             sessions.record_answer(
                 db, answer_id=result.answer_id, session_id=session["id"], question=text, answer=result.answer,
                 confidence=result.confidence, handoff_reason=reason, citations=result.citations, index_version=index_version,
                 kb=session.get("kb"), now=now,
             )
             sessions.append_turns(db, session["id"], [("user", text, None), ("bot", result.answer, result.answer_id)], now)
-            if session.get("open_ticket"):  # the agent who takes it over reads everything, not what came before the form
-                tickets.append_transcript(db, session["open_ticket"], [("user", text), ("bot", result.answer)])
-            return self._urgent_in(db, session["id"], text) if urgent else None
+            if session.get("open_ticket") or ticket:  # the agent who takes it over reads everything, not what came before the form
+                tickets.append_transcript(db, session.get("open_ticket") or ticket, [("user", text), ("bot", result.answer)])
+            return ticket
 
         # An answer's log may lose its last rows to a power cut (see Store.session); a ticket's
         # transcript or an urgent ticket may not.
-        return self._run(work, durable=urgent or bool(session.get("open_ticket")))
+        return self._run(work, durable=bool(urgent_reply or session.get("open_ticket")))
 
     def _urgent_in(self, db, session_id: str, text: str) -> str | None:
         """urgent_ticket under a savepoint: a ticket that cannot be made loses no answer log."""

@@ -7,6 +7,7 @@ import logging
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 
 from bot.answer import MAX_CITATIONS, AnswerContext, ComposedAnswer, compose_answer, compose_faq_answer
 from bot.answer_kind import answers_kind
@@ -280,9 +281,11 @@ class BotService:
             outcome = self.decide(resolved, persona, session.get("low_streak", 0), kb)
         result = self._result(outcome, session, persona, text, resolved)
         urgent = result.handoff.reason == HandoffReason.urgent and bool(session.get("contact"))
-        ticket_id = self._record(session, text, resolved, result, outcome.index_version, urgent)
-        if ticket_id and not session.get("open_ticket"):  # opened in the answer's transaction: the customer gets its number, no form
-            result.answer, result.handoff.fields = handoff_reply(HandoffReason.urgent, persona, ticket_id), []
+        # A ticket opened in the answer's transaction: the customer gets its number, no form.
+        urgent_reply = partial(handoff_reply, HandoffReason.urgent, persona) if urgent else None
+        ticket_id = self._record(session, text, resolved, result, outcome.index_version, urgent_reply)
+        if ticket_id and not session.get("open_ticket"):
+            result.handoff.fields = []
         result.handoff.ticket_id = ticket_id or result.handoff.ticket_id
         if session.get("store_down") and result.handoff.needed and persona == Persona.customer and not result.answer.endswith(TICKETS_UNAVAILABLE):
             result.answer += TICKETS_UNAVAILABLE  # the store went away while answering: no ticket can be opened now
@@ -342,12 +345,12 @@ class BotService:
         handoff = Handoff(True, None, session.get("ticket_id"), None, [])
         return AskResult(uuid.uuid4().hex, session["id"], SILENT, [], 0.0, handoff, Band.handoff)
 
-    def _record(self, session: dict, text: str, resolved: str, result: AskResult, index_version: str, urgent: bool) -> str | None:
+    def _record(self, session: dict, text: str, resolved: str, result: AskResult, index_version: str, urgent_reply) -> str | None:
         """The answer's one transaction (bot.records); the id of an urgent ticket it opened or escalated."""
         if self.store is None or session.get("store_down"):
             return None
         try:
-            return self.store.record_turn(session, text, resolved, result, index_version, self.settings.session_ttl_minutes, urgent)
+            return self.store.record_turn(session, text, resolved, result, index_version, self.settings.session_ttl_minutes, urgent_reply)
         except StoreUnavailable:  # busy or gone since the session was read: the answer still goes out
             log.warning("store unavailable: answer %s not recorded", result.answer_id)
             session["store_down"] = True

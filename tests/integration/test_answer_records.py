@@ -170,3 +170,20 @@ def test_candidates_headings_and_questions_are_cut_once_per_index_version(client
     again = service.rank(question, Persona.customer, "dairy")
     assert again.features == first.features
     assert cut == [question]  # the question's own cut, nothing of the index
+
+
+def test_an_urgent_ticket_opened_by_an_answer_is_named_in_the_stored_reply_too(client):
+    """A session whose ticket was closed still has the customer's contact: an urgent message
+    opens a new urgent ticket in the answer's transaction, and what the customer was told (its
+    number) is what the answer log, the turns and the new ticket's transcript hold."""
+    agent = {"Authorization": f"Bearer {client.app.state.tokens.agent}"}
+    session = ask(client, "转人工")["session_id"]
+    first = client.post("/api/tickets", json={"session_id": session, "name": "吴九", "phone": "13800000009"}).json()
+    assert client.patch(f"/api/tickets/{first['ticket_id']}", json={"status": "closed"}, headers=agent).status_code == 200
+    urgent = ask(client, "我家孩子喝了你们的奶住院了", session)
+    opened = urgent["handoff"]["ticket_id"]
+    assert opened and opened != first["ticket_id"] and opened in urgent["answer"]
+    assert rows(client, "SELECT answer FROM answers WHERE id = :a", a=urgent["answer_id"]) == [(urgent["answer"],)]
+    assert rows(client, "SELECT text FROM turns WHERE answer_id = :a", a=urgent["answer_id"]) == [(urgent["answer"],)]
+    messages = client.get(f"/api/tickets/{opened}", headers=agent).json()["messages"]
+    assert [m["text"] for m in messages[-2:]] == ["我家孩子喝了你们的奶住院了", urgent["answer"]]
