@@ -83,8 +83,8 @@ class Store:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         # SQLite has one writer at a time, and a connection waiting for the lock polls for it,
-        # sleeping longer each try: under a dozen concurrent answers some waited a second.
-        # Queued here instead, a process's writers take turns as soon as the last one commits.
+        # sleeping longer each try, and fails at the busy timeout. Queued here instead, a
+        # process's writers take turns as soon as the one before commits.
         self._one_writer = threading.RLock() if engine.dialect.name == "sqlite" else nullcontext()
 
     @contextmanager
