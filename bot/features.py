@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from bot.answer_kind import asks_amount, states_amount
 from bot.coverage import coverage
 from bot.reader import Reader
+from bot.retrieve.passage_tokens import heading
 from bot.retrieve.search import Hit
-from indexer.chunk import PATH_SEPARATOR
 from indexer.faq import FAQ_DOC_ID
 from kefu.vocab import Persona
 
@@ -42,7 +42,6 @@ def candidate_features(asked: Asked, hits: list[Hit], position: int, reader: Rea
     hit = hits[position]
     chunk = hit.chunk
     following = hits[position + 1].score if position + 1 < len(hits) else 0.0
-    heading = chunk.section.split(PATH_SEPARATOR)[-1]
     wants_amount = asks_amount(asked.text)
     passage = reader.passage_tokens.passage(hit.row)
     return {
@@ -64,7 +63,7 @@ def candidate_features(asked: Asked, hits: list[Hit], position: int, reader: Rea
         "known_coverage": coverage([t for t in asked.tokens if t in reader.idf], passage, reader.idf),
         "unknown_share": sum(t not in reader.idf for t in asked.tokens) / len(asked.tokens) if asked.tokens else 1.0,
         "question_coverage": coverage(asked.tokens, reader.passage_tokens.phrase(hit.question), reader.idf) if hit.question else 0.0,
-        "heading_coverage": coverage(asked.tokens, reader.passage_tokens.phrase(heading), reader.idf),
+        "heading_coverage": coverage(asked.tokens, reader.passage_tokens.phrase(heading(chunk)), reader.idf),
         "asks_amount": float(wants_amount),
         "states_asked_amount": float(wants_amount and states_amount(chunk.text)),
         "faq": float(chunk.doc == FAQ_DOC_ID),

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from bot.coverage import idf_from_bm25
 from bot.retrieve.index import LoadedIndex
-from bot.retrieve.passage_tokens import PassageTokens
+from bot.retrieve.passage_tokens import FILL_AT_LOAD, PassageTokens
 from kefu.text.correct import Corrector
 from kefu.text.tokenize import Tokenizer
 
@@ -24,7 +24,10 @@ class Reader:
         documents = index.manifest.get("documents", {})
         dates = {doc: info.get("date") for doc, info in documents.items()}
         corrector = Corrector.from_vocabulary(index.terms, tokenizer)
-        return cls(index, idf_from_bm25(index.sparse), dates, PassageTokens(index.chunks, tokenizer), corrector)
+        tokens = PassageTokens(index.chunks, tokenizer)
+        if len(index.chunks) <= FILL_AT_LOAD:
+            tokens.fill()
+        return cls(index, idf_from_bm25(index.sparse), dates, tokens, corrector)
 
     @property
     def kb(self) -> str:

@@ -160,16 +160,22 @@ def test_a_silenced_session_forwards_in_one_transaction(client):
     assert messages[-1]["text"] == "我还在等"
 
 
-def test_candidates_headings_and_questions_are_cut_once_per_index_version(client, monkeypatch):
+def test_an_index_is_cut_into_tokens_when_it_is_loaded_not_by_the_questions(client, monkeypatch):
+    """Passages, sentences, headings and associated questions are cut when a version is loaded
+    (here: the dairy index loaded again, as a re-index would): answering its first question
+    cuts the question alone, and the features are those the lazily filled memo gave."""
+    from bot.reader import Reader
+
     service = client.app.state.bot.service
     question = "电话铃响几声必须接听"
-    first = service.rank(question, Persona.customer, "dairy")
+    before = service.rank(question, Persona.customer, "dairy")
+    service.use_reader(Reader.from_index(service.readers["dairy"].index, service.tokenizer))
     cut: list[str] = []
     tokenize = service.tokenizer.tokenize
     monkeypatch.setattr(service.tokenizer, "tokenize", lambda text: cut.append(text) or tokenize(text))
-    again = service.rank(question, Persona.customer, "dairy")
-    assert again.features == first.features
+    outcome = service.decide(question, Persona.customer, 0, "dairy")
     assert cut == [question]  # the question's own cut, nothing of the index
+    assert service.rank(question, Persona.customer, "dairy").features == before.features and outcome.hits
 
 
 def test_an_urgent_ticket_opened_by_an_answer_is_named_in_the_stored_reply_too(client):
