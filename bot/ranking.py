@@ -34,13 +34,17 @@ def weight_sum(settings: Settings) -> float:
 
 
 def rank_candidates(
-    searcher: Searcher, readers: dict[str, Reader], model: DecisionModel, asked: Asked, vector: np.ndarray | None = None, fusion: Fusion | None = None, depth: int = RERANK_DEPTH,
+    searcher: Searcher, readers: dict[str, Reader], model: DecisionModel, asked: Asked, vector: np.ndarray | None = None, fusion: Fusion | None = None,
+    depth: int = RERANK_DEPTH, scored: bool = True,
 ) -> Ranked:
     """`vector` None has the searcher encode the question (beside its BM25 search); `fusion`
     other than the settings' is for ablations; the features keep the settings' scale, the one
-    the decision model was fitted on."""
+    the decision model was fitted on. `scored=False` (a model that keeps the fused order, asked
+    for the order alone) leaves features, probabilities and confidence out."""
     fusion = fusion or passage_fusion(searcher.settings)
     hits, vector = searcher.rank_and_vector(asked.text, depth, RetrievalMode.hybrid, fusion, vector, asked.tokens)
+    if not scored:
+        return Ranked(hits, [], [], vector, asked.tokens, 0.0)
     total = weight_sum(searcher.settings)
     features = [candidate_features(asked, hits, i, readers[hit.kb], total) for i, hit in enumerate(hits)]
     probabilities = [model.probability(row) for row in features]

@@ -172,20 +172,23 @@ class BotService:
     def searcher(self, readers: list[Reader]) -> Searcher:
         return Searcher([reader.index for reader in readers], self.queries, self.tokenizer, self.settings)
 
-    def rank(self, question: str, persona: Persona, kb: str | None = None, readers: list[Reader] | None = None) -> Ranked:
+    def rank(self, question: str, persona: Persona, kb: str | None = None, readers: list[Reader] | None = None, order_only: bool = False) -> Ranked:
         """The question's candidates ranked as the bot answers from them (the decision model's
-        order): as typed, and corrected toward the kb's vocabulary when it holds a likely typo."""
+        order): as typed, and corrected toward the kb's vocabulary when it holds a likely typo.
+        `order_only` (a search): no features or confidence unless the order needs them (a model
+        that re-ranks, or a typed and a corrected ranking to choose between)."""
         readers = readers or self.readers_for(kb)
         written = spoken_to_written(question)
         correction = self.corrector_for(readers).correct(written)
-        plain = self._rank_text(written, persona, readers)
-        corrected = self._rank_text(correction.text, persona, readers) if correction.changes else None
+        scored = not order_only or self.decision.rerank or bool(correction.changes)
+        plain = self._rank_text(written, persona, readers, scored)
+        corrected = self._rank_text(correction.text, persona, readers, scored) if correction.changes else None
         return with_correction(plain, corrected, correction)
 
-    def _rank_text(self, text: str, persona: Persona, readers: list[Reader]) -> Ranked:
+    def _rank_text(self, text: str, persona: Persona, readers: list[Reader], scored: bool = True) -> Ranked:
         asked = Asked(text, self.tokenizer.tokenize(text), persona, len(readers))
         by_kb = {reader.kb: reader for reader in readers}
-        return rank_candidates(self.searcher(readers), by_kb, self.decision, asked)
+        return rank_candidates(self.searcher(readers), by_kb, self.decision, asked, scored=scored)
 
     def corrector_for(self, readers: list[Reader]) -> Corrector:
         """The one kb's corrector; for several, one over their joint vocabulary, made once per set of versions."""
@@ -206,7 +209,7 @@ class BotService:
         for a query that matched nothing (results.matches_nothing), unless `floor` is off (an
         editor looking for the passage a missed question should have found)."""
         readers = self.readers_for(kb)
-        ranked = self.rank(query, Persona.agent, readers=readers).hits
+        ranked = self.rank(query, Persona.agent, readers=readers, order_only=True).hits
         hits = [] if floor and matches_nothing(ranked, self.settings.search_dense_floor) else ranked[:k]  # judged on all, whatever k
         dates = {reader.kb: reader.dates for reader in readers}
         results = [{**hit_to_json(hit), "date": dates[hit.kb].get(hit.chunk.doc)} for hit in hits]

@@ -125,3 +125,13 @@ def test_a_numbered_heading_is_offered_without_its_number():
 
     chunk = Chunk("c1", "001.md", "服务手册", "服务手册 › 第三章 › 12、退换货的办理流程", "顾客凭发票办理退换货。", 0, 10, "text")
     assert [s["question"] for s in suggestions_from([Hit(chunk, 1.0, None, None, row=0)])] == ["退换货的办理流程"]
+
+
+@pytest.mark.parametrize("query,typo", [("电话铃响几声必须接听", False), ("我要投述你们的送奶工", True), ("今天天气怎样", False)])
+def test_a_search_ranks_as_an_answer_does_without_scoring_what_it_does_not_need(service, query, typo):
+    """The agents' search keeps the fused order, as the shipped model does: the decision model's
+    features are computed only when a typed and a corrected ranking must be compared (投述)."""
+    scored, order_only = service.rank(query, Persona.agent, "dairy"), service.rank(query, Persona.agent, "dairy", order_only=True)
+    assert [h.chunk.id for h in order_only.hits] == [h.chunk.id for h in scored.hits] and scored.features
+    assert order_only.corrections == scored.corrections and bool(scored.corrections) == typo
+    assert bool(order_only.features) == typo
