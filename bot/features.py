@@ -43,7 +43,7 @@ def candidate_features(asked: Asked, hits: list[Hit], position: int, reader: Rea
     chunk = hit.chunk
     following = hits[position + 1].score if position + 1 < len(hits) else 0.0
     wants_amount = asks_amount(asked.text)
-    passage = reader.passage_tokens.passage(hit.row)
+    passage = reader.passage_tokens.held(hit.row, asked.tokens)  # coverage needs no more of it
     return {
         "dense": hit.dense_score or 0.0,
         "sentence": hit.sentence_score or 0.0,

@@ -24,7 +24,7 @@ class Reader:
         documents = index.manifest.get("documents", {})
         dates = {doc: info.get("date") for doc, info in documents.items()}
         corrector = Corrector.from_vocabulary(index.terms, tokenizer)
-        tokens = PassageTokens(index.chunks, tokenizer)
+        tokens = PassageTokens(index.chunks, tokenizer, index.sparse)
         if len(index.chunks) <= FILL_AT_LOAD:
             tokens.fill()
         return cls(index, idf_from_bm25(index.sparse), dates, tokens, corrector)

@@ -135,3 +135,14 @@ def test_a_search_ranks_as_an_answer_does_without_scoring_what_it_does_not_need(
     assert [h.chunk.id for h in order_only.hits] == [h.chunk.id for h in scored.hits] and scored.features
     assert order_only.corrections == scored.corrections and bool(scored.corrections) == typo
     assert bool(order_only.features) == typo
+
+
+def test_the_words_a_passage_holds_are_read_off_its_bm25_matrix_as_a_cut_would_give_them(service):
+    """Coverage features ask which of the question's words a candidate holds: read off the BM25
+    matrix, every passage of every kb answers as cutting its index text anew would."""
+    questions = ["电话铃响几声必须接听", "我要投述你们的送奶工", "燃气泄漏了怎么办", "你们家奶都有哪几个系列啊", "今天天气怎样"]
+    for reader in service.readers.values():
+        asked = [token for q in questions for token in service.tokenizer.tokenize(q)] + [next(iter(reader.idf))]
+        for row, chunk in enumerate(reader.index.chunks):
+            cut = set(service.tokenizer.tokenize(chunk.index_text()))
+            assert reader.passage_tokens.held(row, asked) == set(asked) & cut, (reader.kb, chunk.id)
