@@ -133,13 +133,29 @@ def bench_http(settings: Settings, asked: list[tuple[str, str]], quick: bool, ov
     return {"cases": cases, "server_memory": {"idle_rss_mb": idle["rss_mb"], **memory}}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def case_on_workers(base_url: str, pids: list[int], kind: str, asked: list[tuple[str, str]], clients: int, seconds: float) -> dict:
+    """A concurrent case, with each worker's share of the CPU the workers spent on it: uvicorn's
+    workers accept from one socket, and the clients' connections, opened at once and kept, may
+    fall to one worker far more than to the other."""
+    before = [cpu_seconds(pid) for pid in pids]
+    case = run_case(base_url, kind, asked, clients, seconds, None)
+    spent = [cpu_seconds(pid) - b for pid, b in zip(pids, before)]
+    return {**case, "worker_cpu_share": [round(s / (sum(spent) or 1.0), 2) for s in spent]}
+
+
 def bench_http_workers(settings: Settings, asked: list[tuple[str, str]], quick: bool, workers: int = 2) -> dict:
     """`kefu serve --workers N`'s way of using the cores: the concurrent cases again, and each worker's memory."""
     _, seconds = load_sizes(quick)
     with running_server(settings, workers=workers) as (base_url, _):
         pids = worker_pids(base_url, workers)
         run_case(base_url, "ask", asked, 4 * workers, 30.0, 5)  # warm-up, every worker
-        cases = [run_case(base_url, kind, asked, clients, seconds, None) for kind in ("ask", "search") for clients in (16, 32)]
+        cases = [case_on_workers(base_url, pids, kind, asked, clients, seconds) for kind in ("ask", "search") for clients in (16, 32)]
         memory = [memory_mb(pid) for pid in pids]
     return {"workers": workers, "cases": cases, "worker_memory": memory}
 

@@ -66,7 +66,10 @@ def http_table(result: dict) -> str:
 def workers_lines(result: dict) -> str:
     run = result["http_workers"]
     memory = ", ".join(f"{m['rss_mb']} MB (peak {m['peak_rss_mb']})" for m in run["worker_memory"])
-    return cases_table(f"HTTP, {run['workers']} workers", run["cases"]) + f"\n\nWorker memory (RSS after the cases): {memory}."
+    shares = "; ".join(f"/api/{c['kind']} {c['clients']} clients {' / '.join(f'{share:.0%}' for share in c['worker_cpu_share'])}"
+                       for c in run["cases"] if "worker_cpu_share" in c)
+    return (cases_table(f"HTTP, {run['workers']} workers", run["cases"]) + f"\n\nWorker memory (RSS after the cases): {memory}."
+            + (f" Each worker's share of the CPU the workers spent on a case: {shares}." if shares else ""))
 
 
 def index_facts(dense: dict) -> str:

@@ -37,6 +37,8 @@ def test_quick_bench_runs_and_prints_every_section(tmp_path):
     assert all(case["requests"] > 0 and case["errors"] == 0 for case in result["http"]["cases"] + result["http_workers"]["cases"] + result["peer_http"]["cases"])
     workers = result["http_workers"]["worker_memory"]  # each worker measured, not the supervisor
     assert len(workers) == result["http_workers"]["workers"] == 2 and all(m["rss_mb"] > 100 for m in workers)
+    shares = [case["worker_cpu_share"] for case in result["http_workers"]["cases"]]  # each worker's part of a case's CPU
+    assert all(len(s) == 2 and sum(s) == pytest.approx(1, abs=0.02) and min(s) >= 0 for s in shares)
     # as the widget asks (in its company's kb) and as the console searches without a kb, for both servers
     assert {(c["kind"], c["scope"]) for c in result["http"]["cases"]} == {(k, s) for k in ("ask", "search") for s in ("its kb", "every kb")}
     assert [(r["clients"], r["scope"]) for r in result["peer_http_ratio"]] == [(1, "its kb"), (8, "its kb"), (1, "every kb")]
