@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.store.errors import StoreBusy
 from bot.store.migrations import MIGRATIONS
 
 _LEDGER = "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at VARCHAR(40) NOT NULL)"
@@ -78,14 +79,30 @@ def migrate(engine: Engine) -> list[int]:
     return applied
 
 
+class WriterTurns:
+    """SQLite has one writer at a time, and a connection waiting for the lock polls for it,
+    sleeping longer each try. Queued here instead, a process's writers take turns as soon as the
+    one before commits. A turn not had within `timeout` seconds (the busy timeout's bound, so a
+    database locked from outside makes no queue) raises StoreBusy, retried as a locked database is."""
+
+    def __init__(self, timeout: float):
+        self.timeout = timeout
+        self._lock = threading.RLock()
+
+    def __enter__(self) -> "WriterTurns":
+        if not self._lock.acquire(timeout=self.timeout):
+            raise StoreBusy(f"another writer of this process held the database for {self.timeout} s")
+        return self
+
+    def __exit__(self, *_) -> None:
+        self._lock.release()
+
+
 class Store:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, timeout: float = 5.0):
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
-        # SQLite has one writer at a time, and a connection waiting for the lock polls for it,
-        # sleeping longer each try, and fails at the busy timeout. Queued here instead, a
-        # process's writers take turns as soon as the one before commits.
-        self._one_writer = threading.RLock() if engine.dialect.name == "sqlite" else nullcontext()
+        self._one_writer = WriterTurns(timeout) if engine.dialect.name == "sqlite" else nullcontext()
 
     @contextmanager
     def session(self, durable: bool = True) -> Iterator[Session]:
@@ -125,4 +142,4 @@ def set_durability(db: Session, durable: bool) -> None:
 def open_store(url: str, timeout: float = 5.0) -> Store:
     engine = make_engine(url, timeout)
     migrate(engine)
-    return Store(engine)
+    return Store(engine, timeout)

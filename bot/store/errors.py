@@ -35,12 +35,16 @@ class StoreUnavailable(StoreError):
     status, code = 503, "store_unavailable"
 
 
+class StoreBusy(Exception):
+    """Another writer of this process kept the SQLite file past the timeout (bot.store.db.WriterTurns)."""
+
+
 def with_retry(work, attempts: int = 3, delay: float = 0.2):
     """Run `work`, retrying briefly while the database is locked or unreachable."""
     for attempt in range(attempts):
         try:
             return work()
-        except OperationalError as exc:
+        except (OperationalError, StoreBusy) as exc:
             if attempt == attempts - 1:
                 raise StoreUnavailable("工单库暂时不可用 / the ticket store is unavailable; try again shortly") from exc
             time.sleep(delay * (attempt + 1))
