@@ -67,15 +67,14 @@ def built_with(settings: Settings, kb: str) -> str | None:
 def current_with_its_queries(settings: Settings, queries: QueryEncoder, kb: str) -> tuple[LoadedIndex, QueryEncoder, Settings] | None:
     """The kb's current version, with the query encoder and settings it is searched with; None when
     there is none to compare with. A version built with another model (a switch to a tuned model
-    is a re-index) is searched with that model, so the switch is compared like any re-index."""
-    try:
-        return load_current(settings, kb), queries, settings
-    except IndexMissing:
-        return None
-    except IndexCorrupt:
-        model = built_with(settings, kb)
-        if model is None or model == settings.embed_model:
-            return None  # damaged, not another model's: nothing sound to compare with
+    is a re-index) is searched with that model, so the switch is compared like any re-index; it is
+    not first loaded with this model, which would refuse it, and each older version, in the log."""
+    model = built_with(settings, kb)
+    if model is None or model == settings.embed_model:
+        try:
+            return load_current(settings, kb), queries, settings
+        except (IndexMissing, IndexCorrupt):
+            return None  # none, or damaged: nothing sound to compare with
     # torch: an ONNX export of the old model, made only to compare once, would be written to disk for nothing
     theirs = settings.model_copy(update={"embed_model": model, "query_backend": QueryBackend.torch})
     try:
