@@ -166,7 +166,6 @@ class Searcher:
         if dense is not None:
             found, best_questions, vector = dense.result()
             channels.update(found)
-        channels["dense"] = best_of(channels["sentence"], channels["question_dense"] if fusion.questions else {})
         if exclude:
             channels = {name: without(scores, exclude, self.settings.candidates) for name, scores in channels.items()}
         fused = fuse(channels, weights, fusion) if weights else {}
@@ -182,7 +181,6 @@ class Searcher:
         if vector is not None:
             found, best_questions, _ = self.dense_candidates(None, vector, weights, questions, n)
             channels.update(found)
-        channels["dense"] = best_of(channels["sentence"], channels["question_dense"] if questions else {})
         return channels, best_questions
 
     def sparse_candidates(self, tokens, weights: dict[str, float], questions: bool, n: int, chars=None) -> dict[str, dict]:
@@ -204,8 +202,9 @@ class Searcher:
         return channels
 
     def dense_candidates(self, query: str | None, vector, weights: dict[str, float], questions: bool, n: int) -> tuple[dict[str, dict], dict, np.ndarray]:
-        """The dense channels' candidates ("sentence", "question_dense"), each chunk's best question
-        (cosine, text), and the query's vector: `vector`, or `query` encoded when it is None."""
+        """The dense channels' candidates ("sentence", "question_dense", and "dense", the better of
+        the two when `questions`), each chunk's best question (cosine, text), and the query's
+        vector: `vector`, or `query` encoded when it is None."""
         vector = self.encode_query(query) if vector is None else vector
         channels: dict[str, dict] = {"sentence": {}, "question_dense": {}}
         best_questions: dict[Key, tuple[float, str]] = {}
@@ -218,6 +217,7 @@ class Searcher:
             found = search_dense_units(index.questions.dense, index.questions.rows, vector, n, QUESTIONS_PER_PASSAGE)
             channels["question_dense"].update({(i, row): score for row, (score, _) in found.items()})
             best_questions.update({(i, row): (score, question_text(index, q)) for row, (score, q) in found.items()})
+        channels["dense"] = best_of(channels["sentence"], channels["question_dense"] if questions else {})
         return channels, best_questions, vector
 
     def hits(self, ranked: list[tuple[Key, float]], channels: dict[str, dict], best_questions: dict) -> list[Hit]:
