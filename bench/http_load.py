@@ -1,6 +1,6 @@
 """Bench section: the real server on a free loopback port, driven by bench.loadgen.
 
-The server is `uvicorn bot.app:app_from_env` in a child process over the bench's own data
+The server is `kefu serve` in a child process over the bench's own data
 dir, with the rate limit lifted (a load test is not abuse) and the query cache off, so every
 request pays its encode. It is stopped when the section ends, whatever happens. The naive peer
 (bench.peer_app) is served and driven the same way, for its /api/search.
@@ -49,11 +49,13 @@ def wait_ready(base_url: str, process: subprocess.Popen, log: Path) -> None:
 
 @contextmanager
 def running_server(settings: Settings, overrides: dict[str, str] | None = None, app: str = KEFU_APP, workers: int = 1) -> Iterator[tuple[str, int]]:
-    """(base URL, pid) of a server that is ready (with `workers` > 1, the pid of uvicorn's
+    """(base URL, pid) of a server that is ready (with `workers` > 1, the pid of the workers'
     supervisor); terminated on exit."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", app, "--factory", "--host", "127.0.0.1",
                "--port", str(port), "--log-level", "warning", "--no-access-log", "--workers", str(workers)]
+    if app == KEFU_APP:  # as a site runs it: kefu's protocol and options, its own workers' sockets
+        command = [sys.executable, "-m", "kefu.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--workers", str(workers)]
     with tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False) as log:
         process = subprocess.Popen(command, cwd=REPO, env=server_env(settings, overrides or {}), stdout=log, stderr=log)
     try:
@@ -140,9 +142,8 @@ def cpu_seconds(pid: int) -> float:
 
 
 def case_on_workers(base_url: str, pids: list[int], kind: str, asked: list[tuple[str, str]], clients: int, seconds: float) -> dict:
-    """A concurrent case, with each worker's share of the CPU the workers spent on it: uvicorn's
-    workers accept from one socket, and the clients' connections, opened at once and kept, may
-    fall to one worker far more than to the other."""
+    """A concurrent case, with each worker's share of the CPU the workers spent on it: how evenly
+    the kernel spread the clients' connections (opened at once and kept) over the workers."""
     before = [cpu_seconds(pid) for pid in pids]
     case = run_case(base_url, kind, asked, clients, seconds, None)
     spent = [cpu_seconds(pid) - b for pid, b in zip(pids, before)]

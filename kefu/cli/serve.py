@@ -16,13 +16,15 @@ def serve_cmd(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, max=16, help="Worker processes (each loads the model).")] = 1,
+    workers: Annotated[int, typer.Option(min=1, max=16, help="Worker processes (each loads the model), each with a listening socket of its own (SO_REUSEPORT): the kernel spreads connections over them.")] = 1,
+    access_log: Annotated[bool, typer.Option(help="Log a line per request.")] = True,
 ):
     """Serve the bot over HTTP: /api, /docs, the widget, console and editor pages."""
     import uvicorn
 
     from bot.auth import load_tokens
     from bot.serving import uvicorn_options
+    from bot.supervise import APP, serve_workers
 
     settings = settings_of(ctx)
     tokens = load_tokens(settings)
@@ -30,8 +32,15 @@ def serve_cmd(
         err.print(f"agent/admin tokens: {tokens.path} (令牌文件 / token file)")
     err.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     os.environ["KEFU_DATA_DIR"], os.environ["KEFU_KB_DIR"] = str(settings.data_dir), str(settings.kb_dir)
-    options = uvicorn_options(settings)
-    uvicorn.run("bot.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info", **options)
+    options = {**uvicorn_options(settings), "log_level": "info", "access_log": access_log}
+    if workers == 1:
+        uvicorn.run(APP, factory=True, host=host, port=port, **options)
+        return
+    try:
+        status = serve_workers(host, port, workers, options)
+    except OSError as exc:
+        fail(ValueError(f"无法监听 {host}:{port} / cannot listen on {host}:{port}: {exc.strerror or exc}"))
+    raise typer.Exit(status)
 
 
 def tickets_list_cmd(

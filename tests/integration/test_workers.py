@@ -2,6 +2,9 @@
 process makes current, and one build or rollback of a kb runs at a time across the processes.
 Every wait is bounded; nothing is timed."""
 
+import os
+import subprocess
+import sys
 import time
 
 import httpx
@@ -82,3 +85,36 @@ def progress_until_done(base: str) -> dict:
             return status
         time.sleep(0.1)
     pytest.fail(f"the re-index did not end within {WAIT_SECONDS} s: {status}")
+
+
+def listening_sockets(port: int) -> set[str]:
+    """Inodes of the sockets listening on 127.0.0.1:`port` (/proc/net/tcp, state 0A)."""
+    rows = [line.split() for line in open("/proc/net/tcp").read().splitlines()[1:]]
+    return {row[9] for row in rows if row[1] == f"0100007F:{port:04X}" and row[3] == "0A"}
+
+
+def test_each_worker_listens_on_a_socket_of_its_own(served):
+    """uvicorn's workers shared one socket, and a burst of kept-alive connections could all fall
+    to one of them; each worker's own SO_REUSEPORT socket lets the kernel spread them."""
+    _, base = served
+    port = int(base.rsplit(":", 1)[1])
+    assert len(listening_sockets(port)) == WORKERS
+    clients = [httpx.Client(base_url=base, timeout=30) for _ in range(16)]
+    try:
+        pids = {client.get("/readyz").json()["pid"] for client in clients}  # 16 connections, kept open
+    finally:
+        for client in clients:
+            client.close()
+    assert len(pids) == WORKERS  # all 16 on one worker: 2 in 65,536 for the kernel's hash
+
+
+def test_a_second_server_on_a_taken_port_is_refused(served, tmp_path):
+    """SO_REUSEPORT lets any process of the same user join a port: the second server must not."""
+    settings, base = served
+    port = base.rsplit(":", 1)[1]
+    second = subprocess.run([sys.executable, "-m", "kefu.cli", "serve", "--port", port, "--workers", str(WORKERS)],
+                            env={**os.environ, "KEFU_DATA_DIR": str(settings.data_dir), "KEFU_KB_DIR": str(settings.kb_dir)},
+                            capture_output=True, text=True, timeout=WAIT_SECONDS)
+    assert second.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in second.stderr
+    assert len(listening_sockets(int(port))) == WORKERS
