@@ -30,7 +30,7 @@ C = 0.3  # the regularisation eval.fit_decision chose on the whole dev half
 
 @dataclass(frozen=True)
 class Variant:
-    calibrator: str = "platt"  # none | platt | isotonic, fitted on out-of-fold top probabilities
+    calibrator: str = "platt"  # none | platt | beta | isotonic, fitted on out-of-fold top probabilities
     per_persona: bool = False  # one calibration per persona
     repeats: int = 1  # shuffles of the inner cross-validation whose pooled rates choose the thresholds
     first_day: bool = False  # also fitted on the questions asked with the associated questions left out
@@ -45,6 +45,8 @@ VARIANTS = {
     "without several_kbs, thresholds from 10 pooled repeated CVs": Variant(repeats=10, extra="without_several_kbs"),
     "no calibration": Variant(calibrator="none"),
     "Platt per persona": Variant(per_persona=True),
+    "beta, shared": Variant(calibrator="beta"),
+    "beta per persona": Variant(calibrator="beta", per_persona=True),
     "isotonic, shared": Variant(calibrator="isotonic"),
     "isotonic per persona": Variant(calibrator="isotonic", per_persona=True),
     "customers' unanswerable budget in kb only": Variant(customers_in_kb_only=True),
@@ -88,6 +90,9 @@ def fit_calibrator(kind: str, turns: list[fit.Turn]):
     if kind == "platt":
         a, b = fit.platt(turns)
         return lambda held: fit.calibrated(held, a, b)
+    if kind == "beta":
+        a, b, c = fit.beta(turns)
+        return lambda held: fit.beta_calibrated(held, a, b, c)
     if kind == "isotonic":
         y = [t.answerable and t.top_right for t in turns]
         model = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit([t.top for t in turns], y)

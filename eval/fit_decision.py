@@ -168,6 +168,28 @@ def platt(turns_: list[Turn]) -> tuple[float, float]:
     return float(model.coef_[0][0]), float(model.intercept_[0])
 
 
+def beta(turns_: list[Turn]) -> tuple[float, float, float]:
+    """(a, b, c) of P(top right) = sigmoid(a·ln(top) − b·ln(1 − top) + c), beta calibration
+    (Kull et al. 2017): Platt's map is the case a = b; two slopes let the high and the low end
+    bend apart. A slope that comes out negative would make the map non-monotone: Platt then."""
+    x = np.array([[np.log(max(t.top, 1e-6)), -np.log(max(1 - t.top, 1e-6))] for t in turns_])
+    right = np.array([t.answerable and t.top_right for t in turns_])
+    model = LogisticRegression(C=100.0).fit(x, right)
+    a, b = model.coef_[0]
+    if a < 0 or b < 0:
+        a, c = platt(turns_)
+        return a, a, c
+    return float(a), float(b), float(model.intercept_[0])
+
+
+def beta_calibrated(turns_: list[Turn], a: float, b: float, c: float) -> list[Turn]:
+    def map_(p: float) -> float:
+        z = a * np.log(max(p, 1e-6)) - b * np.log(max(1 - p, 1e-6)) + c
+        return float(1 / (1 + np.exp(-z)))
+
+    return [replace(t, top=map_(t.top)) for t in turns_]
+
+
 def calibrated(turns_: list[Turn], a: float, b: float) -> list[Turn]:
     def map_(p: float) -> float:
         z = a * np.log(max(p, 1e-6) / max(1 - p, 1e-6)) + b
