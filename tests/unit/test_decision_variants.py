@@ -5,6 +5,7 @@ judged once, by a rule fitted without it."""
 import numpy as np
 
 from bot.features import FEATURES
+from eval import fit_decision as fit
 from eval.decision_variants import Variant, choose_thresholds, judged, scores
 from eval.fit_decision import Ask, Turn
 from kefu.gold import GoldItem
@@ -35,3 +36,18 @@ def test_every_question_is_judged_once_by_a_rule_fitted_without_it():
     assert sorted(a.item.id for a, _, _ in out) == sorted(a.item.id for a in asks)
     figures = scores(out)
     assert 0.0 <= figures["customer right"] <= 1.0 and figures["customer right"] + figures["customer wrong"] <= 1.0
+
+
+def test_beta_calibration_bends_the_two_ends_apart_and_keeps_the_order():
+    """Data whose low end is over-confident and high end right: Platt's one slope cannot fit both,
+    beta's two can; the map stays monotone, so it moves no answer, only the confidence reported."""
+    rng = np.random.default_rng(1)
+    tops = rng.uniform(0.01, 0.99, 4000)
+    truth = np.where(tops < 0.5, tops**2 * 2, tops)  # P(right) at each raw top probability
+    turns = [Turn(True, True, float(p), bool(rng.random() < q), True) for p, q in zip(tops, truth)]
+    a, b, c = fit.beta(turns)
+    assert a > 0 and b > 0 and abs(a - b) > 0.3  # two slopes, not Platt's one
+    mapped = [t.top for t in fit.beta_calibrated(sorted(turns, key=lambda t: t.top), a, b, c)]
+    assert mapped == sorted(mapped)
+    platt_error = fit.calibration(fit.calibrated(turns, *fit.platt(turns)))
+    assert fit.calibration(fit.beta_calibrated(turns, a, b, c)) < platt_error
