@@ -52,10 +52,11 @@ def running_server(settings: Settings, overrides: dict[str, str] | None = None, 
     """(base URL, pid) of a server that is ready (with `workers` > 1, the pid of the workers'
     supervisor); terminated on exit."""
     port = free_port()
-    command = [sys.executable, "-m", "uvicorn", app, "--factory", "--host", "127.0.0.1",
-               "--port", str(port), "--log-level", "warning", "--no-access-log", "--workers", str(workers)]
     if app == KEFU_APP:  # as a site runs it: kefu's protocol and options, its own workers' sockets
-        command = [sys.executable, "-m", "kefu.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--workers", str(workers)]
+        server = [sys.executable, "-m", "kefu.cli", "serve"]
+    else:
+        server = [sys.executable, "-m", "uvicorn", app, "--factory", "--log-level", "warning"]
+    command = [*server, "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--workers", str(workers)]
     with tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False) as log:
         process = subprocess.Popen(command, cwd=REPO, env=server_env(settings, overrides or {}), stdout=log, stderr=log)
     try:

@@ -5,9 +5,10 @@ hash of their addresses.
 uvicorn's own workers accept from one shared socket: connections opened at once and kept alive
 fall to whichever worker wakes first, and under load one worker can take them all (`kefu bench`,
 2026-12-02: two workers at 32 clients, 100 % / 0 % of the CPU, 150.7 answers/s against 225.0 at
-16 clients split 47 % / 53 %). A worker that dies is started again (one that dies within CRASH_LOOP_S of its start stops the
-server instead: it would only fail again); SIGINT or SIGTERM stops them
-all, each finishing its requests (uvicorn's graceful shutdown).
+16 clients split 47 % / 53 %). A worker that dies is started again, unless it dies within
+CRASH_LOOP_S of its start: then it is failing to start and would only fail again, so the server
+stops. SIGINT or SIGTERM stops every worker, each finishing its requests (uvicorn's graceful
+shutdown).
 """
 
 import logging

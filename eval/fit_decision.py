@@ -191,11 +191,8 @@ def beta_calibrated(turns_: list[Turn], a: float, b: float, c: float) -> list[Tu
 
 
 def calibrated(turns_: list[Turn], a: float, b: float) -> list[Turn]:
-    def map_(p: float) -> float:
-        z = a * np.log(max(p, 1e-6) / max(1 - p, 1e-6)) + b
-        return float(1 / (1 + np.exp(-z)))
-
-    return [Turn(t.answerable, t.in_kb, map_(t.top), t.top_right, t.right_in_three) for t in turns_]
+    """Platt's map: beta calibration with one slope for both ends."""
+    return beta_calibrated(turns_, a, a, b)
 
 
 def calibration(turns_: list[Turn]) -> float:
