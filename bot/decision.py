@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bot.features import FEATURES
 from kefu.errors import KefuError
+from kefu.vocab import Persona
 
 BUNDLED = Path(__file__).resolve().parent / "decision_model.json"
 
@@ -33,7 +34,8 @@ class DecisionModel:
     answer_threshold: float  # on the calibrated scale (`confidence`)
     suggest_threshold: float
     fitted: dict  # when, on what, with which cross-validated scores
-    calibration: tuple[float, float] = (1.0, 0.0)  # (a, b) of Platt scaling for the top candidate
+    # each persona's (a, b, c) of beta calibration for the top candidate; a persona not in it: none
+    calibration: dict[str, tuple[float, float, float]] = field(default_factory=dict)
     rerank: bool = False  # order candidates by probability, or keep retrieval's fused order
     persona_thresholds: dict[str, float] = field(default_factory=dict)  # answer thresholds of their own (customers': stricter)
 
@@ -45,11 +47,13 @@ class DecisionModel:
         z = self.intercept + sum(c * (row[f] - m) / s for f, m, s, c in zip(self.features, self.mean, self.scale, self.coef))
         return 1.0 / (1.0 + math.exp(-z))
 
-    def confidence(self, top_probability: float) -> float:
-        """That the top candidate (the best of several) answers: its probability, calibrated."""
+    def confidence(self, top_probability: float, persona: str) -> float:
+        """That the top candidate (the best of several) answers: its probability, calibrated by
+        beta calibration, sigmoid(a·ln p − b·ln(1 − p) + c), fitted per persona since customers'
+        and agents' top probabilities run differently high."""
         p = min(max(top_probability, 1e-6), 1 - 1e-6)
-        a, b = self.calibration
-        return 1.0 / (1.0 + math.exp(-(a * math.log(p / (1 - p)) + b)))
+        a, b, c = self.calibration.get(persona, (1.0, 1.0, 0.0))
+        return 1.0 / (1.0 + math.exp(-(a * math.log(p) - b * math.log(1 - p) + c)))
 
     def weights(self) -> dict[str, float]:
         """Each feature's coefficient on the standardised scale: how much it moves the log-odds per standard deviation."""
@@ -59,7 +63,7 @@ class DecisionModel:
         return {
             "features": list(self.features), "mean": list(self.mean), "scale": list(self.scale), "coef": list(self.coef),
             "intercept": self.intercept, "answer_threshold": self.answer_threshold, "suggest_threshold": self.suggest_threshold,
-            "calibration": list(self.calibration), "rerank": self.rerank, "persona_thresholds": self.persona_thresholds, "fitted": self.fitted,
+            "calibration": {k: list(v) for k, v in self.calibration.items()}, "rerank": self.rerank, "persona_thresholds": self.persona_thresholds, "fitted": self.fitted,
         }
 
 
@@ -79,7 +83,7 @@ def load_decision_model(path: Path | None = None) -> DecisionModel:
         model = DecisionModel(
             tuple(raw["features"]), tuple(raw["mean"]), tuple(raw["scale"]), tuple(raw["coef"]), float(raw["intercept"]),
             float(raw["answer_threshold"]), float(raw["suggest_threshold"]), dict(raw.get("fitted", {})),
-            tuple(float(v) for v in raw.get("calibration", (1.0, 0.0))), bool(raw.get("rerank", False)),
+            read_calibration(raw.get("calibration", {})), bool(raw.get("rerank", False)),
             {str(k): float(v) for k, v in raw.get("persona_thresholds", {}).items()},
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -89,6 +93,15 @@ def load_decision_model(path: Path | None = None) -> DecisionModel:
             f"{path}: 决策模型的特征与代码不符 / the decision model's features do not match this code; refit with `python -m eval.fit_decision`"
         )
     return model
+
+
+def read_calibration(raw: dict | list) -> dict[str, tuple[float, float, float]]:
+    """Per persona (a, b, c); a model fitted before beta calibration holds one Platt pair (a, c)
+    for every persona, which is beta calibration with b = a."""
+    if isinstance(raw, list):
+        a, c = (float(v) for v in raw)
+        return {persona.value: (a, a, c) for persona in Persona}
+    return {str(persona): tuple(float(v) for v in abc) for persona, abc in raw.items()}
 
 
 def save_decision_model(model: DecisionModel, path: Path) -> None:

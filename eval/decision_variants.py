@@ -15,8 +15,10 @@ import argparse
 from dataclasses import dataclass, replace
 
 import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.isotonic import IsotonicRegression
 from sklearn.model_selection import GroupKFold
+from sklearn.preprocessing import StandardScaler
 
 from bot.assemble import open_bot
 from bot.decision import neutral_model
@@ -32,25 +34,29 @@ C = 0.3  # the regularisation eval.fit_decision chose on the whole dev half
 class Variant:
     calibrator: str = "platt"  # none | platt | beta | isotonic, fitted on out-of-fold top probabilities
     per_persona: bool = False  # one calibration per persona
+    per_scope: bool = False  # one calibration for the asks in a kb, one for those in every kb
     repeats: int = 1  # shuffles of the inner cross-validation whose pooled rates choose the thresholds
     first_day: bool = False  # also fitted on the questions asked with the associated questions left out
     extra: str = ""  # features tried beside bot.features': without_several_kbs | persona_interactions | no_question
+    rows: str = "logistic"  # the row model: logistic | boosted (gradient-boosted trees)
     customers_in_kb_only: bool = False  # customers' threshold bound by their unanswerable questions asked in a kb only (a widget always has one)
 
 
 VARIANTS = {
-    "shipped: several_kbs, Platt shared, thresholds from one CV": Variant(),
+    "Platt shared, thresholds from one CV (shipped until beta)": Variant(),
     "before issue 16: without several_kbs": Variant(extra="without_several_kbs"),
     "thresholds from 10 pooled repeated CVs": Variant(repeats=10),
     "without several_kbs, thresholds from 10 pooled repeated CVs": Variant(repeats=10, extra="without_several_kbs"),
     "no calibration": Variant(calibrator="none"),
     "Platt per persona": Variant(per_persona=True),
     "beta, shared": Variant(calibrator="beta"),
-    "beta per persona": Variant(calibrator="beta", per_persona=True),
+    "shipped: beta per persona, thresholds from one CV": Variant(calibrator="beta", per_persona=True),
     "isotonic, shared": Variant(calibrator="isotonic"),
     "isotonic per persona": Variant(calibrator="isotonic", per_persona=True),
     "customers' unanswerable budget in kb only": Variant(customers_in_kb_only=True),
     "+ features: each feature times agent": Variant(extra="persona_interactions"),
+    "beta per persona and per scope (in a kb / every kb)": Variant(calibrator="beta", per_persona=True, per_scope=True),
+    "boosted trees, beta per persona": Variant(calibrator="beta", per_persona=True, rows="boosted"),
     "first-day rows (--first-day)": Variant(first_day=True),
     "first-day rows + feature: no associated question": Variant(first_day=True, extra="no_question"),
 }
@@ -67,19 +73,24 @@ def features_of(ask: fit.Ask, extra: str) -> np.ndarray:
     return x
 
 
-def fit_model(asks: list[fit.Ask], extra: str):
+def fit_model(asks: list[fit.Ask], extra: str, rows: str = "logistic"):
     """The row model fitted on `asks`: a function from asks to their candidates' probabilities."""
     x = np.vstack([features_of(a, extra) for a in asks])
-    scaler, model = fit.fit(x, np.concatenate([a.labels for a in asks]), C)
+    y = np.concatenate([a.labels for a in asks])
+    if rows == "boosted":
+        scaler = StandardScaler().fit(x)
+        model = HistGradientBoostingClassifier(max_depth=3, learning_rate=0.05, max_iter=200, l2_regularization=1.0, random_state=0).fit(scaler.transform(x), y)
+    else:
+        scaler, model = fit.fit(x, y, C)
     return lambda held: [model.predict_proba(scaler.transform(features_of(a, extra)))[:, 1] if len(a.labels) else np.array([]) for a in held]
 
 
-def out_of_fold(asks: list[fit.Ask], extra: str, seed: int, trained=lambda a: True) -> list[np.ndarray]:
+def out_of_fold(asks: list[fit.Ask], extra: str, seed: int, trained=lambda a: True, rows: str = "logistic") -> list[np.ndarray]:
     """Each ask's probabilities from a model that never saw its question (fitted on the `trained` asks)."""
     groups = [a.item.id for a in asks]
     probabilities: list[np.ndarray] = [np.array([])] * len(asks)
     for train, held in GroupKFold(n_splits=fit.FOLDS, shuffle=True, random_state=seed).split(asks, groups=groups):
-        predict = fit_model([asks[i] for i in train if trained(asks[i])], extra)
+        predict = fit_model([asks[i] for i in train if trained(asks[i])], extra, rows)
         for i, p in zip(held, predict([asks[i] for i in held])):
             probabilities[i] = p
     return probabilities
@@ -102,8 +113,8 @@ def fit_calibrator(kind: str, turns: list[fit.Turn]):
 
 def calibrate(variant: Variant, asks: list[fit.Ask], turns: list[fit.Turn]):
     """Per persona (or shared) calibration, fitted on the out-of-fold turns of the kbs as they are."""
-    def key(ask: fit.Ask) -> str | None:
-        return ask.item.persona if variant.per_persona else None
+    def key(ask: fit.Ask) -> tuple:
+        return (ask.item.persona if variant.per_persona else None, ask.in_kb if variant.per_scope else None)
 
     maps = {k: fit_calibrator(variant.calibrator, [t for t, a in zip(turns, asks) if not a.first_day and key(a) == k]) for k in {key(a) for a in asks}}
 
@@ -116,11 +127,11 @@ def calibrate(variant: Variant, asks: list[fit.Ask], turns: list[fit.Turn]):
 def fit_rule(variant: Variant, asks: list[fit.Ask], seed: int):
     """The variant fitted on `asks` alone: its model, its calibration and its thresholds."""
     trained = (lambda a: True) if variant.first_day else (lambda a: not a.first_day)
-    raws = [fit.turns(asks, out_of_fold(asks, variant.extra, seed + r, trained), rerank=False) for r in range(variant.repeats)]
+    raws = [fit.turns(asks, out_of_fold(asks, variant.extra, seed + r, trained, variant.rows), rerank=False) for r in range(variant.repeats)]
     pooled_asks = asks * variant.repeats  # pooled turns: each threshold's rates are the mean over the repeats
     mapping = calibrate(variant, pooled_asks, [t for raw in raws for t in raw])
     thresholds = choose_thresholds(variant, pooled_asks, mapping(pooled_asks, [t for raw in raws for t in raw]))
-    return fit_model([a for a in asks if trained(a)], variant.extra), mapping, thresholds
+    return fit_model([a for a in asks if trained(a)], variant.extra, variant.rows), mapping, thresholds
 
 
 def choose_thresholds(variant: Variant, asks: list[fit.Ask], turns: list[fit.Turn]) -> dict[str, float]:

@@ -3,6 +3,7 @@ probabilities re-rank the candidates and decide the band, and 您是想问 offer
 for a passage by id."""
 
 import json
+import math
 
 import pytest
 from fastapi.testclient import TestClient
@@ -32,14 +33,29 @@ def test_a_model_for_other_features_is_refused(tmp_path):
         load_decision_model(path)
 
 
-def test_probability_and_calibration_are_monotone_in_the_log_odds():
+def test_probability_and_calibration_are_monotone_and_each_persona_has_its_own():
     n = len(FEATURES)
-    model = DecisionModel(FEATURES, (0.0,) * n, (1.0,) * n, (1.0,) + (0.0,) * (n - 1), 0.0, 0.5, 0.3, {}, (0.5, -0.2))
+    calibration = {"customer": (0.5, 1.5, -0.2), "agent": (1.0, 1.0, 0.0)}
+    model = DecisionModel(FEATURES, (0.0,) * n, (1.0,) * n, (1.0,) + (0.0,) * (n - 1), 0.0, 0.5, 0.3, {}, calibration)
     low, high = ({name: 0.0 for name in FEATURES}, {name: 0.0 for name in FEATURES})
     high[FEATURES[0]] = 2.0
     assert model.probability(low) == pytest.approx(0.5) and model.probability(high) > 0.85
-    assert model.confidence(0.9) > model.confidence(0.5) > model.confidence(0.1)
-    assert model.confidence(0.5) == pytest.approx(1 / (1 + 2.718281828 ** 0.2), rel=1e-6)
+    for persona in ("customer", "agent"):
+        assert model.confidence(0.9, persona) > model.confidence(0.5, persona) > model.confidence(0.1, persona)
+    # sigmoid(a·ln p − b·ln(1 − p) + c): at p = 0.5, sigmoid((b − a)·ln 2 + c)
+    assert model.confidence(0.5, "customer") == pytest.approx(1 / (1 + math.exp(-(math.log(2) - 0.2))), rel=1e-6)
+    assert model.confidence(0.3, "agent") == pytest.approx(0.3, rel=1e-6)  # a = b = 1, c = 0: none
+
+
+def test_a_model_fitted_with_one_platt_pair_reads_it_as_every_personas_beta_calibration(tmp_path):
+    raw = json.loads(BUNDLED.read_text(encoding="utf-8"))
+    raw["calibration"] = [1.5, -0.1]
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    model = load_decision_model(path)
+    assert model.calibration == {"customer": (1.5, 1.5, -0.1), "agent": (1.5, 1.5, -0.1)}
+    logit = math.log(0.7 / 0.3)
+    assert model.confidence(0.7, "agent") == pytest.approx(1 / (1 + math.exp(-(1.5 * logit - 0.1))), rel=1e-6)
 
 
 @pytest.fixture(scope="module")
