@@ -128,6 +128,46 @@ def test_a_half_sent_body_is_answered_408(serve):
     assert_request_timeout(server_answer_to(serve, head + b'{"answer'))
 
 
+
+def test_a_second_request_half_sent_on_a_kept_alive_connection_is_answered_408(serve):
+    """The deadline starts again when a response ends: uvicorn's keep-alive timer is stopped by
+    the next request's first byte and not armed again until its response."""
+    with connect(serve) as sock:
+        sock.sendall(b"GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert read_response(sock).startswith(b"HTTP/1.1 200 ")
+        sock.sendall(b"GET /api/search?q=")
+        assert_request_timeout(read_all(sock))
+
+
+def closed_while_trickling(sock: socket.socket) -> bool:
+    """Sends a byte every 0.2 s until the server closes the connection (True) or WAIT s pass (False)."""
+    sock.settimeout(0.2)
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        try:
+            sock.sendall(b"#")
+            if sock.recv(65536) == b"":
+                return True
+        except socket.timeout:
+            continue
+        except OSError:  # reset: closed with bytes of ours unread
+            return True
+    return False
+
+
+def test_a_body_still_coming_after_its_answer_is_cut_off(serve):
+    """uvicorn's keep-alive timer restarts with every byte received: a client trickling the rest
+    of a refused upload's body would hold the connection for ever."""
+    boundary = "kefu-boundary"
+    request = (
+        f"POST /api/admin/kbs/lighting/documents HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n"
+        f"Content-Length: 1000000\r\n\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"slow.md\"\r\n\r\n"
+    ).encode()
+    with connect(serve) as sock:
+        sock.sendall(request)
+        assert read_response(sock).startswith(b"HTTP/1.1 401 ")
+        assert closed_while_trickling(sock)
+
 def spooled_files(serve) -> set[str]:
     """Files in the server's temp dir and those it holds open there (a spooled upload, deleted or not)."""
     held = set()
