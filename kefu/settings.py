@@ -75,7 +75,8 @@ class Settings(BaseSettings):
         description=(
             "Encode queries with int8 dynamic quantisation (int8 weights, one scale per output channel; activations "
             "quantised per pass), on either backend; documents stay float32. False encodes queries in float32. "
-            "Speed and gold retrieval of each variant: docs/performance.md."
+            "The ONNX int8 export is checked against float32 on this CPU when it is made, and gives way to the "
+            "float32 export if it strays (its card.json says so). Speed and gold retrieval of each variant: docs/performance.md."
         ),
     )
     onnx_threads: int = Field(

@@ -12,7 +12,17 @@ import time
 import numpy as np
 import pytest
 
-from bot.retrieve.onnx_export import CARD, MODEL, card_problem, check_exportable, ensure_export
+from bot.retrieve.onnx_export import (
+    CARD,
+    MIN_INT8_COSINE,
+    MODEL,
+    card_problem,
+    check_exportable,
+    ensure_export,
+    probe_cosines,
+    source_sha256,
+    write_export,
+)
 from kefu.errors import ModelUnavailable
 from kefu.gold import DEFAULT_GOLD, answers, load_gold
 from kefu.settings import QueryBackend
@@ -110,6 +120,7 @@ def test_the_export_is_reused_while_the_model_is_unchanged_and_redone_when_its_c
     model_file = ensure_export(encoder, settings)
     card = json.loads((model_file.parent / CARD).read_text(encoding="utf-8"))
     assert card["source"]["path"] == str(encoder.path.resolve()) and card["quantisation"] and "non-commercial" in card["licence"]
+    assert card["fidelity"]["cosine_min"] >= MIN_INT8_COSINE  # checked on this CPU before it was kept
     made = model_file.stat().st_mtime_ns
     assert ensure_export(encoder, settings) == model_file and model_file.stat().st_mtime_ns == made
     card["source"]["sha256"] = "0" * 64  # as if exported from another version of the model
@@ -123,6 +134,18 @@ def card_source_hash(encoder) -> str:
     from bot.retrieve.onnx_export import source_sha256
 
     return source_sha256(encoder.path)
+
+
+@pytest.mark.model
+def test_an_int8_export_that_strays_from_float32_on_this_cpu_gives_way_to_the_float32_one(encoder, tmp_path):
+    """As on a CPU whose int8 kernel saturates: no int8 export reaches a cosine above 1."""
+    folder = tmp_path / "export"
+    write_export(encoder, folder, source_sha256(encoder.path), int8=True, min_cosine=1.01)
+    card = json.loads((folder / CARD).read_text(encoding="utf-8"))
+    assert card["quantisation"] is None and "fidelity" not in card
+    assert card["int8_refused"]["required_min"] == 1.01 and 0.9 < card["int8_refused"]["cosine_min"] < 1.01
+    assert sorted(p.name for p in folder.iterdir()) == [CARD, MODEL]
+    assert probe_cosines(encoder, folder / MODEL).min() > 0.99999  # float32: torch's vectors to rounding
 
 
 @pytest.mark.model
