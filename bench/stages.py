@@ -67,7 +67,7 @@ def time_stages(service: BotService, question: str, kb: str) -> dict[str, float]
     asked, total = Asked(text, tokens, Persona.customer, len(readers)), weight_sum(settings)
     rows = [candidate_features(asked, hits, i, reader, total) for i in range(len(hits))]
     probabilities = [service.decision.probability(row) for row in rows]
-    service.decision.confidence(max(probabilities, default=0.0))
+    service.decision.confidence(max(probabilities, default=0.0), asked.persona.value)
     out["decision"] = _ms(t)
     t = time.perf_counter()
     if hits:  # composed for every question, as if each were answered

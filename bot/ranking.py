@@ -49,7 +49,7 @@ def rank_candidates(
     features = [candidate_features(asked, hits, i, readers[hit.kb], total) for i, hit in enumerate(hits)]
     probabilities = [model.probability(row) for row in features]
     order = sorted(range(len(hits)), key=lambda i: (-probabilities[i], i)) if model.rerank else range(len(hits))
-    confidence = model.confidence(probabilities[order[0]], asked.persona) if hits else 0.0
+    confidence = model.confidence(probabilities[order[0]], asked.persona.value) if hits else 0.0
     return Ranked([hits[i] for i in order], [probabilities[i] for i in order], [features[i] for i in order], vector, asked.tokens, confidence)
 
 
