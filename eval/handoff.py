@@ -5,7 +5,8 @@ passage / quoted answer was correct, the confidence, and whether words alone (ur
 user request, chatter) forced a handoff.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from random import Random
 
 
 @dataclass(frozen=True)
@@ -60,3 +61,16 @@ def reliability(rows: list[Row], bins: int = 10) -> list[dict[str, float]]:
 def expected_calibration_error(table: list[dict[str, float]]) -> float:
     total = sum(row["count"] for row in table)
     return sum(row["count"] / total * abs(row["accuracy"] - row["mean_confidence"]) for row in table) if total else 0.0
+
+
+def ece_by_chance(rows: list[Row], draws: int = 2000, seed: int = 0) -> dict[str, float]:
+    """The calibration error a perfectly calibrated model would show on these confidences from
+    sampling alone: each draw makes every question right with probability its confidence. On a
+    few hundred questions in ten bins that is several hundredths, so an ECE target near it
+    cannot be told apart from luck."""
+    rng = Random(seed)
+    errors = sorted(
+        expected_calibration_error(reliability([replace(r, answerable=True, top_correct=rng.random() < r.confidence) for r in rows]))
+        for _ in range(draws)
+    )
+    return {"mean": sum(errors) / draws, "p95": errors[int(0.95 * (draws - 1))]} if rows else {"mean": 0.0, "p95": 0.0}

@@ -83,6 +83,9 @@ def to_markdown(report: dict) -> str:
         "",
         *_table(["confidence", "questions", "mean confidence", "accuracy"], [[r["bin"], str(r["count"]), f"{r['mean_confidence']:.3f}", f"{r['accuracy']:.3f}"] for r in report["reliability"]]),
         "",
+        f"A perfectly calibrated model would show an ECE of {report['ece_by_chance']['mean']:.3f} on these confidences from sampling alone "
+        f"(95 % of draws under {report['ece_by_chance']['p95']:.3f}).",
+        "",
         f"Latency per question (retrieval + decision + composition, in-process): p50 {report['latency_ms']['p50']:.1f} ms, p95 {report['latency_ms']['p95']:.1f} ms",
         "",
     ]

@@ -22,7 +22,7 @@ from bot.reader import Reader
 from bot.retrieve.search import Hit, RetrievalMode, passage_fusion
 from bot.service import BotService
 from eval.baseline import BaselineRetriever, baseline_answers
-from eval.handoff import Row, expected_calibration_error, handoff_scores, reliability, threshold_sweep
+from eval.handoff import Row, ece_by_chance, expected_calibration_error, handoff_scores, reliability, threshold_sweep
 from eval.metrics import percentile, summarize
 from indexer.build import load_documents
 from kefu.gold import GoldItem, answers, holds_key_phrase
@@ -176,6 +176,7 @@ def evaluate(service: BotService, items: list[GoldItem], split: str, progress: b
         "sweep": threshold_sweep(rows, SWEEP),
         "reliability": table,
         "ece": expected_calibration_error(table),
+        "ece_by_chance": ece_by_chance(rows),
         "latency_ms": {"p50": statistics.median(latencies) if latencies else 0.0, "p95": percentile(latencies, 0.95)},
     }
 

@@ -7,7 +7,7 @@ import pytest
 
 from eval.baseline import fixed_chunks
 from eval.faq_bench import faq_task, gold_faq_task
-from eval.handoff import Row, expected_calibration_error, handoff_scores, reliability, threshold_sweep
+from eval.handoff import Row, ece_by_chance, expected_calibration_error, handoff_scores, reliability, threshold_sweep
 from eval.metrics import mrr_at, ndcg_at, recall_at, summarize
 from eval.run import BASELINE, SETTINGS
 from kefu.gold import DEFAULT_GOLD, load_gold
@@ -45,6 +45,16 @@ def test_reliability_bins_and_calibration_error():
     table = reliability(rows)
     assert [(r["bin"], r["count"], r["accuracy"]) for r in table] == [("0.1-0.2", 2, 0.5), ("0.9-1.0", 1, 1.0)]
     assert expected_calibration_error(table) == pytest.approx((2 * 0.35 + 1 * 0.05) / 3)
+
+
+def test_the_ece_a_calibrated_model_shows_by_chance_shrinks_with_more_questions_and_is_nil_when_sure():
+    def rows(n: int, confidence: float) -> list[Row]:
+        return [Row(True, False, False, confidence, False, False)] * n
+
+    few, many = ece_by_chance(rows(20, 0.5)), ece_by_chance(rows(2000, 0.5), draws=200)
+    assert 0.05 < few["mean"] < few["p95"] < 0.4 and many["p95"] < 0.03  # |k/n − 1/2|: about 0.4/√n
+    assert ece_by_chance(rows(50, 1.0) + rows(50, 0.0)) == {"mean": 0.0, "p95": 0.0}  # sure either way: no luck involved
+    assert ece_by_chance(rows(20, 0.5)) == few  # seeded: a report is reproducible
 
 
 def test_peer_baseline_chunks_are_250_characters_with_50_overlap():
