@@ -115,7 +115,8 @@ def scale_tables(result: dict) -> str:
 
 def render_bench(result: dict) -> str:
     meta = result["meta"]
-    head = (f"kefu bench — {meta['date']} — {meta['cpu']}, {meta['cores']} cores, Python {meta['python']} — "
+    dot = ", ".join(meta.get("int8_dot", [])) or "none"
+    head = (f"kefu bench — {meta['date']} — {meta['cpu']}, {meta['cores']} cores, int8 dot product: {dot}, Python {meta['python']} — "
             f"load {meta['load_before']} → {meta.get('load_after')} — queries {meta['query_backend']}, int8 {meta['query_int8']}, "
             f"onnx threads {meta['onnx_threads']}, torch threads {meta['torch_threads']}"
             + (" — QUICK (tiny sizes, not for publishing)" if meta["quick"] else ""))

@@ -52,9 +52,20 @@ def scale_kinds(vectors: int) -> list[str]:
     return kinds + ["ivf_sq8"] + (["ivf_pq"] if vectors > 1_000_000 else [])
 
 
+INT8_DOT_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8")
+
+
+def int8_dot(cpuinfo: str) -> list[str]:
+    """The CPU's int8 dot-product instructions, as /proc/cpuinfo names them: without any, the int8
+    query model runs three to four times slower (docs/performance.md, *Fifth run*)."""
+    flags = next((line.split(":", 1)[1].split() for line in cpuinfo.splitlines() if line.startswith("flags")), [])
+    return [flag for flag in INT8_DOT_FLAGS if flag in flags]
+
+
 def machine() -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.processor())
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "machine": platform.machine()}
+    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")), platform.processor())
+    return {"cpu": cpu, "cores": os.cpu_count(), "int8_dot": int8_dot(cpuinfo), "python": platform.python_version(), "machine": platform.machine()}
 
 
 def run_bench(settings: Settings, options: BenchOptions) -> dict:
