@@ -60,9 +60,11 @@ def open_query_model(encoder: Encoder, settings: Settings) -> TorchQueryModel | 
     if settings.query_backend is QueryBackend.torch:
         return TorchQueryModel(encoder, settings.query_int8)
     model_file = ensure_export(encoder, settings)
+    card = read_card(model_file.parent)
     # The length the export's card recorded from the loaded model: the tokenizer truncates where sentence-transformers does.
-    tokenizer = open_query_tokenizer(encoder.path, read_card(model_file.parent)["max_seq_length"])
-    return OnnxQueryModel(model_file, tokenizer, settings.onnx_threads, settings.query_int8)
+    tokenizer = open_query_tokenizer(encoder.path, card["max_seq_length"])
+    # What the export holds, not what was asked for: an int8 export that strayed on this CPU is float32.
+    return OnnxQueryModel(model_file, tokenizer, settings.onnx_threads, card.get("quantisation") is not None)
 
 
 class QueryEncoder:

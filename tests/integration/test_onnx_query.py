@@ -19,6 +19,7 @@ from bot.retrieve.onnx_export import (
     card_problem,
     check_exportable,
     ensure_export,
+    export_name,
     probe_cosines,
     source_sha256,
     write_export,
@@ -146,6 +147,17 @@ def test_an_int8_export_that_strays_from_float32_on_this_cpu_gives_way_to_the_fl
     assert card["int8_refused"]["required_min"] == 1.01 and 0.9 < card["int8_refused"]["cosine_min"] < 1.01
     assert sorted(p.name for p in folder.iterdir()) == [CARD, MODEL]
     assert probe_cosines(encoder, folder / MODEL).min() > 0.99999  # float32: torch's vectors to rounding
+
+
+@pytest.mark.model
+def test_a_query_path_over_a_refused_int8_export_knows_it_runs_float32(encoder, tmp_path):
+    """So it batches as float32 may, and the bench does not call it int8."""
+    from bot.retrieve.query_encoder import QueryEncoder
+
+    settings = make_settings(tmp_path, onnx_dir=tmp_path / "onnx", query_int8=True)
+    source_hash = source_sha256(encoder.path)
+    write_export(encoder, tmp_path / "onnx" / export_name(encoder.path, source_hash, True), source_hash, int8=True, min_cosine=1.01)
+    assert QueryEncoder(encoder, settings).int8 is False
 
 
 @pytest.mark.model
