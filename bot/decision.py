@@ -24,6 +24,12 @@ class DecisionModelInvalid(KefuError):
     status, code = 503, "decision_model_invalid"
 
 
+def beta_map(p: float, a: float, b: float, c: float) -> float:
+    """Beta calibration (Kull et al. 2017): sigmoid(a·ln p − b·ln(1 − p) + c); Platt's map is a = b."""
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return 1.0 / (1.0 + math.exp(-(a * math.log(p) - b * math.log(1 - p) + c)))
+
+
 @dataclass(frozen=True)
 class DecisionModel:
     features: tuple[str, ...]
@@ -51,9 +57,7 @@ class DecisionModel:
         """That the top candidate (the best of several) answers: its probability, calibrated by
         beta calibration, sigmoid(a·ln p − b·ln(1 − p) + c), fitted per persona since customers'
         and agents' top probabilities run differently high."""
-        p = min(max(top_probability, 1e-6), 1 - 1e-6)
-        a, b, c = self.calibration.get(persona, (1.0, 1.0, 0.0))
-        return 1.0 / (1.0 + math.exp(-(a * math.log(p) - b * math.log(1 - p) + c)))
+        return beta_map(top_probability, *self.calibration.get(persona, (1.0, 1.0, 0.0)))
 
     def weights(self) -> dict[str, float]:
         """Each feature's coefficient on the standardised scale: how much it moves the log-odds per standard deviation."""

@@ -27,7 +27,7 @@ from sklearn.model_selection import GroupKFold
 from sklearn.preprocessing import StandardScaler
 
 from bot.assemble import open_bot
-from bot.decision import BUNDLED, DecisionModel, neutral_model, save_decision_model
+from bot.decision import BUNDLED, DecisionModel, beta_map, neutral_model, save_decision_model
 from bot.features import FEATURES, Asked, candidate_features
 from bot.ranking import RERANK_DEPTH, weight_sum
 from eval.handoff import expected_calibration_error
@@ -183,11 +183,8 @@ def beta(turns_: list[Turn]) -> tuple[float, float, float]:
 
 
 def beta_calibrated(turns_: list[Turn], a: float, b: float, c: float) -> list[Turn]:
-    def map_(p: float) -> float:
-        z = a * np.log(max(p, 1e-6)) - b * np.log(max(1 - p, 1e-6)) + c
-        return float(1 / (1 + np.exp(-z)))
-
-    return [replace(t, top=map_(t.top)) for t in turns_]
+    """The turns' top probabilities mapped as the bot maps them (bot.decision.beta_map)."""
+    return [replace(t, top=beta_map(t.top, a, b, c)) for t in turns_]
 
 
 def calibrated(turns_: list[Turn], a: float, b: float) -> list[Turn]:
