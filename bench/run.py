@@ -55,16 +55,21 @@ def scale_kinds(vectors: int) -> list[str]:
 INT8_DOT_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8")
 
 
+def cpuinfo_field(cpuinfo: str, name: str) -> str | None:
+    """The first processor's `name` line of /proc/cpuinfo, its value only."""
+    return next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith(name)), None)
+
+
 def int8_dot(cpuinfo: str) -> list[str]:
     """The CPU's int8 dot-product instructions, as /proc/cpuinfo names them: without any, the int8
     query model runs three to four times slower (docs/performance.md, *Fifth run*)."""
-    flags = next((line.split(":", 1)[1].split() for line in cpuinfo.splitlines() if line.startswith("flags")), [])
+    flags = (cpuinfo_field(cpuinfo, "flags") or "").split()
     return [flag for flag in INT8_DOT_FLAGS if flag in flags]
 
 
 def machine() -> dict:
     cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")), platform.processor())
+    cpu = cpuinfo_field(cpuinfo, "model name") or platform.processor()
     return {"cpu": cpu, "cores": os.cpu_count(), "int8_dot": int8_dot(cpuinfo), "python": platform.python_version(), "machine": platform.machine()}
 
 
