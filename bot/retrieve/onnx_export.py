@@ -190,9 +190,9 @@ def probe_cosines(encoder: Encoder, model_file: Path) -> np.ndarray:
     return (exported * encoder.encode(list(PROBES))).sum(axis=1)
 
 
-def quantise(encoder: Encoder, float_file: Path, model_file: Path, min_cosine: float) -> dict:
+def quantise(encoder: Encoder, float_file: Path, model_file: Path, min_cosine: float) -> tuple[bool, dict]:
     """int8 into `model_file`, or the float32 export moved there when int8 strays from float32 on
-    this CPU; what was measured either way, for the card."""
+    this CPU: whether int8 was kept, and what was measured either way, for the card."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     # MatMul only: quantising the embeddings' Gather too moved vectors further from float32
@@ -206,12 +206,12 @@ def quantise(encoder: Encoder, float_file: Path, model_file: Path, min_cosine: f
     fidelity = {"probes": len(PROBES), "cosine_mean": round(float(cosines.mean()), 5), "cosine_min": round(float(cosines.min()), 5)}
     if fidelity["cosine_min"] >= min_cosine:
         float_file.unlink()
-        return {"int8": True, "fidelity": fidelity}
+        return True, {"fidelity": fidelity}
     # Another CPU or onnxruntime may round differently again: a slower query beats a wrong one.
     log.warning("int8 query vectors stray from float32 on this CPU (cosine min %.4f < %.2f): the query model stays float32",
                 fidelity["cosine_min"], min_cosine)
     float_file.replace(model_file)
-    return {"int8": False, "int8_refused": {**fidelity, "required_min": min_cosine}}
+    return False, {"int8_refused": {**fidelity, "required_min": min_cosine}}
 
 
 def write_export(encoder: Encoder, folder: Path, source_hash: str, int8: bool, min_cosine: float = MIN_INT8_COSINE) -> None:
@@ -224,10 +224,10 @@ def write_export(encoder: Encoder, folder: Path, source_hash: str, int8: bool, m
         if int8:
             float_file = folder / "float32.onnx"
             inputs = export_transformer(encoder, float_file)
-            measured = quantise(encoder, float_file, model_file, min_cosine)
+            int8, measured = quantise(encoder, float_file, model_file, min_cosine)
         else:
             inputs = export_transformer(encoder, model_file)
-    card = json.dumps(build_card(encoder, source_hash, measured.pop("int8", False), inputs, model_file) | measured, ensure_ascii=False, indent=2)
+    card = json.dumps(build_card(encoder, source_hash, int8, inputs, model_file) | measured, ensure_ascii=False, indent=2)
     (folder / CARD).write_text(card + "\n", encoding="utf-8")
     for path in (model_file, folder / CARD):
         with path.open("rb") as f:
