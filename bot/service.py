@@ -4,6 +4,7 @@ Plain Python: the HTTP routers and the CLI both call `BotService.ask`.
 """
 
 import logging
+import threading
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -149,9 +150,20 @@ class BotService:
         self.readers = readers  # kb -> reader; the dict is replaced whole by `use_reader`, never changed in place
         self.store = store
         self._joint_corrector: tuple[tuple, Corrector] | None = None  # for questions asked of every kb
+        self._joint_building = threading.Lock()
+        self._make_joint_corrector()
 
     def use_reader(self, reader: Reader) -> None:
         self.readers = {**self.readers, reader.kb: reader}
+        self._make_joint_corrector()
+
+    def _make_joint_corrector(self) -> None:
+        """Made when the readers change (start-up, a publish), off the questions' path: made by
+        the first question instead, fifty concurrent first questions built it fifty times over,
+        and nothing was answered for 5-10 s."""
+        readers = self.readers
+        if len(readers) > 1:
+            self.corrector_for([readers[name] for name in sorted(readers)])
 
     def use_kbs(self, kbs: dict[str, KnowledgeBase]) -> None:
         self.kbs = kbs
@@ -196,12 +208,16 @@ class BotService:
             return readers[0].corrector
         key = tuple(version_of(reader) for reader in readers)
         joint = self._joint_corrector
-        if joint is None or joint[0] != key:
-            terms: Counter = Counter()
-            for reader in readers:
-                terms.update(reader.index.terms)
-            joint = self._joint_corrector = (key, Corrector.from_vocabulary(terms, self.tokenizer))
-        return joint[1]
+        if joint is not None and joint[0] == key:
+            return joint[1]
+        with self._joint_building:  # one builder; the questions arriving meanwhile wait for its result
+            joint = self._joint_corrector
+            if joint is None or joint[0] != key:
+                terms: Counter = Counter()
+                for reader in readers:
+                    terms.update(reader.index.terms)
+                joint = self._joint_corrector = (key, Corrector.from_vocabulary(terms, self.tokenizer))
+            return joint[1]
 
     def search(self, query: str, k: int, kb: str | None = None, floor: bool = True) -> dict:
         """Passages for a quick lookup (the agents' console), ranked as the bot ranks them: the
