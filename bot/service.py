@@ -159,7 +159,7 @@ class BotService:
 
     def _make_joint_corrector(self) -> None:
         """Made when the readers change (start-up, a publish), off the questions' path: made by
-        the first question instead, fifty concurrent first questions built it fifty times over,
+        the first question instead, each of fifty concurrent first questions built it,
         and nothing was answered for 5-10 s."""
         readers = self.readers
         if len(readers) > 1:

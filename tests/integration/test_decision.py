@@ -134,8 +134,8 @@ def test_a_typo_is_read_as_the_kbs_term_and_the_answer_says_so(client, service):
 
 
 def test_the_corrector_over_every_kb_is_made_with_the_readers_not_by_the_first_questions(service, monkeypatch):
-    """Made by the first question asked of every kb, fifty concurrent first questions built it
-    fifty times over, and the server answered nothing for 5-10 s (a ticket's 503 in CI's load test)."""
+    """Made by the first question asked of every kb, each of fifty concurrent first questions built it
+    again, and the server answered nothing for 5-10 s (a ticket's 503 in CI's load test)."""
     from bot.service import BotService
     from kefu.text.correct import Corrector
 
